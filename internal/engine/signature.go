@@ -1,0 +1,128 @@
+package engine
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"errors"
+	"io"
+	"slices"
+
+	"github.com/gosspi/schannel/internal/wire"
+)
+
+// Contexts of the TLS 1.3 CertificateVerify signature (RFC 8446 4.4.3).
+const (
+	serverSignatureContext = "TLS 1.3, server CertificateVerify"
+	clientSignatureContext = "TLS 1.3, client CertificateVerify"
+)
+
+// signedContent is what a TLS 1.3 CertificateVerify signs: 64 spaces, the
+// context string, a zero byte and the transcript hash.
+func signedContent(context string, transcriptHash []byte) []byte {
+	out := make([]byte, 0, 64+len(context)+1+len(transcriptHash))
+	for range 64 {
+		out = append(out, ' ')
+	}
+	out = append(out, context...)
+	out = append(out, 0)
+	return append(out, transcriptHash...)
+}
+
+// schemeHash is the hash a scheme signs with (0 for Ed25519, which hashes
+// internally).
+func schemeHash(scheme uint16) crypto.Hash {
+	switch scheme {
+	case wire.ECDSAWithP256AndSHA256, wire.PSSWithSHA256, wire.PKCS1WithSHA256:
+		return crypto.SHA256
+	case wire.ECDSAWithP384AndSHA384, wire.PSSWithSHA384, wire.PKCS1WithSHA384:
+		return crypto.SHA384
+	case wire.ECDSAWithP521AndSHA512, wire.PSSWithSHA512, wire.PKCS1WithSHA512:
+		return crypto.SHA512
+	}
+	return 0
+}
+
+// schemeFitsKey reports whether a TLS 1.3 CertificateVerify with scheme can
+// be made with, or checked against, pub. In TLS 1.3 an ECDSA scheme names the
+// curve as well as the hash.
+func schemeFitsKey(scheme uint16, pub crypto.PublicKey) bool {
+	switch k := pub.(type) {
+	case *ecdsa.PublicKey:
+		switch scheme {
+		case wire.ECDSAWithP256AndSHA256:
+			return k.Curve == elliptic.P256()
+		case wire.ECDSAWithP384AndSHA384:
+			return k.Curve == elliptic.P384()
+		case wire.ECDSAWithP521AndSHA512:
+			return k.Curve == elliptic.P521()
+		}
+	case ed25519.PublicKey:
+		return scheme == wire.Ed25519
+	case *rsa.PublicKey:
+		switch scheme {
+		case wire.PSSWithSHA256, wire.PSSWithSHA384, wire.PSSWithSHA512:
+			// PSS with a salt as long as the hash needs room for two hashes and two bytes.
+			return k.Size() >= 2*schemeHash(scheme).Size()+2
+		}
+	}
+	return false
+}
+
+// pickScheme chooses, in our order of preference, a CertificateVerify scheme
+// the peer accepts and our key can make.
+func pickScheme(peerSchemes []uint16, pub crypto.PublicKey) (uint16, bool) {
+	for _, s := range signatureSchemes13 {
+		if slices.Contains(peerSchemes, s) && schemeFitsKey(s, pub) {
+			return s, true
+		}
+	}
+	return 0, false
+}
+
+var errSignatureMismatch = errors.New("tls: the CertificateVerify signature does not verify")
+
+// verifySignature checks a CertificateVerify signature.
+func verifySignature(scheme uint16, pub crypto.PublicKey, signed, sig []byte) error {
+	if !schemeFitsKey(scheme, pub) {
+		return errors.New("tls: the peer signed with a scheme that does not fit its certificate's key")
+	}
+	h := schemeHash(scheme)
+	var digest []byte
+	if h != 0 {
+		hasher := h.New()
+		hasher.Write(signed)
+		digest = hasher.Sum(nil)
+	}
+	ok := false
+	switch k := pub.(type) {
+	case *ecdsa.PublicKey:
+		ok = ecdsa.VerifyASN1(k, digest, sig)
+	case ed25519.PublicKey:
+		ok = ed25519.Verify(k, signed, sig)
+	case *rsa.PublicKey:
+		ok = rsa.VerifyPSS(k, h, digest, sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: h}) == nil
+	}
+	if !ok {
+		return errSignatureMismatch
+	}
+	return nil
+}
+
+// sign makes a CertificateVerify signature with our private key.
+func sign(scheme uint16, key crypto.Signer, signed []byte, rand io.Reader) ([]byte, error) {
+	h := schemeHash(scheme)
+	if h == 0 {
+		return key.Sign(rand, signed, crypto.Hash(0))
+	}
+	hasher := h.New()
+	hasher.Write(signed)
+	digest := hasher.Sum(nil)
+	var opts crypto.SignerOpts = h
+	if _, isRSA := key.Public().(*rsa.PublicKey); isRSA {
+		opts = &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: h}
+	}
+	return key.Sign(rand, digest, opts)
+}
