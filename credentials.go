@@ -1,0 +1,54 @@
+package schannel
+
+import (
+	"crypto/tls"
+
+	"github.com/gosspi/schannel/internal/sspi"
+)
+
+// Credentials is a credential handle (CredHandle): the configuration a
+// context is created from. The tls.Config is the SCH_CREDENTIALS of this
+// package: certificates, roots, versions, groups and callbacks all come from
+// it. It must not be modified while contexts use it.
+type Credentials struct {
+	config *tls.Config
+	use    CredentialUse
+	freed  bool
+}
+
+// AcquireCredentialsHandle maps AcquireCredentialsHandle: use is
+// SECPKG_CRED_OUTBOUND for a client and SECPKG_CRED_INBOUND for a server.
+// A nil config means the defaults (system roots, no client certificate).
+// Fields the engine cannot honour are reported by the first
+// InitializeSecurityContext/AcceptSecurityContext call.
+func AcquireCredentialsHandle(use CredentialUse, config *tls.Config) (*Credentials, error) {
+	if use != SECPKG_CRED_INBOUND && use != SECPKG_CRED_OUTBOUND {
+		return nil, sspi.Errorf(sspi.SEC_E_UNSUPPORTED_FUNCTION, "schannel: credential use %d is neither SECPKG_CRED_INBOUND nor SECPKG_CRED_OUTBOUND", use)
+	}
+	if config == nil {
+		config = &tls.Config{}
+	}
+	return &Credentials{config: config, use: use}, nil
+}
+
+// FreeCredentialsHandle maps FreeCredentialsHandle. Contexts already created
+// keep working; new ones cannot be made.
+func (c *Credentials) FreeCredentialsHandle() error {
+	if c == nil || c.freed {
+		return sspi.Errorf(sspi.SEC_E_INVALID_HANDLE, "schannel: credentials already freed")
+	}
+	c.freed = true
+	return nil
+}
+
+func (c *Credentials) usable(use CredentialUse) error {
+	switch {
+	case c == nil || c.freed:
+		return sspi.Errorf(sspi.SEC_E_INVALID_HANDLE, "schannel: invalid or freed credentials")
+	case c.use != use && use == SECPKG_CRED_OUTBOUND:
+		return sspi.Errorf(sspi.SEC_E_NO_CREDENTIALS, "schannel: InitializeSecurityContext needs SECPKG_CRED_OUTBOUND credentials")
+	case c.use != use:
+		return sspi.Errorf(sspi.SEC_E_NO_CREDENTIALS, "schannel: AcceptSecurityContext needs SECPKG_CRED_INBOUND credentials")
+	}
+	return nil
+}

@@ -1,0 +1,102 @@
+package schannel
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+
+	"github.com/gosspi/schannel/internal/sspi"
+)
+
+// ConnectionInfo is this package's SECPKG_ATTR_CONNECTION_INFO: what the
+// handshake negotiated, with crypto/tls types where they exist.
+type ConnectionInfo struct {
+	Protocol         uint32 // SP_PROT_TLS1_3_CLIENT, SP_PROT_TLS1_3_SERVER, ...
+	Version          uint16 // tls.VersionTLS13, ...
+	CipherSuite      uint16 // tls.TLS_AES_128_GCM_SHA256, ...
+	CipherSuiteName  string // as tls.CipherSuiteName gives it
+	KeyExchangeGroup tls.CurveID
+	// SignatureScheme is the scheme the peer's CertificateVerify used (0 if
+	// the peer sent no certificate).
+	SignatureScheme tls.SignatureScheme
+	ServerName      string
+	Resumed         bool
+}
+
+// ConnectionInfo is QueryContextAttributes(SECPKG_ATTR_CONNECTION_INFO, and
+// SECPKG_ATTR_CIPHER_INFO, SECPKG_ATTR_SESSION_INFO which it contains).
+func (c *Context) ConnectionInfo() (ConnectionInfo, error) {
+	if err := c.established(); err != nil {
+		return ConnectionInfo{}, err
+	}
+	info := c.eng.Info()
+	ci := ConnectionInfo{
+		Version:          info.Version,
+		CipherSuite:      info.CipherSuite,
+		CipherSuiteName:  tls.CipherSuiteName(info.CipherSuite),
+		KeyExchangeGroup: tls.CurveID(info.Group),
+		SignatureScheme:  tls.SignatureScheme(info.SignatureScheme),
+		ServerName:       info.ServerName,
+		Resumed:          info.DidResume,
+	}
+	switch {
+	case info.Version == tls.VersionTLS13 && c.eng.IsServer():
+		ci.Protocol = SP_PROT_TLS1_3_SERVER
+	case info.Version == tls.VersionTLS13:
+		ci.Protocol = SP_PROT_TLS1_3_CLIENT
+	case c.eng.IsServer():
+		ci.Protocol = SP_PROT_TLS1_2_SERVER
+	default:
+		ci.Protocol = SP_PROT_TLS1_2_CLIENT
+	}
+	return ci, nil
+}
+
+// RemoteCertificate is QueryContextAttributes(SECPKG_ATTR_REMOTE_CERT_CONTEXT):
+// the chain the peer sent, leaf first (nil when it sent none). With
+// ISC_REQ_MANUAL_CRED_VALIDATION this is the chain the caller must check.
+func (c *Context) RemoteCertificate() ([]*x509.Certificate, error) {
+	if err := c.established(); err != nil {
+		return nil, err
+	}
+	return c.peerCertificates(), nil
+}
+
+// ApplicationProtocol is QueryContextAttributes(SECPKG_ATTR_APPLICATION_PROTOCOL):
+// the ALPN protocol negotiated, "" when none was.
+func (c *Context) ApplicationProtocol() (string, error) {
+	if err := c.established(); err != nil {
+		return "", err
+	}
+	return c.eng.Info().ALPN, nil
+}
+
+// ConnectionState gives the negotiated parameters as crypto/tls reports
+// them; the zero value before the handshake completes.
+func (c *Context) ConnectionState() tls.ConnectionState { return c.connectionState() }
+
+// QueryContextAttributes maps QueryContextAttributes for callers ported from
+// C: it returns StreamSizes, ConnectionInfo, []*x509.Certificate or string
+// according to attribute (SECPKG_ATTR_*).
+func (c *Context) QueryContextAttributes(attribute uint32) (any, error) {
+	switch attribute {
+	case SECPKG_ATTR_STREAM_SIZES:
+		return c.StreamSizes()
+	case SECPKG_ATTR_CONNECTION_INFO, SECPKG_ATTR_CIPHER_INFO, SECPKG_ATTR_SESSION_INFO:
+		return c.ConnectionInfo()
+	case SECPKG_ATTR_REMOTE_CERT_CONTEXT:
+		return c.RemoteCertificate()
+	case SECPKG_ATTR_APPLICATION_PROTOCOL:
+		return c.ApplicationProtocol()
+	}
+	return nil, sspi.Errorf(SEC_E_UNSUPPORTED_FUNCTION, "schannel: attribute %#x is not supported", attribute)
+}
+
+func (c *Context) established() error {
+	if err := c.valid(); err != nil {
+		return err
+	}
+	if !c.eng.Established() {
+		return sspi.Errorf(SEC_E_INVALID_HANDLE, "schannel: the handshake has not completed")
+	}
+	return nil
+}
