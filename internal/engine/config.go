@@ -36,7 +36,24 @@ type settings struct {
 	rand     io.Reader
 	now      func() time.Time
 	suites13 []uint16
+	suites12 []uint16
 	groups   []uint16
+	// minVersion and maxVersion are the range in force: within TLS 1.2..1.3.
+	minVersion, maxVersion uint16
+}
+
+// allows reports whether version v may be negotiated.
+func (s *settings) allows(v uint16) bool { return v >= s.minVersion && v <= s.maxVersion }
+
+// groups12 are the groups usable with TLS 1.2 ECDHE: the hybrid is TLS 1.3 only.
+func (s *settings) groups12() []uint16 {
+	out := make([]uint16, 0, len(s.groups))
+	for _, g := range s.groups {
+		if g != wire.GroupX25519MLKEM768 {
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 // newSettings refuses any tls.Config field that the engine does not honour:
@@ -65,10 +82,19 @@ func newSettings(cfg *tls.Config) (*settings, *sspi.Error) {
 		cfg.GetEncryptedClientHelloKeys != nil || cfg.EncryptedClientHelloKeys != nil:
 		return nil, unsupported("EncryptedClientHello*")
 	}
-	if cfg.MaxVersion != 0 && cfg.MaxVersion < tls.VersionTLS13 {
-		return nil, sspi.Errorf(sspi.SEC_E_ALGORITHM_MISMATCH, "schannel: MaxVersion %#04x: only TLS 1.3 is implemented so far", cfg.MaxVersion)
+	s := &settings{cfg: cfg, rand: cfg.Rand, now: cfg.Time, minVersion: wire.VersionTLS12, maxVersion: wire.VersionTLS13}
+	// SSL 3.0, TLS 1.0 and 1.1 are refused by design (RFC 8996), so a
+	// MinVersion below TLS 1.2 simply allows nothing more.
+	if cfg.MinVersion > s.minVersion {
+		s.minVersion = cfg.MinVersion
 	}
-	s := &settings{cfg: cfg, rand: cfg.Rand, now: cfg.Time}
+	if cfg.MaxVersion != 0 && cfg.MaxVersion < s.maxVersion {
+		s.maxVersion = cfg.MaxVersion
+	}
+	if s.maxVersion < wire.VersionTLS12 || s.minVersion > s.maxVersion || s.minVersion > wire.VersionTLS13 {
+		return nil, sspi.Errorf(sspi.SEC_E_ALGORITHM_MISMATCH,
+			"schannel: versions %#04x..%#04x leave nothing to negotiate: only TLS 1.2 and 1.3 are implemented (older versions are refused by design)", cfg.MinVersion, cfg.MaxVersion)
+	}
 	if s.rand == nil {
 		s.rand = rand.Reader
 	}
@@ -85,6 +111,25 @@ func newSettings(cfg *tls.Config) (*settings, *sspi.Error) {
 		for _, suite := range keys.Suites13 {
 			s.suites13 = append(s.suites13, suite.ID)
 		}
+	}
+	// For TLS 1.2, CipherSuites is the list of enabled suites, as in
+	// crypto/tls; suites this engine does not implement (CBC, static RSA) are
+	// never offered.
+	for _, id := range cfg.CipherSuites {
+		if keys.Suite12(id) != nil {
+			s.suites12 = append(s.suites12, id)
+		}
+	}
+	if len(cfg.CipherSuites) == 0 {
+		for _, suite := range keys.Suites12 {
+			s.suites12 = append(s.suites12, suite.ID)
+		}
+	}
+	if len(s.suites12) == 0 && s.minVersion <= wire.VersionTLS12 {
+		if s.maxVersion == wire.VersionTLS12 {
+			return nil, sspi.Errorf(sspi.SEC_E_ALGORITHM_MISMATCH, "schannel: none of CipherSuites is an ECDHE AEAD suite this engine implements")
+		}
+		s.minVersion = wire.VersionTLS13
 	}
 	if len(cfg.CurvePreferences) == 0 {
 		s.groups = defaultGroups

@@ -42,6 +42,21 @@ const (
 	stateServerWaitClientCertificate
 	stateServerWaitClientCertificateVerify
 	stateServerWaitFinished
+
+	// TLS 1.2 (RFC 5246 7.3), after the hellos.
+	stateClient12WaitCertificate
+	stateClient12WaitServerKeyExchange
+	stateClient12WaitCertReqOrDone
+	stateClient12WaitServerHelloDone
+	stateClient12WaitTicketOrCCS
+	stateClient12WaitCCS
+	stateClient12WaitFinished
+	stateServer12WaitClientCertificate
+	stateServer12WaitClientKeyExchange
+	stateServer12WaitCertificateVerify
+	stateServer12WaitCCS
+	stateServer12WaitFinished
+
 	stateConnected
 )
 
@@ -92,6 +107,7 @@ type Context struct {
 	opts     Options
 
 	state   state
+	vers    uint16      // negotiated version; 0 until the hellos are exchanged
 	failure *sspi.Error // sticky: once set, every call fails with it
 
 	// Read side (Decrypt, and Handshake while the handshake runs).
@@ -121,8 +137,8 @@ type Context struct {
 	useSuppliedCreds bool
 	pausedInput      []byte // what was consumed when SEC_I_INCOMPLETE_CREDENTIALS was returned
 
-	hs    *handshake13 // per-handshake state, dropped once connected
-	suite *keys.Suite  // negotiated suite: fixed once the ServerHello is processed
+	hs    *handshakeState // per-handshake state, dropped once connected
+	suite *keys.Suite     // negotiated suite: fixed once the ServerHello is processed
 	info  Info
 }
 
@@ -227,7 +243,7 @@ func (c *Context) Handshake(in []byte) Result {
 func (c *Context) consumeRecords(in []byte, start int) Result {
 	consumed := start
 	for !c.yield && c.state != stateConnected && c.state != stateClientWaitCredentials {
-		recordLen, missing, err := frameRecord(in[consumed:], c.readProt != nil)
+		recordLen, missing, err := c.frameRecord(in[consumed:])
 		if err != nil {
 			return c.abort(err)
 		}
@@ -271,13 +287,17 @@ func (c *Context) resumeAfterCredentials(in []byte) Result {
 		return c.abort(err)
 	}
 	c.pausedInput = nil
+	if c.state != stateConnected {
+		// TLS 1.2: the server's ChangeCipherSpec and Finished are still to come.
+		return c.consumeRecords(in, start)
+	}
 	return Result{Status: sspi.SEC_E_OK, Consumed: start, Output: c.out}
 }
 
 // frameRecord checks the header at the start of b and returns the record's
 // length, or how many more bytes are needed. Garbage that cannot be a TLS
 // record is SEC_E_INVALID_TOKEN, as Schannel reports for non-TLS input.
-func frameRecord(b []byte, protected bool) (recordLen, missing int, err *sspi.Error) {
+func (c *Context) frameRecord(b []byte) (recordLen, missing int, err *sspi.Error) {
 	if len(b) > 0 && (b[0] < byte(wire.ContentChangeCipherSpec) || b[0] > byte(wire.ContentApplicationData)) {
 		return 0, 0, failWith(sspi.SEC_E_INVALID_TOKEN, wire.AlertUnexpectedMessage, errNotTLS(b[0]))
 	}
@@ -289,7 +309,10 @@ func frameRecord(b []byte, protected bool) (recordLen, missing int, err *sspi.Er
 		return 0, wire.RecordHeaderLen - len(b), nil
 	}
 	limit := wire.MaxPlaintext
-	if protected && typ == wire.ContentApplicationData {
+	switch {
+	case c.readProt != nil && c.vers == wire.VersionTLS12:
+		limit = wire.MaxCiphertext12
+	case c.readProt != nil && typ == wire.ContentApplicationData:
 		limit = wire.MaxCiphertext13
 	}
 	if length > limit {
@@ -304,21 +327,28 @@ func frameRecord(b []byte, protected bool) (recordLen, missing int, err *sspi.Er
 	return wire.RecordHeaderLen + length, 0, nil
 }
 
+// protectedRecord reports whether a record of outer type typ is encrypted:
+// every record once TLS 1.2 keys are on, only application_data in TLS 1.3.
+func (c *Context) protectedRecord(typ wire.ContentType) bool {
+	return c.readProt != nil && (c.vers == wire.VersionTLS12 || typ == wire.ContentApplicationData)
+}
+
 // handshakeRecord processes one whole record received during the handshake.
 func (c *Context) handshakeRecord(rec []byte) *sspi.Error {
 	typ := wire.ContentType(rec[0])
 	body := rec[wire.RecordHeaderLen:]
-	if typ == wire.ContentApplicationData {
-		if c.readProt == nil {
-			return fail(wire.AlertUnexpectedMessage, "application data before the handshake keys")
-		}
+	protected := c.protectedRecord(typ)
+	switch {
+	case protected:
 		c.scratch = append(c.scratch[:0], rec...)
 		inner, plaintext, err := c.readProt.Open(c.scratch)
 		if err != nil {
 			return asFailure(err)
 		}
 		typ, body = wire.ContentType(inner), plaintext
-	} else if typ == wire.ContentHandshake && c.readProt != nil {
+	case typ == wire.ContentApplicationData:
+		return fail(wire.AlertUnexpectedMessage, "application data before the handshake keys")
+	case typ == wire.ContentHandshake && c.readProt != nil:
 		return fail(wire.AlertUnexpectedMessage, "plaintext handshake record after the keys changed")
 	}
 	switch typ {
@@ -328,11 +358,16 @@ func (c *Context) handshakeRecord(rec []byte) *sspi.Error {
 	case wire.ContentAlert:
 		return c.receivedAlertDuringHandshake(body)
 	case wire.ContentChangeCipherSpec:
-		// RFC 8446 D.4: a single unprotected 0x01 is sent for middlebox
+		if len(body) != 1 || body[0] != 1 || protected {
+			return fail(wire.AlertUnexpectedMessage, "malformed or protected change_cipher_spec")
+		}
+		if c.vers == wire.VersionTLS12 {
+			return c.changeCipherSpec12()
+		}
+		// RFC 8446 D.4: in TLS 1.3 a single 0x01 is sent for middlebox
 		// compatibility and ignored, but only once a ClientHello was seen.
-		if rec[0] != byte(wire.ContentChangeCipherSpec) || len(body) != 1 || body[0] != 1 ||
-			(c.isServer && c.hs == nil) {
-			return fail(wire.AlertUnexpectedMessage, "unexpected change_cipher_spec")
+		if c.isServer && c.hs == nil {
+			return fail(wire.AlertUnexpectedMessage, "change_cipher_spec before the ClientHello")
 		}
 		return c.countUselessRecord()
 	default:
@@ -485,8 +520,9 @@ func (c *Context) writeHandshake(msg []byte) *sspi.Error {
 	return nil
 }
 
-// writeCompatibilityCCS sends the middlebox-compatibility ChangeCipherSpec
-// (RFC 8446 D.4); it is never protected.
+// writeCompatibilityCCS sends a ChangeCipherSpec record: the TLS 1.2 one, or
+// TLS 1.3's middlebox-compatibility one (RFC 8446 D.4). This engine never
+// renegotiates, so it is always sent before any write keys exist.
 func (c *Context) writeCompatibilityCCS() {
 	c.out = wire.AppendRecordHeader(c.out, wire.ContentChangeCipherSpec, wire.VersionTLS12, 1)
 	c.out = append(c.out, 1)

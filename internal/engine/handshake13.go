@@ -10,10 +10,10 @@ import (
 	"github.com/gosspi/schannel/internal/wire"
 )
 
-// handshake13 is the state of one TLS 1.3 handshake in progress. It is
-// dropped when the handshake completes so an idle connection keeps only its
-// traffic keys.
-type handshake13 struct {
+// handshakeState is the state of one handshake in progress, TLS 1.3 or 1.2.
+// It is dropped when the handshake completes so an idle connection keeps only
+// its traffic keys.
+type handshakeState struct {
 	transcript   *keys.Transcript
 	suite        *keys.Suite
 	schedule     *keys.Schedule13
@@ -35,6 +35,27 @@ type handshake13 struct {
 
 	certRequest *wire.CertificateRequest13 // the one received (client) or sent (server)
 	peerPublic  any                        // public key of the peer's leaf certificate
+
+	// TLS 1.2 only.
+	messages       []byte // every handshake message: a 1.2 CertificateVerify signs them all
+	serverRandom   []byte
+	masterSecret   []byte
+	certRequest12  *wire.CertificateRequest12
+	serverKX       *wire.ServerKeyExchangeECDHE
+	clientShare    *keys.PrivateShare // server: our ECDHE key until the ClientKeyExchange
+	clientKeyBlock [2][]byte          // client write key and IV, installed at our ChangeCipherSpec
+	serverKeyBlock [2][]byte          // server write key and IV
+	ticketExpected bool               // the server will send a NewSessionTicket
+	resumed        bool
+}
+
+// record adds a handshake message to the transcript (and, for TLS 1.2, to the
+// list of messages a CertificateVerify covers).
+func (c *Context) record(msg []byte) {
+	c.hs.transcript.Write(msg)
+	if c.vers == wire.VersionTLS12 {
+		c.hs.messages = append(c.hs.messages, msg...)
+	}
 }
 
 // deriveHandshakeKeys runs the key schedule from the (EC)DHE secret through
@@ -122,7 +143,7 @@ func (c *Context) sendMessage(m marshaler) *sspi.Error {
 	if err != nil {
 		return sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "schannel: building a handshake message: %v", err)
 	}
-	c.hs.transcript.Write(msg)
+	c.record(msg)
 	return c.writeHandshake(msg)
 }
 
@@ -130,8 +151,9 @@ func (c *Context) sendMessage(m marshaler) *sspi.Error {
 func (c *Context) finishHandshake() {
 	c.state = stateConnected
 	c.suite = c.hs.suite
-	c.info.Version = wire.VersionTLS13
+	c.info.Version = c.vers
 	c.info.CipherSuite = c.hs.suite.ID
+	c.info.DidResume = c.hs.resumed
 	c.hs = nil
 	c.uselessRecords = 0
 }
@@ -139,7 +161,7 @@ func (c *Context) finishHandshake() {
 // connectionState is what tls.Config.VerifyConnection sees.
 func (c *Context) connectionState() tls.ConnectionState {
 	return tls.ConnectionState{
-		Version:            wire.VersionTLS13,
+		Version:            c.vers,
 		HandshakeComplete:  true,
 		DidResume:          c.info.DidResume,
 		CipherSuite:        c.hs.suite.ID,

@@ -83,7 +83,7 @@ func (c *Context) Decrypt(buf []byte) DecryptResult {
 	case c.failure != nil:
 		return DecryptResult{Status: c.failure.Status, Err: c.failure}
 	}
-	recordLen, missing, ferr := frameRecord(buf, true)
+	recordLen, missing, ferr := c.frameRecord(buf)
 	if ferr != nil {
 		// Garbage in the middle of a protected stream is a misaligned or forged record.
 		return c.decryptFailed(failWith(sspi.SEC_E_DECRYPT_FAILURE, wire.Alert(ferr.Alert), ferr.Err))
@@ -91,10 +91,11 @@ func (c *Context) Decrypt(buf []byte) DecryptResult {
 	if missing > 0 {
 		return DecryptResult{Status: sspi.SEC_E_INCOMPLETE_MESSAGE, Missing: missing}
 	}
-	if buf[0] != byte(wire.ContentApplicationData) {
-		return c.decryptFailed(fail(wire.AlertUnexpectedMessage, "unprotected %s record after the handshake", wire.ContentType(buf[0])))
+	if outer := wire.ContentType(buf[0]); !c.protectedRecord(outer) || outer == wire.ContentChangeCipherSpec {
+		return c.decryptFailed(fail(wire.AlertUnexpectedMessage, "unprotected %s record after the handshake", outer))
 	}
-	inner, plaintext, err := c.readProt.Open(buf[:recordLen])
+	record := buf[:recordLen]
+	inner, plaintext, err := c.readProt.Open(record)
 	if err != nil {
 		f := asFailure(err)
 		if f.Alert == int(wire.AlertBadRecordMAC) {
@@ -102,8 +103,10 @@ func (c *Context) Decrypt(buf []byte) DecryptResult {
 		}
 		return c.decryptFailed(f)
 	}
+	// The plaintext is a view into the record; its offset is the header
+	// length (5, or 13 with TLS 1.2 GCM's explicit nonce).
 	res := DecryptResult{Status: sspi.SEC_E_OK, RecordLen: recordLen, ExtraStart: recordLen,
-		HeaderLen: wire.RecordHeaderLen, DataLen: len(plaintext)}
+		HeaderLen: cap(record) - cap(plaintext), DataLen: len(plaintext)}
 	switch wire.ContentType(inner) {
 	case wire.ContentApplicationData:
 		if len(plaintext) > 0 {
@@ -194,19 +197,28 @@ func (c *Context) postHandshake(in []byte) Result {
 // postHandshakeMessage handles NewSessionTicket and KeyUpdate (RFC 8446 4.6).
 func (c *Context) postHandshakeMessage(typ wire.HandshakeType, msg []byte) *sspi.Error {
 	switch {
-	case typ == wire.TypeNewSessionTicket && !c.isServer:
+	case c.vers == wire.VersionTLS13 && typ == wire.TypeNewSessionTicket && !c.isServer:
 		var m wire.NewSessionTicket13
 		if err := m.Unmarshal(msg); err != nil {
 			return asFailure(err)
 		}
 		// Resumption is not implemented yet; the ticket is checked and dropped.
 		return nil
-	case typ == wire.TypeKeyUpdate:
+	case c.vers == wire.VersionTLS13 && typ == wire.TypeKeyUpdate:
 		var m wire.KeyUpdate
 		if err := m.Unmarshal(msg); err != nil {
 			return asFailure(err)
 		}
 		return c.receivedKeyUpdate(m.RequestUpdate)
+	case c.vers == wire.VersionTLS12 && (typ == wire.TypeHelloRequest && !c.isServer || typ == wire.TypeClientHello && c.isServer):
+		// Renegotiation is refused, politely: a warning the peer may accept
+		// (RFC 5246 7.2.2), and the connection goes on.
+		out, err := c.appendRecord(c.out, wire.ContentAlert, []byte{wire.AlertLevelWarning, byte(wire.AlertNoRenegotiation)})
+		if err != nil {
+			return asFailure(err)
+		}
+		c.out = out
+		return nil
 	}
 	return fail(wire.AlertUnexpectedMessage, "unexpected %s after the handshake", typ)
 }
@@ -251,6 +263,9 @@ func (c *Context) updateWriteKeys(requestPeerUpdate bool) *sspi.Error {
 func (c *Context) KeyUpdate(requestPeerUpdate bool) Result {
 	if c.state != stateConnected || c.writeClosed || c.failure != nil {
 		return Result{Status: sspi.SEC_E_CONTEXT_EXPIRED, Err: sspi.Errorf(sspi.SEC_E_CONTEXT_EXPIRED, "schannel: no established context to update")}
+	}
+	if c.vers != wire.VersionTLS13 {
+		return Result{Status: sspi.SEC_E_UNSUPPORTED_FUNCTION, Err: sspi.Errorf(sspi.SEC_E_UNSUPPORTED_FUNCTION, "schannel: KeyUpdate exists in TLS 1.3 only")}
 	}
 	c.out = nil
 	if err := c.updateWriteKeys(requestPeerUpdate); err != nil {

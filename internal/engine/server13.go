@@ -13,6 +13,9 @@ import (
 
 // serverMessage is the server's state machine (RFC 8446 Appendix A.2).
 func (c *Context) serverMessage(typ wire.HandshakeType, msg []byte) *sspi.Error {
+	if c.vers == wire.VersionTLS12 {
+		return c.serverMessage12(typ, msg)
+	}
 	var want wire.HandshakeType
 	switch c.state {
 	case stateServerWaitClientHello:
@@ -60,7 +63,7 @@ func (c *Context) serverClientHello(msg []byte) *sspi.Error {
 	}
 	retry := c.hs != nil
 	if !retry {
-		c.hs = &handshake13{}
+		c.hs = &handshakeState{}
 	}
 	hs := c.hs
 	hs.clientRandom = hello.Random
@@ -69,6 +72,16 @@ func (c *Context) serverClientHello(msg []byte) *sspi.Error {
 			return err
 		}
 	}
+	version, verr := c.chooseVersion(hello)
+	if verr != nil {
+		return verr
+	}
+	if version == wire.VersionTLS12 {
+		if retry {
+			return fail(wire.AlertIllegalParameter, "the second ClientHello gave up TLS 1.3")
+		}
+		return c.serverClientHello12(hello, msg)
+	}
 	params, err := c.chooseParameters(hello)
 	if err != nil {
 		return err
@@ -76,6 +89,7 @@ func (c *Context) serverClientHello(msg []byte) *sspi.Error {
 	if retry && params.suite != hs.suite {
 		return fail(wire.AlertIllegalParameter, "the second ClientHello changed the cipher suite")
 	}
+	c.vers = wire.VersionTLS13
 	c.info.ServerName = hello.ServerName
 	c.info.ALPN = params.alpn
 	c.info.Group = params.group
@@ -109,9 +123,6 @@ func checkSecondClientHello(first, second *wire.ClientHello, group uint16) *sspi
 // chooseParameters picks suite, group, certificate, signature scheme and
 // application protocol for a ClientHello.
 func (c *Context) chooseParameters(hello *wire.ClientHello) (*serverParameters, *sspi.Error) {
-	if !slices.Contains(hello.SupportedVersions, wire.VersionTLS13) {
-		return nil, fail(wire.AlertProtocolVersion, "the client does not offer TLS 1.3, the only version implemented yet")
-	}
 	if len(hello.CompressionMethods) != 1 || hello.CompressionMethods[0] != 0 {
 		return nil, fail(wire.AlertIllegalParameter, "TLS 1.3 requires exactly the null compression method")
 	}
@@ -161,18 +172,44 @@ func (c *Context) chooseParameters(hello *wire.ClientHello) (*serverParameters, 
 		return nil, err
 	}
 	p.cert, p.scheme = cert, scheme
-	if len(c.nextProtos()) > 0 && len(hello.ALPNProtocols) > 0 {
-		for _, proto := range c.nextProtos() {
-			if slices.Contains(hello.ALPNProtocols, proto) {
-				p.alpn = proto
-				break
-			}
-		}
-		if p.alpn == "" {
-			return nil, fail(wire.AlertNoApplicationProtocol, "none of the client's application protocols %q is served", hello.ALPNProtocols)
-		}
+	if p.alpn, err = c.negotiateALPN(hello); err != nil {
+		return nil, err
 	}
 	return p, nil
+}
+
+// chooseVersion picks the highest version both sides allow (RFC 8446 4.2.1),
+// refusing a fallback retry when we could have done better (RFC 7507).
+func (c *Context) chooseVersion(hello *wire.ClientHello) (uint16, *sspi.Error) {
+	offered := hello.SupportedVersions
+	if len(offered) == 0 && hello.Vers >= wire.VersionTLS12 {
+		offered = []uint16{wire.VersionTLS12}
+	}
+	for _, v := range []uint16{wire.VersionTLS13, wire.VersionTLS12} {
+		if !c.set.allows(v) || !slices.Contains(offered, v) {
+			continue
+		}
+		if v < c.set.maxVersion && slices.Contains(hello.CipherSuites, tlsFallbackSCSV) {
+			return 0, fail(wire.AlertInappropriateFallback, "the client fell back to %#04x though %#04x is possible", v, c.set.maxVersion)
+		}
+		return v, nil
+	}
+	return 0, fail(wire.AlertProtocolVersion, "no TLS version in common (the client offers %#04x, we allow %#04x..%#04x)", offered, c.set.minVersion, c.set.maxVersion)
+}
+
+// negotiateALPN picks the first of our protocols the client offers; with no
+// overlap the handshake fails (no_application_protocol, RFC 7301).
+func (c *Context) negotiateALPN(hello *wire.ClientHello) (string, *sspi.Error) {
+	ours := c.nextProtos()
+	if len(ours) == 0 || len(hello.ALPNProtocols) == 0 {
+		return "", nil
+	}
+	for _, proto := range ours {
+		if slices.Contains(hello.ALPNProtocols, proto) {
+			return proto, nil
+		}
+	}
+	return "", fail(wire.AlertNoApplicationProtocol, "none of the client's application protocols %q is served", hello.ALPNProtocols)
 }
 
 // serverCertificate picks our certificate: GetCertificate's answer, or the

@@ -45,19 +45,27 @@ func schemeHash(scheme uint16) crypto.Hash {
 	return 0
 }
 
-// schemeFitsKey reports whether a TLS 1.3 CertificateVerify with scheme can
-// be made with, or checked against, pub. In TLS 1.3 an ECDSA scheme names the
-// curve as well as the hash.
-func schemeFitsKey(scheme uint16, pub crypto.PublicKey) bool {
+// signatureSchemes12 are the schemes we accept and offer for TLS 1.2
+// signatures: PKCS#1 v1.5 is still legal there; SHA-1 is not accepted.
+var signatureSchemes12 = []uint16{
+	wire.ECDSAWithP256AndSHA256, wire.Ed25519, wire.ECDSAWithP384AndSHA384, wire.ECDSAWithP521AndSHA512,
+	wire.PSSWithSHA256, wire.PSSWithSHA384, wire.PSSWithSHA512,
+	wire.PKCS1WithSHA256, wire.PKCS1WithSHA384, wire.PKCS1WithSHA512,
+}
+
+// schemeFitsKey reports whether a signature with scheme can be made with, or
+// checked against, pub. In TLS 1.3 an ECDSA scheme names the curve as well
+// as the hash and PKCS#1 v1.5 is not allowed; TLS 1.2 is looser on both.
+func schemeFitsKey(scheme uint16, pub crypto.PublicKey, tls12 bool) bool {
 	switch k := pub.(type) {
 	case *ecdsa.PublicKey:
 		switch scheme {
 		case wire.ECDSAWithP256AndSHA256:
-			return k.Curve == elliptic.P256()
+			return tls12 || k.Curve == elliptic.P256()
 		case wire.ECDSAWithP384AndSHA384:
-			return k.Curve == elliptic.P384()
+			return tls12 || k.Curve == elliptic.P384()
 		case wire.ECDSAWithP521AndSHA512:
-			return k.Curve == elliptic.P521()
+			return tls12 || k.Curve == elliptic.P521()
 		}
 	case ed25519.PublicKey:
 		return scheme == wire.Ed25519
@@ -66,27 +74,38 @@ func schemeFitsKey(scheme uint16, pub crypto.PublicKey) bool {
 		case wire.PSSWithSHA256, wire.PSSWithSHA384, wire.PSSWithSHA512:
 			// PSS with a salt as long as the hash needs room for two hashes and two bytes.
 			return k.Size() >= 2*schemeHash(scheme).Size()+2
+		case wire.PKCS1WithSHA256, wire.PKCS1WithSHA384, wire.PKCS1WithSHA512:
+			return tls12
 		}
 	}
 	return false
 }
 
-// pickScheme chooses, in our order of preference, a CertificateVerify scheme
-// the peer accepts and our key can make.
-func pickScheme(peerSchemes []uint16, pub crypto.PublicKey) (uint16, bool) {
-	for _, s := range signatureSchemes13 {
-		if slices.Contains(peerSchemes, s) && schemeFitsKey(s, pub) {
+// pickScheme chooses, in our order of preference, a signature scheme the
+// peer accepts and our key can make.
+func pickScheme(peerSchemes []uint16, pub crypto.PublicKey, tls12 bool) (uint16, bool) {
+	ours := signatureSchemes13
+	if tls12 {
+		ours = signatureSchemes12
+	}
+	for _, s := range ours {
+		if slices.Contains(peerSchemes, s) && schemeFitsKey(s, pub, tls12) {
 			return s, true
 		}
 	}
 	return 0, false
 }
 
+func isPSS(scheme uint16) bool {
+	return scheme == wire.PSSWithSHA256 || scheme == wire.PSSWithSHA384 || scheme == wire.PSSWithSHA512
+}
+
 var errSignatureMismatch = errors.New("tls: the CertificateVerify signature does not verify")
 
-// verifySignature checks a CertificateVerify signature.
-func verifySignature(scheme uint16, pub crypto.PublicKey, signed, sig []byte) error {
-	if !schemeFitsKey(scheme, pub) {
+// verifySignature checks a CertificateVerify (or TLS 1.2 ServerKeyExchange)
+// signature.
+func verifySignature(scheme uint16, pub crypto.PublicKey, signed, sig []byte, tls12 bool) error {
+	if !schemeFitsKey(scheme, pub, tls12) {
 		return errors.New("tls: the peer signed with a scheme that does not fit its certificate's key")
 	}
 	h := schemeHash(scheme)
@@ -103,7 +122,11 @@ func verifySignature(scheme uint16, pub crypto.PublicKey, signed, sig []byte) er
 	case ed25519.PublicKey:
 		ok = ed25519.Verify(k, signed, sig)
 	case *rsa.PublicKey:
-		ok = rsa.VerifyPSS(k, h, digest, sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: h}) == nil
+		if isPSS(scheme) {
+			ok = rsa.VerifyPSS(k, h, digest, sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: h}) == nil
+		} else {
+			ok = rsa.VerifyPKCS1v15(k, h, digest, sig) == nil
+		}
 	}
 	if !ok {
 		return errSignatureMismatch
@@ -111,7 +134,7 @@ func verifySignature(scheme uint16, pub crypto.PublicKey, signed, sig []byte) er
 	return nil
 }
 
-// sign makes a CertificateVerify signature with our private key.
+// sign makes a signature with our private key.
 func sign(scheme uint16, key crypto.Signer, signed []byte, rand io.Reader) ([]byte, error) {
 	h := schemeHash(scheme)
 	if h == 0 {
@@ -121,7 +144,7 @@ func sign(scheme uint16, key crypto.Signer, signed []byte, rand io.Reader) ([]by
 	hasher.Write(signed)
 	digest := hasher.Sum(nil)
 	var opts crypto.SignerOpts = h
-	if _, isRSA := key.Public().(*rsa.PublicKey); isRSA {
+	if isPSS(scheme) {
 		opts = &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: h}
 	}
 	return key.Sign(rand, digest, opts)

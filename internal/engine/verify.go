@@ -95,19 +95,39 @@ func (c *Context) checkCertificateVerify(msg []byte, context string) *sspi.Error
 	if err := cv.Unmarshal(msg); err != nil {
 		return asFailure(err)
 	}
-	if !slices.Contains(signatureSchemes13, cv.Scheme) {
-		return fail(wire.AlertIllegalParameter, "the peer signed with scheme %#04x, which was not offered", cv.Scheme)
+	tls12 := c.vers == wire.VersionTLS12
+	var signed []byte
+	if tls12 {
+		signed = c.hs.messages
+	} else {
+		signed = signedContent(context, c.hs.transcript.Sum())
 	}
-	signed := signedContent(context, c.hs.transcript.Sum())
-	if err := verifySignature(cv.Scheme, c.hs.peerPublic, signed, cv.Signature); err != nil {
-		return fail(wire.AlertDecryptError, "%v", err)
+	if err := c.checkPeerSignature(cv.Scheme, signed, cv.Signature); err != nil {
+		return err
 	}
-	c.info.SignatureScheme = cv.Scheme
-	c.hs.transcript.Write(msg)
+	c.record(msg)
 	return nil
 }
 
-// sendCertificateAndVerify writes our Certificate and CertificateVerify.
+// checkPeerSignature verifies a signature by the peer's certificate key with
+// a scheme we offered.
+func (c *Context) checkPeerSignature(scheme uint16, signed, sig []byte) *sspi.Error {
+	tls12 := c.vers == wire.VersionTLS12
+	offered := signatureSchemes13
+	if tls12 {
+		offered = signatureSchemes12
+	}
+	if !slices.Contains(offered, scheme) {
+		return fail(wire.AlertIllegalParameter, "the peer signed with scheme %#04x, which was not offered", scheme)
+	}
+	if err := verifySignature(scheme, c.hs.peerPublic, signed, sig, tls12); err != nil {
+		return fail(wire.AlertDecryptError, "%v", err)
+	}
+	c.info.SignatureScheme = scheme
+	return nil
+}
+
+// sendCertificateAndVerify writes our TLS 1.3 Certificate and CertificateVerify.
 func (c *Context) sendCertificateAndVerify(requestContext []byte, cert *tls.Certificate, scheme uint16, context string) *sspi.Error {
 	msg := &wire.Certificate13{Context: requestContext}
 	if cert != nil {
@@ -118,15 +138,24 @@ func (c *Context) sendCertificateAndVerify(requestContext []byte, cert *tls.Cert
 	if err := c.sendMessage(msg); err != nil || cert == nil {
 		return err
 	}
-	signer, ok := cert.PrivateKey.(crypto.Signer)
-	if !ok {
-		return sspi.Errorf(sspi.SEC_E_NO_CREDENTIALS, "schannel: the certificate's private key (%T) cannot sign", cert.PrivateKey)
-	}
-	sig, err := sign(scheme, signer, signedContent(context, c.hs.transcript.Sum()), c.set.rand)
+	sig, err := c.signWithCertificate(cert, scheme, signedContent(context, c.hs.transcript.Sum()))
 	if err != nil {
-		return sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "schannel: signing CertificateVerify: %v", err)
+		return err
 	}
 	return c.sendMessage(&wire.CertificateVerify{Scheme: scheme, Signature: sig})
+}
+
+// signWithCertificate signs with the certificate's private key.
+func (c *Context) signWithCertificate(cert *tls.Certificate, scheme uint16, signed []byte) ([]byte, *sspi.Error) {
+	signer, ok := cert.PrivateKey.(crypto.Signer)
+	if !ok {
+		return nil, sspi.Errorf(sspi.SEC_E_NO_CREDENTIALS, "schannel: the certificate's private key (%T) cannot sign", cert.PrivateKey)
+	}
+	sig, err := sign(scheme, signer, signed, c.set.rand)
+	if err != nil {
+		return nil, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "schannel: signing: %v", err)
+	}
+	return sig, nil
 }
 
 // leafPublicKey returns the public key of a tls.Certificate's leaf.
