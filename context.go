@@ -98,9 +98,14 @@ func AcceptSecurityContext(cred *Credentials, ctx *Context, input []SecBuffer, c
 		if err != nil {
 			return nil, statusOf(err), err
 		}
+		ticketKeys, err := ticketKeysFor(cred.config)
+		if err != nil {
+			return nil, statusOf(err), err
+		}
 		eng, serr := engine.NewServer(cred.config, engine.Options{
 			NextProtos:        protos,
 			RequestClientCert: contextReq&ASC_REQ_MUTUAL_AUTH != 0,
+			TicketKeys:        ticketKeys,
 		})
 		if serr != nil {
 			return nil, serr.Status, serr

@@ -2,7 +2,11 @@ package schannel
 
 import (
 	"crypto/tls"
+	"runtime"
+	"sync"
+	"weak"
 
+	"github.com/gosspi/schannel/internal/session"
 	"github.com/gosspi/schannel/internal/sspi"
 )
 
@@ -51,4 +55,36 @@ func (c *Credentials) usable(use CredentialUse) error {
 		return sspi.Errorf(sspi.SEC_E_NO_CREDENTIALS, "schannel: AcceptSecurityContext needs SECPKG_CRED_INBOUND credentials")
 	}
 	return nil
+}
+
+// ticketKeyRing holds the random session ticket keys of each server
+// configuration that has no SessionTicketKey, the way crypto/tls keeps them
+// inside its Config: every connection served with one *tls.Config can resume
+// the others' sessions, and no other configuration can. Entries go away
+// with their configuration.
+var ticketKeyRing sync.Map // weak.Pointer[tls.Config] -> *session.TicketKeys
+
+// ticketKeysFor returns the keys that seal a server's session tickets, nil
+// when tickets are disabled.
+func ticketKeysFor(cfg *tls.Config) (*session.TicketKeys, error) {
+	if cfg.SessionTicketsDisabled {
+		return nil, nil
+	}
+	if cfg.SessionTicketKey != [32]byte{} {
+		// Servers sharing the key share tickets; the epoch rotation is derived from it.
+		return session.NewTicketKeys(cfg.SessionTicketKey, 0), nil
+	}
+	ref := weak.Make(cfg)
+	if keys, ok := ticketKeyRing.Load(ref); ok {
+		return keys.(*session.TicketKeys), nil
+	}
+	keys, err := session.RandomTicketKeys()
+	if err != nil {
+		return nil, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "schannel: session ticket keys: %v", err)
+	}
+	actual, loaded := ticketKeyRing.LoadOrStore(ref, keys)
+	if !loaded {
+		runtime.AddCleanup(cfg, func(ref weak.Pointer[tls.Config]) { ticketKeyRing.Delete(ref) }, ref)
+	}
+	return actual.(*session.TicketKeys), nil
 }

@@ -21,6 +21,7 @@ func TestHandshakeSplits(t *testing.T) {
 			p := pki(t)
 			client, server := newPeers(t, p.clientConfig(), p.serverConfig())
 			require.NoError(t, handshakePair(t, client, server, split))
+			absorbPostHandshake(t, client, append(client.inbox, client.wire...))
 			ci, err := client.ctx.ConnectionInfo()
 			require.NoError(t, err)
 			assert.Equal(t, uint32(schannel.SP_PROT_TLS1_3_CLIENT), ci.Protocol)

@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/gosspi/schannel/internal/keys"
+	"github.com/gosspi/schannel/internal/session"
 	"github.com/gosspi/schannel/internal/sspi"
 	"github.com/gosspi/schannel/internal/wire"
 )
@@ -64,6 +65,7 @@ func (c *Context) clientMessage12(typ wire.HandshakeType, msg []byte) *sspi.Erro
 			return asFailure(err)
 		}
 		c.record(msg)
+		c.hs.newTicket12 = &nst
 		c.state = stateClient12WaitCCS
 		return nil
 	default:
@@ -113,7 +115,31 @@ func (c *Context) clientServerHello12(sh *wire.ServerHello, msg []byte) *sspi.Er
 	hs.messages = bytes.Clone(hello.Raw)
 	c.record(msg)
 	c.info.ALPN = sh.ALPNProtocol
+	if len(hello.SessionTicket) > 0 && bytes.Equal(sh.SessionID, hello.SessionID) {
+		return c.client12Resumed()
+	}
 	c.state = stateClient12WaitCertificate
+	return nil
+}
+
+// client12Resumed continues an abbreviated handshake (RFC 5077 3.1): the
+// server accepted our ticket by echoing our session ID.
+func (c *Context) client12Resumed() *sspi.Error {
+	hs := c.hs
+	st := hs.offered
+	if st.CipherSuite != hs.suite.ID || !st.ExtendedMasterSecret {
+		return fail(wire.AlertIllegalParameter, "the server resumed a session with other parameters")
+	}
+	hs.resumed = true
+	hs.masterSecret = st.Secret
+	c.deriveKeyBlock12()
+	if err := c.restorePeerCertificates(st); err != nil {
+		return err
+	}
+	c.state = stateClient12WaitCCS
+	if hs.ticketExpected {
+		c.state = stateClient12WaitTicketOrCCS
+	}
 	return nil
 }
 
@@ -235,11 +261,28 @@ func (c *Context) sendClientFlight12() *sspi.Error {
 }
 
 func (c *Context) client12ServerFinished(msg []byte) *sspi.Error {
+	hs := c.hs
 	if err := c.checkFinished12(msg, serverFinishedLabel); err != nil {
 		return err
 	}
 	if err := c.runVerifyConnection(); err != nil {
 		return err
+	}
+	if hs.resumed {
+		// Abbreviated handshake: our ChangeCipherSpec and Finished come last.
+		if err := c.sendChangeCipherSpec12(); err != nil {
+			return err
+		}
+		if err := c.sendFinished12(clientFinishedLabel); err != nil {
+			return err
+		}
+	}
+	if nst := hs.newTicket12; nst != nil && len(nst.Ticket) > 0 && c.clientCache() {
+		st := c.sessionState(hs.masterSecret)
+		if nst.Lifetime > 0 {
+			st.Lifetime = min(nst.Lifetime, ticketLifetime)
+		}
+		_ = session.Store(c.set.cfg.ClientSessionCache, c.cacheKey(), nst.Ticket, st)
 	}
 	c.finishHandshake()
 	return nil

@@ -15,7 +15,7 @@ import (
 
 // serverHelloExtensions are the only extensions a TLS 1.3 ServerHello or
 // HelloRetryRequest may carry in answer to our ClientHello.
-var serverHelloExtensions = []uint16{wire.ExtSupportedVersions, wire.ExtKeyShare, wire.ExtCookie}
+var serverHelloExtensions = []uint16{wire.ExtSupportedVersions, wire.ExtKeyShare, wire.ExtCookie, wire.ExtPreSharedKey}
 
 // sendClientHello builds and queues the first ClientHello.
 func (c *Context) sendClientHello() *sspi.Error {
@@ -75,7 +75,28 @@ func (c *Context) sendClientHello() *sspi.Error {
 		hello.KeyShares = append(hello.KeyShares, wire.KeyShare{Group: g, Data: share.Public()})
 	}
 	hs.hello = hello
-	return c.sendMessage(hello)
+	c.loadSession()
+	if c.set.allows(wire.VersionTLS12) && c.clientCache() {
+		// An empty session_ticket asks a TLS 1.2 server for a ticket (RFC 5077).
+		hello.TicketSupported = true
+		if hs.offered != nil && hs.offered.Version == wire.VersionTLS12 {
+			hello.SessionTicket = hs.offeredTicket
+		}
+	}
+	if hs.offered != nil && len(hello.SupportedVersions) > 0 {
+		c.offerSession13(hello)
+	}
+	return c.sendClientHelloMessage(nil)
+}
+
+// sendClientHelloMessage encodes (with its PSK binder) and queues our hello.
+func (c *Context) sendClientHelloMessage(transcriptPrefix [][]byte) *sspi.Error {
+	msg, err := c.marshalClientHello(c.hs.hello, transcriptPrefix)
+	if err != nil {
+		return err
+	}
+	c.record(msg)
+	return c.writeHandshake(msg)
 }
 
 // sniHostName is the name to put in server_name: RFC 6066 forbids IP
@@ -178,6 +199,9 @@ func (c *Context) clientServerHello(msg []byte) *sspi.Error {
 	if len(sh.Cookie) > 0 {
 		return fail(wire.AlertUnsupportedExtension, "cookie in a ServerHello")
 	}
+	if err := c.acceptResumption13(&sh, suite); err != nil {
+		return err
+	}
 	var share *keys.PrivateShare
 	for _, s := range hs.shares {
 		if s.Group() == sh.ServerShare.Group {
@@ -237,16 +261,20 @@ func (c *Context) clientHelloRetryRequest(hrr *wire.ServerHello, msg []byte, sui
 		hello.KeyShares = []wire.KeyShare{{Group: group, Data: share.Public()}}
 	}
 	hello.Cookie = hrr.Cookie
-	hello.Raw = nil
+	if len(hello.PSKIdentities) > 0 && hs.pskHash != suite.Hash {
+		// RFC 8446 4.1.2: a PSK that cannot go with the server's suite is dropped.
+		hello.PSKIdentities, hello.PSKBinders = nil, nil
+	}
 	// The transcript restarts with a synthetic message_hash of the first hello.
 	hs.transcript.SetHash(suite.Hash)
-	firstHelloHash := hs.transcript.Sum()
+	prefix := [][]byte{wire.MessageHash(hs.transcript.Sum()), msg}
 	hs.transcript = keys.NewTranscript(suite.Hash)
-	hs.transcript.Write(wire.MessageHash(firstHelloHash))
-	hs.transcript.Write(msg)
+	for _, m := range prefix {
+		hs.transcript.Write(m)
+	}
 	c.writeCompatibilityCCS()
 	hs.sentCCS = true
-	if err := c.sendMessage(hello); err != nil {
+	if err := c.sendClientHelloMessage(prefix); err != nil {
 		return err
 	}
 	c.yield = true
@@ -273,6 +301,10 @@ func (c *Context) clientEncryptedExtensions(msg []byte) *sspi.Error {
 	c.info.ALPN = ee.ALPNProtocol
 	c.hs.transcript.Write(msg)
 	c.state = stateClientWaitCertOrCertRequest
+	if c.hs.resumed {
+		// The PSK authenticates the server: no Certificate, no CertificateVerify.
+		c.state = stateClientWaitFinished
+	}
 	return nil
 }
 
@@ -424,6 +456,8 @@ func (c *Context) sendClientSecondFlight() *sspi.Error {
 	if err := c.installKeys(nil, hs.clientAppSecret); err != nil {
 		return err
 	}
+	c.resumptionSecret = hs.schedule.ResumptionMasterSecret(hs.transcript.Sum())
+	c.ticketState = *c.sessionState(nil)
 	c.finishHandshake()
 	return nil
 }

@@ -70,10 +70,6 @@ func newSettings(cfg *tls.Config) (*settings, *sspi.Error) {
 		return nil, unsupported("NameToCertificate (use GetCertificate)")
 	case cfg.GetConfigForClient != nil:
 		return nil, unsupported("GetConfigForClient")
-	case cfg.SessionTicketKey != [32]byte{}:
-		return nil, unsupported("SessionTicketKey (session tickets are not issued yet)")
-	case cfg.ClientSessionCache != nil:
-		return nil, unsupported("ClientSessionCache (resumption is not implemented yet)")
 	case cfg.UnwrapSession != nil || cfg.WrapSession != nil:
 		return nil, unsupported("WrapSession/UnwrapSession")
 	case cfg.Renegotiation != tls.RenegotiateNever:

@@ -17,6 +17,7 @@ import (
 	"crypto/x509"
 
 	"github.com/gosspi/schannel/internal/keys"
+	"github.com/gosspi/schannel/internal/session"
 	"github.com/gosspi/schannel/internal/sspi"
 	"github.com/gosspi/schannel/internal/wire"
 )
@@ -75,6 +76,8 @@ type Options struct {
 	// RequestClientCert makes a server ask for a certificate even when
 	// tls.Config.ClientAuth does not (ASC_REQ_MUTUAL_AUTH).
 	RequestClientCert bool
+	// TicketKeys seal a server's session tickets; nil issues none.
+	TicketKeys *session.TicketKeys
 }
 
 // Info is what the handshake negotiated.
@@ -136,6 +139,11 @@ type Context struct {
 
 	useSuppliedCreds bool
 	pausedInput      []byte // what was consumed when SEC_I_INCOMPLETE_CREDENTIALS was returned
+
+	// Resumption after the handshake: the TLS 1.3 resumption master secret
+	// and what a client stores with each NewSessionTicket.
+	resumptionSecret []byte
+	ticketState      session.State
 
 	hs    *handshakeState // per-handshake state, dropped once connected
 	suite *keys.Suite     // negotiated suite: fixed once the ServerHello is processed

@@ -1,11 +1,13 @@
 package engine
 
 import (
+	"crypto"
 	"crypto/hmac"
 	"crypto/tls"
 	"fmt"
 
 	"github.com/gosspi/schannel/internal/keys"
+	"github.com/gosspi/schannel/internal/session"
 	"github.com/gosspi/schannel/internal/sspi"
 	"github.com/gosspi/schannel/internal/wire"
 )
@@ -46,7 +48,15 @@ type handshakeState struct {
 	clientKeyBlock [2][]byte          // client write key and IV, installed at our ChangeCipherSpec
 	serverKeyBlock [2][]byte          // server write key and IV
 	ticketExpected bool               // the server will send a NewSessionTicket
-	resumed        bool
+	newTicket12    *wire.NewSessionTicket12
+
+	// Resumption: the session the client offers, and the PSK in use.
+	offered       *session.State
+	offeredTicket []byte
+	pskHash       crypto.Hash
+	psk           []byte
+	hrrPrefix     [][]byte // message_hash and HelloRetryRequest, for a second hello's binder
+	resumed       bool
 }
 
 // record adds a handshake message to the transcript (and, for TLS 1.2, to the
@@ -62,7 +72,7 @@ func (c *Context) record(msg []byte) {
 // the handshake traffic secrets and installs them.
 func (c *Context) deriveHandshakeKeys(sharedSecret []byte) *sspi.Error {
 	hs := c.hs
-	hs.schedule = keys.NewSchedule13(hs.suite.Hash, nil)
+	hs.schedule = keys.NewSchedule13(hs.suite.Hash, hs.psk)
 	hs.schedule.SetSharedSecret(sharedSecret)
 	th := hs.transcript.Sum()
 	hs.clientSecret = hs.schedule.ClientHandshakeTrafficSecret(th)

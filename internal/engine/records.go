@@ -202,7 +202,7 @@ func (c *Context) postHandshakeMessage(typ wire.HandshakeType, msg []byte) *sspi
 		if err := m.Unmarshal(msg); err != nil {
 			return asFailure(err)
 		}
-		// Resumption is not implemented yet; the ticket is checked and dropped.
+		c.storeTicket13(&m)
 		return nil
 	case c.vers == wire.VersionTLS13 && typ == wire.TypeKeyUpdate:
 		var m wire.KeyUpdate

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/gosspi/schannel/internal/keys"
+	"github.com/gosspi/schannel/internal/session"
 	"github.com/gosspi/schannel/internal/sspi"
 	"github.com/gosspi/schannel/internal/wire"
 )
@@ -59,6 +60,14 @@ func (c *Context) serverClientHello12(hello *wire.ClientHello, msg []byte) *sspi
 		// Without the extension RFC 5246 implies SHA-1, which is refused.
 		return fail(wire.AlertHandshakeFailure, "the client sent no signature_algorithms")
 	}
+	alpn, aerr := c.negotiateALPN(hello)
+	if aerr != nil {
+		return aerr
+	}
+	hs.ticketExpected = c.opts.TicketKeys != nil && hello.TicketSupported
+	if st := c.ticketSession12(hello); st != nil {
+		return c.server12Resume(hello, msg, st, alpn)
+	}
 	var group uint16
 	for _, g := range c.set.groups12() {
 		if slices.Contains(hello.SupportedGroups, g) {
@@ -86,34 +95,8 @@ func (c *Context) serverClientHello12(hello *wire.ClientHello, msg []byte) *sspi
 	if hs.suite == nil {
 		return fail(wire.AlertHandshakeFailure, "no TLS 1.2 cipher suite in common for a %T certificate", pub)
 	}
-	alpn, aerr := c.negotiateALPN(hello)
-	if aerr != nil {
-		return aerr
-	}
-	random := make([]byte, 32)
-	if _, err := io.ReadFull(c.set.rand, random); err != nil {
-		return sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "schannel: reading randomness: %v", err)
-	}
-	if c.set.allows(wire.VersionTLS13) {
-		copy(random[24:], wire.DowngradeTLS12)
-	}
-	hs.clientRandom, hs.serverRandom = hello.Random, random
-	hs.transcript = keys.NewTranscript(hs.suite.Hash)
-	c.record(msg)
-	c.info.ServerName, c.info.ALPN, c.info.Group = hello.ServerName, alpn, group
-
-	sh := &wire.ServerHello{
-		Vers:                         wire.VersionTLS12,
-		Random:                       random,
-		CipherSuite:                  hs.suite.ID,
-		ExtendedMasterSecret:         true,
-		SecureRenegotiationSupported: true,
-		ALPNProtocol:                 alpn,
-	}
-	if len(hello.ECPointFormats) > 0 {
-		sh.ECPointFormats = []uint8{0}
-	}
-	if err := c.sendMessage(sh); err != nil {
+	c.info.Group = group
+	if err := c.sendServerHello12(hello, msg, nil, alpn); err != nil {
 		return err
 	}
 	if err := c.sendMessage(&wire.Certificate12{Certificates: cert.Certificate}); err != nil {
@@ -153,6 +136,94 @@ func (c *Context) serverClientHello12(hello *wire.ClientHello, msg []byte) *sspi
 	}
 	c.yield = true
 	return nil
+}
+
+// sendServerHello12 sends a TLS 1.2 ServerHello for hs.suite; sessionID is
+// the client's when resuming its session, empty otherwise.
+func (c *Context) sendServerHello12(hello *wire.ClientHello, msg, sessionID []byte, alpn string) *sspi.Error {
+	hs := c.hs
+	random := make([]byte, 32)
+	if _, err := io.ReadFull(c.set.rand, random); err != nil {
+		return sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "schannel: reading randomness: %v", err)
+	}
+	if c.set.allows(wire.VersionTLS13) {
+		copy(random[24:], wire.DowngradeTLS12)
+	}
+	hs.clientRandom, hs.serverRandom = hello.Random, random
+	hs.transcript = keys.NewTranscript(hs.suite.Hash)
+	c.record(msg)
+	c.info.ServerName, c.info.ALPN = hello.ServerName, alpn
+	sh := &wire.ServerHello{
+		Vers:                         wire.VersionTLS12,
+		Random:                       random,
+		SessionID:                    sessionID,
+		CipherSuite:                  hs.suite.ID,
+		ExtendedMasterSecret:         true,
+		SecureRenegotiationSupported: true,
+		ALPNProtocol:                 alpn,
+		TicketSupported:              hs.ticketExpected,
+	}
+	if len(hello.ECPointFormats) > 0 {
+		sh.ECPointFormats = []uint8{0}
+	}
+	return c.sendMessage(sh)
+}
+
+// ticketSession12 opens the client's session ticket, if it brought one we
+// can resume; anything else means a full handshake.
+func (c *Context) ticketSession12(hello *wire.ClientHello) *session.State {
+	if c.opts.TicketKeys == nil || len(hello.SessionTicket) == 0 || len(hello.SessionID) == 0 {
+		return nil
+	}
+	st := c.opts.TicketKeys.Open(hello.SessionTicket, c.set.now())
+	if !c.resumable(st, hello) || st.Version != wire.VersionTLS12 || !st.ExtendedMasterSecret ||
+		!slices.Contains(hello.CipherSuites, st.CipherSuite) || !slices.Contains(c.set.suites12, st.CipherSuite) {
+		return nil
+	}
+	return st
+}
+
+// server12Resume runs the abbreviated handshake: ServerHello, [a fresh
+// NewSessionTicket,] ChangeCipherSpec, Finished.
+func (c *Context) server12Resume(hello *wire.ClientHello, msg []byte, st *session.State, alpn string) *sspi.Error {
+	hs := c.hs
+	hs.suite = keys.Suite12(st.CipherSuite)
+	hs.resumed = true
+	if err := c.sendServerHello12(hello, msg, hello.SessionID, alpn); err != nil {
+		return err
+	}
+	if err := c.restorePeerCertificates(st); err != nil {
+		return err
+	}
+	hs.masterSecret = st.Secret
+	c.deriveKeyBlock12()
+	if err := c.sendServerFinishedFlight12(); err != nil {
+		return err
+	}
+	c.state = stateServer12WaitCCS
+	c.yield = true
+	return nil
+}
+
+// sendServerFinishedFlight12 sends [NewSessionTicket,] ChangeCipherSpec and
+// Finished.
+func (c *Context) sendServerFinishedFlight12() *sspi.Error {
+	hs := c.hs
+	if hs.ticketExpected {
+		ticket, err := c.opts.TicketKeys.Seal(c.sessionState(hs.masterSecret), c.set.now(), c.set.rand)
+		if err == nil {
+			if err := c.sendMessage(&wire.NewSessionTicket12{Lifetime: ticketLifetime, Ticket: ticket}); err != nil {
+				return err
+			}
+		} else if err := c.sendMessage(&wire.NewSessionTicket12{}); err != nil {
+			// RFC 5077 3.3: having promised a ticket, send an empty one.
+			return err
+		}
+	}
+	if err := c.sendChangeCipherSpec12(); err != nil {
+		return err
+	}
+	return c.sendFinished12(serverFinishedLabel)
 }
 
 func (c *Context) server12ClientCertificate(msg []byte) *sspi.Error {
@@ -208,11 +279,10 @@ func (c *Context) server12ClientFinished(msg []byte) *sspi.Error {
 	if err := c.checkFinished12(msg, clientFinishedLabel); err != nil {
 		return err
 	}
-	if err := c.sendChangeCipherSpec12(); err != nil {
-		return err
-	}
-	if err := c.sendFinished12(serverFinishedLabel); err != nil {
-		return err
+	if !c.hs.resumed {
+		if err := c.sendServerFinishedFlight12(); err != nil {
+			return err
+		}
 	}
 	if err := c.runVerifyConnection(); err != nil {
 		return err

@@ -90,12 +90,18 @@ func (c *Context) serverClientHello(msg []byte) *sspi.Error {
 		return fail(wire.AlertIllegalParameter, "the second ClientHello changed the cipher suite")
 	}
 	c.vers = wire.VersionTLS13
+	hs.hello = hello
 	c.info.ServerName = hello.ServerName
 	c.info.ALPN = params.alpn
 	c.info.Group = params.group
 	if params.share == nil {
 		return c.sendHelloRetryRequest(hello, msg, params)
 	}
+	psk, perr := c.serverTryResumption13(hello, msg, params.suite, hs.hrrPrefix)
+	if perr != nil {
+		return perr
+	}
+	hs.psk = psk
 	if retry {
 		hs.transcript.Write(msg)
 	} else {
@@ -271,7 +277,8 @@ func (c *Context) sendHelloRetryRequest(hello *wire.ClientHello, msg []byte, par
 	firstHelloHash := params.suite.Hash.New()
 	firstHelloHash.Write(msg)
 	hs.transcript = keys.NewTranscript(params.suite.Hash)
-	hs.transcript.Write(wire.MessageHash(firstHelloHash.Sum(nil)))
+	hs.hrrPrefix = [][]byte{wire.MessageHash(firstHelloHash.Sum(nil))}
+	hs.transcript.Write(hs.hrrPrefix[0])
 	hrr := &wire.ServerHello{
 		Vers:             wire.VersionTLS12,
 		Random:           wire.HelloRetryRequestRandom,
@@ -283,6 +290,7 @@ func (c *Context) sendHelloRetryRequest(hello *wire.ClientHello, msg []byte, par
 	if err := c.sendMessage(hrr); err != nil {
 		return err
 	}
+	hs.hrrPrefix = append(hs.hrrPrefix, hrr.Raw)
 	c.sendCompatibilityCCSOnce(hello)
 	c.yield = true
 	return nil
@@ -316,6 +324,9 @@ func (c *Context) sendServerFlight(hello *wire.ClientHello, params *serverParame
 		SupportedVersion: wire.VersionTLS13,
 		ServerShare:      wire.KeyShare{Group: params.group, Data: serverShare},
 	}
+	if hs.resumed {
+		sh.SelectedIdentityPresent, sh.SelectedIdentity = true, 0
+	}
 	if err := c.sendMessage(sh); err != nil {
 		return err
 	}
@@ -327,7 +338,7 @@ func (c *Context) sendServerFlight(hello *wire.ClientHello, params *serverParame
 	if err := c.sendMessage(ee); err != nil {
 		return err
 	}
-	if c.clientAuth() >= tls.RequestClientCert {
+	if c.clientAuth() >= tls.RequestClientCert && !hs.resumed {
 		cr := &wire.CertificateRequest13{SignatureAlgorithms: advertisedSignatureSchemes}
 		if pool := c.set.cfg.ClientCAs; pool != nil {
 			cr.CertificateAuthorities = pool.Subjects() //nolint:staticcheck // the DER subjects are exactly what certificate_authorities carries
@@ -337,8 +348,10 @@ func (c *Context) sendServerFlight(hello *wire.ClientHello, params *serverParame
 			return err
 		}
 	}
-	if err := c.sendCertificateAndVerify(nil, params.cert, params.scheme, serverSignatureContext); err != nil {
-		return err
+	if !hs.resumed {
+		if err := c.sendCertificateAndVerify(nil, params.cert, params.scheme, serverSignatureContext); err != nil {
+			return err
+		}
 	}
 	if err := c.sendFinished(hs.serverSecret); err != nil {
 		return err
@@ -396,6 +409,11 @@ func (c *Context) serverClientFinished(msg []byte) *sspi.Error {
 		return err
 	}
 	if err := c.runVerifyConnection(); err != nil {
+		return err
+	}
+	c.resumptionSecret = hs.schedule.ResumptionMasterSecret(hs.transcript.Sum())
+	// Like Windows, the SEC_E_OK that ends the handshake carries the ticket.
+	if err := c.newSessionTicket13(hs.hello); err != nil {
 		return err
 	}
 	c.finishHandshake()
