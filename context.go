@@ -363,6 +363,14 @@ func (c *Context) KeyUpdate(requestPeerUpdate bool) ([]byte, error) {
 	return res.Output, nil
 }
 
+// KeyUpdateDue reports whether the TLS 1.3 write keys have protected half of
+// the records RFC 8446 5.5 allows under one key (2^23 records for AES-GCM),
+// so the writer should call KeyUpdate before its next EncryptMessage. Conn
+// does this by itself. It is safe to call alongside DecryptMessage.
+func (c *Context) KeyUpdateDue() bool {
+	return c.valid() == nil && c.eng.KeyUpdateDue()
+}
+
 func (c *Context) valid() error {
 	if c == nil || c.deleted || c.eng == nil {
 		return sspi.Errorf(SEC_E_INVALID_HANDLE, "schannel: invalid or deleted context")

@@ -78,6 +78,9 @@ type Options struct {
 	RequestClientCert bool
 	// TicketKeys seal a server's session tickets; nil issues none.
 	TicketKeys *session.TicketKeys
+	// KeyUpdateRecords, when non-zero, replaces the record count after which
+	// KeyUpdateDue reports true (half the AEAD's RFC 8446 5.5 limit).
+	KeyUpdateRecords uint64
 }
 
 // Info is what the handshake negotiated.

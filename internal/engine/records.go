@@ -146,6 +146,14 @@ func (c *Context) decryptedAlert(res DecryptResult, body []byte) DecryptResult {
 		}
 		return res
 	}
+	if c.vers == wire.VersionTLS12 && body[0] == wire.AlertLevelWarning {
+		// TLS 1.2 warnings (no_renegotiation, for one) leave the connection up
+		// (RFC 5246 7.2); TLS 1.3 has no such thing (RFC 8446 6).
+		if f := c.countUselessRecord(); f != nil {
+			return c.decryptFailed(f)
+		}
+		return res
+	}
 	return c.decryptFailed(remoteAlert(wire.Alert(body[1])))
 }
 
@@ -256,6 +264,20 @@ func (c *Context) updateWriteKeys(requestPeerUpdate bool) *sspi.Error {
 	}
 	c.writeProt = prot
 	return nil
+}
+
+// KeyUpdateDue reports whether our TLS 1.3 write keys have sealed half the
+// records RFC 8446 5.5 allows under one key, so the writer should call
+// KeyUpdate before sealing more. It reads only write-side state.
+func (c *Context) KeyUpdateDue() bool {
+	if c.vers != wire.VersionTLS13 || c.writeProt == nil || c.state != stateConnected {
+		return false
+	}
+	threshold := c.writeProt.Limit() / 2
+	if c.opts.KeyUpdateRecords != 0 {
+		threshold = c.opts.KeyUpdateRecords
+	}
+	return c.writeProt.Sequence() >= threshold
 }
 
 // KeyUpdate makes the next Handshake output a KeyUpdate, switching our write
