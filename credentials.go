@@ -18,6 +18,9 @@ type Credentials struct {
 	config *tls.Config
 	use    CredentialUse
 	freed  bool
+	// newProvider starts the security package for a context's first call:
+	// the pure-Go engine unless the credentials came from another package.
+	newProvider func(cred *Credentials, server bool, targetName string, contextReq uint32, input []SecBuffer) (provider, error)
 }
 
 // AcquireCredentialsHandle maps AcquireCredentialsHandle: use is
@@ -32,7 +35,7 @@ func AcquireCredentialsHandle(use CredentialUse, config *tls.Config) (*Credentia
 	if config == nil {
 		config = &tls.Config{}
 	}
-	return &Credentials{config: config, use: use}, nil
+	return &Credentials{config: config, use: use, newProvider: newGoProvider}, nil
 }
 
 // FreeCredentialsHandle maps FreeCredentialsHandle. Contexts already created

@@ -28,27 +28,20 @@ func (c *Context) ConnectionInfo() (ConnectionInfo, error) {
 	if err := c.established(); err != nil {
 		return ConnectionInfo{}, err
 	}
-	info := c.eng.Info()
-	ci := ConnectionInfo{
-		Version:          info.Version,
-		CipherSuite:      info.CipherSuite,
-		CipherSuiteName:  tls.CipherSuiteName(info.CipherSuite),
-		KeyExchangeGroup: tls.CurveID(info.Group),
-		SignatureScheme:  tls.SignatureScheme(info.SignatureScheme),
-		ServerName:       info.ServerName,
-		Resumed:          info.DidResume,
-	}
+	return c.p.connectionInfo()
+}
+
+// protocolBits is the SP_PROT_* value for a version and role.
+func protocolBits(version uint16, server bool) uint32 {
 	switch {
-	case info.Version == tls.VersionTLS13 && c.eng.IsServer():
-		ci.Protocol = SP_PROT_TLS1_3_SERVER
-	case info.Version == tls.VersionTLS13:
-		ci.Protocol = SP_PROT_TLS1_3_CLIENT
-	case c.eng.IsServer():
-		ci.Protocol = SP_PROT_TLS1_2_SERVER
-	default:
-		ci.Protocol = SP_PROT_TLS1_2_CLIENT
+	case version == tls.VersionTLS13 && server:
+		return SP_PROT_TLS1_3_SERVER
+	case version == tls.VersionTLS13:
+		return SP_PROT_TLS1_3_CLIENT
+	case server:
+		return SP_PROT_TLS1_2_SERVER
 	}
-	return ci, nil
+	return SP_PROT_TLS1_2_CLIENT
 }
 
 // RemoteCertificate is QueryContextAttributes(SECPKG_ATTR_REMOTE_CERT_CONTEXT):
@@ -58,7 +51,7 @@ func (c *Context) RemoteCertificate() ([]*x509.Certificate, error) {
 	if err := c.established(); err != nil {
 		return nil, err
 	}
-	return c.peerCertificates(), nil
+	return c.p.remoteCertificate()
 }
 
 // ApplicationProtocol is QueryContextAttributes(SECPKG_ATTR_APPLICATION_PROTOCOL):
@@ -67,12 +60,28 @@ func (c *Context) ApplicationProtocol() (string, error) {
 	if err := c.established(); err != nil {
 		return "", err
 	}
-	return c.eng.Info().ALPN, nil
+	return c.p.applicationProtocol()
+}
+
+// StreamSizes is QueryContextAttributes(SECPKG_ATTR_STREAM_SIZES). For TLS 1.3
+// the header is the 5-byte record header and the trailer the 16-byte AEAD tag
+// plus the 1-byte inner content type (no padding is added); for TLS 1.2
+// AES-GCM, 13 and 16 as on Windows.
+func (c *Context) StreamSizes() (StreamSizes, error) {
+	if err := c.established(); err != nil {
+		return StreamSizes{}, err
+	}
+	return c.p.streamSizes()
 }
 
 // ConnectionState gives the negotiated parameters as crypto/tls reports
 // them; the zero value before the handshake completes.
-func (c *Context) ConnectionState() tls.ConnectionState { return c.connectionState() }
+func (c *Context) ConnectionState() tls.ConnectionState {
+	if c.established() != nil {
+		return tls.ConnectionState{}
+	}
+	return c.p.connectionState()
+}
 
 // QueryContextAttributes maps QueryContextAttributes for callers ported from
 // C: it returns StreamSizes, ConnectionInfo, []*x509.Certificate or string
@@ -95,7 +104,7 @@ func (c *Context) established() error {
 	if err := c.valid(); err != nil {
 		return err
 	}
-	if !c.eng.Established() {
+	if !c.p.established() {
 		return sspi.Errorf(SEC_E_INVALID_HANDLE, "schannel: the handshake has not completed")
 	}
 	return nil

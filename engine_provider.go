@@ -1,0 +1,311 @@
+package schannel
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/binary"
+
+	"github.com/gosspi/schannel/internal/engine"
+	"github.com/gosspi/schannel/internal/sspi"
+	"github.com/gosspi/schannel/internal/wire"
+)
+
+// goProvider runs a context on this module's pure-Go engine and lays its
+// results out in SecBuffers the way Windows Schannel does.
+type goProvider struct {
+	eng    *engine.Context
+	server bool
+	// sealScratch is EncryptMessage's own buffer for callers whose header,
+	// data and trailer are not one contiguous slice.
+	sealScratch []byte
+}
+
+// Attributes of the context always returned, whatever was requested: what
+// Windows reports for Schannel stream contexts.
+const (
+	iscAlwaysReturned = ISC_RET_REPLAY_DETECT | ISC_RET_SEQUENCE_DETECT | ISC_RET_CONFIDENTIALITY | ISC_RET_STREAM
+	iscEchoed         = ISC_REQ_USE_SUPPLIED_CREDS | ISC_REQ_ALLOCATE_MEMORY | ISC_REQ_CONNECTION |
+		ISC_REQ_EXTENDED_ERROR | ISC_REQ_INTEGRITY | ISC_REQ_MANUAL_CRED_VALIDATION
+	ascAlwaysReturned = ASC_RET_REPLAY_DETECT | ASC_RET_SEQUENCE_DETECT | ASC_RET_CONFIDENTIALITY | ASC_RET_STREAM
+	ascEchoed         = ASC_REQ_MUTUAL_AUTH | ASC_REQ_ALLOCATE_MEMORY | ASC_REQ_CONNECTION | ASC_REQ_EXTENDED_ERROR
+)
+
+// newGoProvider starts an engine context for the first handshake call.
+func newGoProvider(cred *Credentials, server bool, targetName string, contextReq uint32, input []SecBuffer) (provider, error) {
+	protos, err := applicationProtocols(input)
+	if err != nil {
+		return nil, err
+	}
+	var eng *engine.Context
+	var serr *sspi.Error
+	if server {
+		ticketKeys, err := ticketKeysFor(cred.config)
+		if err != nil {
+			return nil, err
+		}
+		eng, serr = engine.NewServer(cred.config, engine.Options{
+			NextProtos:        protos,
+			RequestClientCert: contextReq&ASC_REQ_MUTUAL_AUTH != 0,
+			TicketKeys:        ticketKeys,
+		})
+	} else {
+		eng, serr = engine.NewClient(cred.config, engine.Options{
+			ServerName:           targetName,
+			ManualCredValidation: contextReq&ISC_REQ_MANUAL_CRED_VALIDATION != 0,
+			NextProtos:           protos,
+		})
+	}
+	if serr != nil {
+		return nil, serr
+	}
+	return &goProvider{eng: eng, server: server}, nil
+}
+
+func (p *goProvider) handshake(input, output []SecBuffer, contextReq uint32) (Status, uint32, error) {
+	attrs := uint32(iscAlwaysReturned | contextReq&iscEchoed)
+	allocate := contextReq&ISC_REQ_ALLOCATE_MEMORY != 0
+	if p.server {
+		attrs = ascAlwaysReturned | contextReq&ascEchoed
+		allocate = contextReq&ASC_REQ_ALLOCATE_MEMORY != 0
+	} else if contextReq&ISC_REQ_USE_SUPPLIED_CREDS != 0 {
+		p.eng.UseSuppliedCredentials()
+	}
+	status, err := p.runHandshake(input, output, allocate)
+	return status, attrs, err
+}
+
+// runHandshake runs one engine handshake call and lays its result out in the
+// buffers the way Schannel does.
+func (p *goProvider) runHandshake(input, output []SecBuffer, allocate bool) (Status, error) {
+	tokenIndex := indexOfKind(input, SECBUFFER_TOKEN)
+	var token []byte
+	if tokenIndex >= 0 {
+		token = input[tokenIndex].Buffer
+	}
+	res := p.eng.Handshake(token)
+	if res.Status == SEC_E_INCOMPLETE_MESSAGE {
+		if len(input) > 1 {
+			input[1] = SecBuffer{BufferType: SECBUFFER_MISSING, Size: res.Missing}
+		}
+		return res.Status, sspi.Errorf(SEC_E_INCOMPLETE_MESSAGE, "schannel: %d more bytes needed", res.Missing)
+	}
+	if res.Err != nil {
+		if i := indexOfKind(output, SECBUFFER_ALERT); i >= 0 && res.Alert != nil {
+			_ = placeOutput(&output[i], SECBUFFER_ALERT, res.Alert, allocate)
+		}
+		if i := indexOfKind(output, SECBUFFER_TOKEN); i >= 0 {
+			_ = placeOutput(&output[i], SECBUFFER_TOKEN, nil, allocate)
+		}
+		return res.Status, res.Err
+	}
+	if i := indexOfKind(output, SECBUFFER_TOKEN); i >= 0 {
+		if err := placeOutput(&output[i], SECBUFFER_TOKEN, res.Output, allocate); err != nil {
+			return statusOf(err), err
+		}
+	} else if len(res.Output) > 0 {
+		err := sspi.Errorf(SEC_E_INVALID_TOKEN, "schannel: there is a token to send but no SECBUFFER_TOKEN output buffer")
+		return err.Status, err
+	}
+	if extra := len(token) - res.Consumed; extra > 0 && len(input) > 1 {
+		input[1].set(SECBUFFER_EXTRA, token[res.Consumed:])
+	}
+	return res.Status, nil
+}
+
+// placeOutput puts an output token in a buffer: the package's own memory
+// with ISC_REQ_ALLOCATE_MEMORY, else the caller's buffer if it is big enough.
+func placeOutput(b *SecBuffer, t BufferType, data []byte, allocate bool) error {
+	if allocate {
+		b.set(t, data)
+		return nil
+	}
+	if len(data) > len(b.Buffer) {
+		status := SEC_E_BUFFER_TOO_SMALL
+		if len(b.Buffer) == 0 {
+			status = SEC_E_INSUFFICIENT_MEMORY
+		}
+		return sspi.Errorf(status, "schannel: the %d-byte output buffer cannot hold the %d-byte token (use ISC_REQ_ALLOCATE_MEMORY)", len(b.Buffer), len(data))
+	}
+	b.set(t, b.Buffer[:copy(b.Buffer, data)])
+	return nil
+}
+
+func (p *goProvider) encryptMessage(qop uint32, buffers []SecBuffer) (Status, error) {
+	contentType := wire.ContentApplicationData
+	switch qop {
+	case 0:
+	case SECQOP_WRAP_OOB_DATA:
+		contentType = wire.ContentAlert
+	default:
+		err := sspi.Errorf(SEC_E_QOP_NOT_SUPPORTED, "schannel: quality of protection %#x is not supported", qop)
+		return err.Status, err
+	}
+	hi, di, ti := indexOfWritable(buffers, SECBUFFER_STREAM_HEADER), indexOfWritable(buffers, SECBUFFER_DATA), indexOfWritable(buffers, SECBUFFER_STREAM_TRAILER)
+	if hi < 0 || di < 0 || ti < 0 {
+		err := sspi.Errorf(SEC_E_INVALID_TOKEN, "schannel: EncryptMessage needs STREAM_HEADER, DATA and STREAM_TRAILER buffers")
+		return err.Status, err
+	}
+	header, data, trailer := buffers[hi].Buffer, buffers[di].Buffer, buffers[ti].Buffer
+	cbHeader, cbTrailer, _ := p.eng.StreamSizes()
+	if len(header) < cbHeader || len(trailer) < cbTrailer {
+		err := sspi.Errorf(SEC_E_BUFFER_TOO_SMALL, "schannel: STREAM_HEADER needs %d bytes and STREAM_TRAILER %d", cbHeader, cbTrailer)
+		return err.Status, err
+	}
+	header, trailer = header[:cbHeader], trailer[:cbTrailer]
+	record, contiguous := joinContiguous(header, data, trailer)
+	if !contiguous {
+		p.sealScratch = append(append(append(p.sealScratch[:0], header...), data...), trailer...)
+		record = p.sealScratch
+	}
+	n, serr := p.eng.Encrypt(record, contentType, len(data))
+	if serr != nil {
+		return serr.Status, serr
+	}
+	if !contiguous {
+		copy(header, record)
+		copy(data, record[cbHeader:])
+		copy(trailer, record[cbHeader+len(data):n])
+	}
+	buffers[hi].set(buffers[hi].BufferType, header)
+	buffers[ti].set(buffers[ti].BufferType, trailer[:n-cbHeader-len(data)])
+	return SEC_E_OK, nil
+}
+
+// joinContiguous returns header|data|trailer as one slice when they already
+// are consecutive parts of one array.
+func joinContiguous(header, data, trailer []byte) ([]byte, bool) {
+	total := len(header) + len(data) + len(trailer)
+	if cap(header) < total {
+		return nil, false
+	}
+	joined := header[:total]
+	if len(data) > 0 && &joined[len(header)] != &data[0] {
+		return nil, false
+	}
+	if &joined[len(header)+len(data)] != &trailer[0] {
+		return nil, false
+	}
+	return joined, true
+}
+
+func (p *goProvider) decryptMessage(buffers []SecBuffer) (Status, error) {
+	if len(buffers) != 4 || buffers[0].BufferType.Kind() != SECBUFFER_DATA ||
+		buffers[1].BufferType.Kind() != SECBUFFER_EMPTY || buffers[2].BufferType.Kind() != SECBUFFER_EMPTY ||
+		buffers[3].BufferType.Kind() != SECBUFFER_EMPTY {
+		return decryptLayoutError.Status, decryptLayoutError
+	}
+	data := buffers[0].Buffer
+	res := p.eng.Decrypt(data)
+	switch res.Status {
+	case SEC_E_OK, SEC_I_RENEGOTIATE, SEC_I_CONTEXT_EXPIRED:
+	case SEC_E_INCOMPLETE_MESSAGE:
+		buffers[0] = SecBuffer{BufferType: SECBUFFER_MISSING, Size: res.Missing}
+		return res.Status, incompleteRecordError
+	default:
+		return res.Status, res.Err
+	}
+	dataEnd := res.HeaderLen + res.DataLen
+	buffers[0].set(SECBUFFER_STREAM_HEADER, data[:res.HeaderLen])
+	buffers[1].set(SECBUFFER_DATA, data[res.HeaderLen:dataEnd])
+	buffers[2].set(SECBUFFER_STREAM_TRAILER, data[dataEnd:max(dataEnd, min(res.ExtraStart, res.RecordLen))])
+	if res.ExtraStart < len(data) {
+		buffers[3].set(SECBUFFER_EXTRA, data[res.ExtraStart:])
+	} else {
+		buffers[3].set(SECBUFFER_EMPTY, nil)
+	}
+	return res.Status, nil
+}
+
+// Preallocated so the per-record paths allocate nothing.
+var (
+	decryptLayoutError    = sspi.Errorf(SEC_E_INVALID_TOKEN, "schannel: DecryptMessage needs exactly [DATA, EMPTY, EMPTY, EMPTY]")
+	incompleteRecordError = sspi.Errorf(SEC_E_INCOMPLETE_MESSAGE, "schannel: the record is incomplete; see the SECBUFFER_MISSING count")
+)
+
+func (p *goProvider) applyControlToken(buffers []SecBuffer) (Status, error) {
+	if len(buffers) != 1 || buffers[0].BufferType.Kind() != SECBUFFER_TOKEN {
+		err := sspi.Errorf(SEC_E_INVALID_TOKEN, "schannel: ApplyControlToken needs exactly one SECBUFFER_TOKEN")
+		return err.Status, err
+	}
+	token := buffers[0].Buffer
+	if len(token) < 4 {
+		err := sspi.Errorf(SEC_E_UNSUPPORTED_FUNCTION, "schannel: the control token is shorter than a DWORD")
+		return err.Status, err
+	}
+	switch binary.LittleEndian.Uint32(token) {
+	case SCHANNEL_SHUTDOWN:
+		p.eng.RequestShutdown()
+	case SCHANNEL_ALERT:
+		if len(token) < 12 {
+			err := sspi.Errorf(SEC_E_INVALID_TOKEN, "schannel: SCHANNEL_ALERT_TOKEN is 12 bytes")
+			return err.Status, err
+		}
+		level, number := binary.LittleEndian.Uint32(token[4:]), binary.LittleEndian.Uint32(token[8:])
+		if (level != TLS1_ALERT_WARNING && level != TLS1_ALERT_FATAL) || number > 255 {
+			err := sspi.Errorf(SEC_E_INVALID_TOKEN, "schannel: alert type %d, number %d is not a TLS alert", level, number)
+			return err.Status, err
+		}
+		p.eng.RequestAlert(uint8(level), uint8(number))
+	default:
+		err := sspi.Errorf(SEC_E_UNSUPPORTED_FUNCTION, "schannel: control token %d is not supported", binary.LittleEndian.Uint32(token))
+		return err.Status, err
+	}
+	return SEC_E_OK, nil
+}
+
+func (p *goProvider) established() bool { return p.eng.Established() }
+
+func (p *goProvider) streamSizes() (StreamSizes, error) {
+	header, trailer, maxMessage := p.eng.StreamSizes()
+	return StreamSizes{Header: header, Trailer: trailer, MaximumMessage: maxMessage, Buffers: 4, BlockSize: 1}, nil
+}
+
+func (p *goProvider) connectionInfo() (ConnectionInfo, error) {
+	info := p.eng.Info()
+	ci := ConnectionInfo{
+		Version:          info.Version,
+		CipherSuite:      info.CipherSuite,
+		CipherSuiteName:  tls.CipherSuiteName(info.CipherSuite),
+		KeyExchangeGroup: tls.CurveID(info.Group),
+		SignatureScheme:  tls.SignatureScheme(info.SignatureScheme),
+		ServerName:       info.ServerName,
+		Resumed:          info.DidResume,
+	}
+	ci.Protocol = protocolBits(info.Version, p.server)
+	return ci, nil
+}
+
+func (p *goProvider) remoteCertificate() ([]*x509.Certificate, error) {
+	return p.eng.Info().PeerCertificates, nil
+}
+
+func (p *goProvider) applicationProtocol() (string, error) { return p.eng.Info().ALPN, nil }
+
+func (p *goProvider) connectionState() tls.ConnectionState {
+	info := p.eng.Info()
+	return tls.ConnectionState{
+		Version:            info.Version,
+		HandshakeComplete:  true,
+		DidResume:          info.DidResume,
+		CipherSuite:        info.CipherSuite,
+		NegotiatedProtocol: info.ALPN,
+		ServerName:         info.ServerName,
+		PeerCertificates:   info.PeerCertificates,
+		VerifiedChains:     info.VerifiedChains,
+	}
+}
+
+func (p *goProvider) keyUpdate(requestPeerUpdate bool) ([]byte, error) {
+	res := p.eng.KeyUpdate(requestPeerUpdate)
+	if res.Err != nil {
+		return nil, res.Err
+	}
+	return res.Output, nil
+}
+
+func (p *goProvider) keyUpdateDue() bool { return p.eng.KeyUpdateDue() }
+
+func (p *goProvider) deleteContext() error {
+	p.eng = nil
+	return nil
+}
