@@ -195,6 +195,7 @@ func (c *Context) client12ServerKeyExchange(msg []byte) *sspi.Error {
 		return err
 	}
 	hs.serverKX = &kx
+	c.info.Group = kx.Group
 	c.record(msg)
 	c.state = stateClient12WaitCertReqOrDone
 	return nil
