@@ -1,0 +1,138 @@
+package schannel
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+)
+
+// Read reads application data, running the handshake first if needed.
+//
+// Each DecryptMessage call handles one record, decrypted in place in the
+// receive buffer; Read copies the plaintext out from there. While the
+// buffer holds further records (SECBUFFER_EXTRA), they are decrypted before
+// the socket is touched. Post-handshake messages (SEC_I_RENEGOTIATE: TLS 1.3
+// NewSessionTicket and KeyUpdate) are handed to the handshake call as
+// Schannel requires, under the write lock, and reading goes on.
+//
+// Read returns io.EOF once the peer has sent close_notify, and
+// io.ErrUnexpectedEOF when the connection ends without one (the data may
+// have been truncated). A timeout can be retried; any other error is
+// returned by every later Read.
+func (c *Conn) Read(p []byte) (int, error) {
+	if err := c.Handshake(); err != nil {
+		return 0, err
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	c.readMu.Lock()
+	defer c.readMu.Unlock()
+	for len(c.plain) == 0 {
+		if c.readErr != nil {
+			return 0, c.readErr
+		}
+		if err := c.readRecord(); err != nil {
+			if !isTimeout(err) {
+				c.readErr = err
+			}
+			return 0, err
+		}
+	}
+	n := copy(p, c.plain)
+	c.plain = c.plain[n:]
+	return n, nil
+}
+
+// readRecord makes one step towards plaintext: one DecryptMessage call on
+// what is buffered, or one read from the socket when nothing is.
+func (c *Conn) readRecord() error {
+	if c.in.buffered() == 0 {
+		return c.fillRecord(1)
+	}
+	bufs := &c.decBufs
+	*bufs = [4]SecBuffer{NewSecBuffer(SECBUFFER_DATA, c.in.unconsumed())}
+	c.engMu.Lock()
+	status, err := c.decryptMessage(bufs[:])
+	c.engMu.Unlock()
+	switch status {
+	case SEC_E_OK:
+		// The plaintext stays where it was decrypted; an empty record is
+		// normal and the caller loops.
+		c.plain = bufs[1].Buffer[:bufs[1].Size]
+		c.in.keepExtra(bufs[3])
+		return nil
+	case SEC_E_INCOMPLETE_MESSAGE:
+		missing := 1
+		if bufs[0].BufferType.Kind() == SECBUFFER_MISSING && bufs[0].Size > 0 {
+			missing = bufs[0].Size
+		}
+		return c.fillRecord(missing)
+	case SEC_I_RENEGOTIATE:
+		c.in.keepExtra(bufs[3])
+		return c.postHandshake()
+	case SEC_I_CONTEXT_EXPIRED:
+		return io.EOF
+	}
+	if err == nil {
+		err = status
+	}
+	return fmt.Errorf("schannel: DecryptMessage: %w", err)
+}
+
+// fillRecord reads at least n more bytes. The end of the stream without
+// close_notify is io.ErrUnexpectedEOF: an attacker can cut a connection,
+// but cannot forge close_notify.
+func (c *Conn) fillRecord(n int) error {
+	err := c.in.fill(c.conn, n)
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// postHandshake passes the message DecryptMessage returned with
+// SEC_I_RENEGOTIATE (now at the start of the receive buffer, rewritten as a
+// plaintext handshake record) to InitializeSecurityContext or
+// AcceptSecurityContext, and sends what that call produces. A KeyUpdate
+// answer switches the write keys, so the write lock is held from the call
+// until its output is sent: no record sealed under the old keys can follow
+// it, and no Write can slip in between.
+func (c *Conn) postHandshake() error {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	in := [2]SecBuffer{NewSecBuffer(SECBUFFER_TOKEN, c.in.unconsumed()), {BufferType: SECBUFFER_EMPTY}}
+	out := [2]SecBuffer{{BufferType: SECBUFFER_TOKEN}, {BufferType: SECBUFFER_ALERT}}
+	c.engMu.Lock()
+	status, err := c.handshakeCall(c.flags, in[:], out[:])
+	c.engMu.Unlock()
+	if status.Failed() || err != nil {
+		if alert := out[1]; alert.BufferType.Kind() == SECBUFFER_ALERT && alert.Size > 0 && c.writeErr == nil {
+			_ = c.sendLocked(alert.Buffer[:alert.Size])
+		}
+		return c.handshakeError(err, status)
+	}
+	c.in.keepExtra(in[1])
+	if token := out[0]; token.Size > 0 {
+		if c.writeErr != nil {
+			return c.writeErr
+		}
+		if c.closeNotifySent {
+			return nil // nothing may follow close_notify; the peer expects no answer then
+		}
+		if err := c.sendLocked(token.Buffer[:token.Size]); err != nil && !isTimeout(err) {
+			return err
+		}
+		// On a timeout the answer stays queued in front of the next record
+		// written; reading need not stop for it.
+	}
+	return nil
+}
+
+// isTimeout reports whether err is a deadline expiring, after which the
+// connection remains usable.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
