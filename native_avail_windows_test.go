@@ -1,0 +1,3 @@
+package schannel
+
+const nativeAvailable = true

@@ -1,0 +1,572 @@
+package schannel
+
+import (
+	"bytes"
+	"crypto/sha1"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"runtime"
+	"strings"
+	"syscall"
+	"unsafe"
+
+	"github.com/gosspi/schannel/internal/sspi"
+	"github.com/gosspi/schannel/internal/winapi"
+)
+
+// NativeCredentialOptions configures AcquireNativeCredentialsHandle: the
+// SCHANNEL_CRED (or SCH_CREDENTIALS) handed to secur32.dll on Windows.
+type NativeCredentialOptions struct {
+	// MinVersion and MaxVersion (tls.VersionTLS12, tls.VersionTLS13) become
+	// the enabled protocol bits; zero leaves the choice to the system.
+	MinVersion, MaxVersion uint16
+	// ManualCredValidation sets SCH_CRED_MANUAL_CRED_VALIDATION: Schannel
+	// does not verify the server certificate, the caller does (see
+	// Context.RemoteCertificate). Pair it with ISC_REQ_MANUAL_CRED_VALIDATION.
+	ManualCredValidation bool
+	// NoDefaultCreds sets SCH_CRED_NO_DEFAULT_CREDS: a client never picks a
+	// certificate by itself.
+	NoDefaultCreds bool
+	// StrongCrypto sets SCH_USE_STRONG_CRYPTO.
+	StrongCrypto bool
+	// CertStore names a system certificate store ("MY") holding the
+	// certificate (with its private key) to present: the client certificate
+	// of SECPKG_CRED_OUTBOUND credentials, the server certificate of
+	// SECPKG_CRED_INBOUND ones (which need one). It is chosen by SHA-1
+	// Thumbprint when set, else by a Subject substring.
+	CertStore  string
+	Thumbprint []byte
+	Subject    string
+}
+
+// nativeStatus is SEC_E_UNKNOWN_CREDENTIALS, which the root does not name.
+const secEUnknownCredentials Status = 0x8009030D
+
+// nativeCred owns a secur32 credential handle; it is freed
+// (FreeCredentialsHandle) when neither the Credentials nor any context made
+// from them can reach it any more.
+type nativeCred struct {
+	handle winapi.SecHandle
+	// version is the structure secur32 accepted: 5 (SCH_CREDENTIALS) or 4
+	// (SCHANNEL_CRED, the only one Wine knows).
+	version uint32
+}
+
+// AcquireNativeCredentialsHandle returns credentials whose contexts run on
+// Windows' own Schannel: AcquireCredentialsHandleW(UNISP_NAME) with
+// SCH_CREDENTIALS (version 5), or SCHANNEL_CRED (version 4) when the system
+// does not know version 5. The contexts made from them are driven with the
+// same calls as the pure-Go ones; statuses are the ones secur32.dll returns.
+//
+// The secur32 handle is released when the Credentials and every context made
+// from them are garbage (FreeCredentialsHandle on the returned value only
+// stops new contexts from being made, as for the Go package).
+func AcquireNativeCredentialsHandle(use CredentialUse, opts NativeCredentialOptions) (*Credentials, error) {
+	if use != SECPKG_CRED_INBOUND && use != SECPKG_CRED_OUTBOUND {
+		return nil, sspi.Errorf(SEC_E_UNSUPPORTED_FUNCTION, "schannel: credential use %d is neither SECPKG_CRED_INBOUND nor SECPKG_CRED_OUTBOUND", use)
+	}
+	if err := winapi.Available(); err != nil {
+		return nil, sspi.Errorf(SEC_E_UNSUPPORTED_FUNCTION, "schannel: secur32.dll: %v", err)
+	}
+	server := use == SECPKG_CRED_INBOUND
+	protocols, err := nativeProtocols(opts.MinVersion, opts.MaxVersion, server)
+	if err != nil {
+		return nil, err
+	}
+	var flags uint32
+	if opts.ManualCredValidation {
+		flags |= winapi.SCH_CRED_MANUAL_CRED_VALIDATION
+	}
+	if opts.NoDefaultCreds {
+		flags |= winapi.SCH_CRED_NO_DEFAULT_CREDS
+	}
+	if opts.StrongCrypto {
+		flags |= winapi.SCH_USE_STRONG_CRYPTO
+	}
+	var cert *winapi.CertContext
+	if opts.CertStore != "" || opts.Thumbprint != nil || opts.Subject != "" {
+		cert, err = findNativeCertificate(opts)
+		if err != nil {
+			return nil, err
+		}
+		defer winapi.CertFreeCertificateContext(cert)
+	} else if server {
+		return nil, sspi.Errorf(SEC_E_NO_CREDENTIALS, "schannel: SECPKG_CRED_INBOUND credentials need a server certificate (NativeCredentialOptions.CertStore)")
+	}
+
+	var pin runtime.Pinner
+	defer pin.Unpin()
+	var certs **winapi.CertContext
+	var count uint32
+	if cert != nil {
+		arr := []*winapi.CertContext{cert}
+		pin.Pin(&arr[0])
+		certs, count = &arr[0], 1
+	}
+	nc := &nativeCred{}
+	var expiry int64
+
+	// SCH_CREDENTIALS: protocols are given as the ones disabled.
+	params := &winapi.TLSParameters{}
+	if protocols != 0 {
+		params.DisabledProtocols = ^protocols & nativeAllProtocols(server)
+	}
+	v5 := &winapi.SchCredentials{Version: winapi.SCH_CREDENTIALS_VERSION, CredCount: count, Creds: certs,
+		Flags: flags, TLSParameterCount: 1, TLSParameters: params}
+	pin.Pin(params)
+	st := Status(winapi.AcquireCredentialsHandle(uint32(use), unsafe.Pointer(v5), &nc.handle, &expiry))
+	nc.version = winapi.SCH_CREDENTIALS_VERSION
+	if st.Failed() {
+		first := st
+		v4 := &winapi.SchannelCred{Version: winapi.SCHANNEL_CRED_VERSION, CredCount: count, Creds: certs,
+			EnabledProtocols: protocols, Flags: flags}
+		nc.handle = winapi.SecHandle{}
+		st = Status(winapi.AcquireCredentialsHandle(uint32(use), unsafe.Pointer(v4), &nc.handle, &expiry))
+		nc.version = winapi.SCHANNEL_CRED_VERSION
+		if st.Failed() {
+			return nil, sspi.Errorf(st, "schannel: AcquireCredentialsHandleW(%s) refused SCH_CREDENTIALS (%v) and SCHANNEL_CRED", winapi.UNISP_NAME, first)
+		}
+	}
+	runtime.AddCleanup(nc, func(h winapi.SecHandle) { winapi.FreeCredentialsHandle(&h) }, nc.handle)
+	cred := &Credentials{config: &tls.Config{}, use: use}
+	cred.newProvider = func(_ *Credentials, server bool, targetName string, contextReq uint32, input []SecBuffer) (provider, error) {
+		return &nativeProvider{cred: nc, server: server, target: targetName}, nil
+	}
+	return cred, nil
+}
+
+// nativeSchannelVersion reports which credential structure secur32 accepted
+// for credentials from AcquireNativeCredentialsHandle (0 for others).
+func nativeSchannelVersion(c *Credentials) uint32 {
+	if c == nil || c.newProvider == nil {
+		return 0
+	}
+	p, err := c.newProvider(c, false, "", 0, nil)
+	if np, ok := p.(*nativeProvider); ok && err == nil {
+		return np.cred.version
+	}
+	return 0
+}
+
+func nativeAllProtocols(server bool) uint32 {
+	if server {
+		return 0x40 | 0x100 | SP_PROT_TLS1_2_SERVER | SP_PROT_TLS1_3_SERVER
+	}
+	return 0x80 | 0x200 | SP_PROT_TLS1_2_CLIENT | SP_PROT_TLS1_3_CLIENT
+}
+
+// nativeProtocols gives grbitEnabledProtocols for a version range; 0 lets
+// the system choose.
+func nativeProtocols(minV, maxV uint16, server bool) (uint32, error) {
+	if minV == 0 && maxV == 0 {
+		return 0, nil
+	}
+	if minV == 0 {
+		minV = tls.VersionTLS12
+	}
+	if maxV == 0 {
+		maxV = tls.VersionTLS13
+	}
+	var bits uint32
+	for v := minV; v <= maxV && v <= tls.VersionTLS13; v++ {
+		switch v {
+		case tls.VersionTLS10:
+			bits |= 0x80
+		case tls.VersionTLS11:
+			bits |= 0x200
+		case tls.VersionTLS12:
+			bits |= SP_PROT_TLS1_2_CLIENT
+		case tls.VersionTLS13:
+			bits |= SP_PROT_TLS1_3_CLIENT
+		}
+	}
+	if bits == 0 {
+		return 0, sspi.Errorf(SEC_E_ALGORITHM_MISMATCH, "schannel: no protocol between versions %#x and %#x", minV, maxV)
+	}
+	if server {
+		bits >>= 1 // each *_SERVER bit is the *_CLIENT bit shifted right
+	}
+	return bits, nil
+}
+
+// findNativeCertificate looks the certificate up in a system store by SHA-1
+// thumbprint or subject substring.
+func findNativeCertificate(opts NativeCredentialOptions) (*winapi.CertContext, error) {
+	storeName := opts.CertStore
+	if storeName == "" {
+		storeName = "MY"
+	}
+	if opts.Thumbprint == nil && opts.Subject == "" {
+		return nil, sspi.Errorf(SEC_E_NO_CREDENTIALS, "schannel: certificate store %q given without Thumbprint or Subject", storeName)
+	}
+	if opts.Thumbprint != nil && len(opts.Thumbprint) != sha1.Size {
+		return nil, sspi.Errorf(SEC_E_NO_CREDENTIALS, "schannel: a SHA-1 thumbprint is %d bytes, not %d", sha1.Size, len(opts.Thumbprint))
+	}
+	store, err := winapi.CertOpenSystemStore(storeName)
+	if store == 0 {
+		return nil, sspi.Errorf(SEC_E_NO_CREDENTIALS, "schannel: CertOpenSystemStoreW(%q): %v", storeName, err)
+	}
+	defer winapi.CertCloseStore(store)
+	var cert *winapi.CertContext
+	if opts.Thumbprint != nil {
+		hash := append([]byte(nil), opts.Thumbprint...)
+		blob := &winapi.CryptHashBlob{Size: uint32(len(hash)), Data: &hash[0]}
+		var pin runtime.Pinner
+		pin.Pin(&hash[0])
+		cert = winapi.CertFindCertificateInStore(store, winapi.CERT_FIND_SHA1_HASH, unsafe.Pointer(blob), nil)
+		pin.Unpin()
+		if cert == nil {
+			return nil, sspi.Errorf(SEC_E_NO_CREDENTIALS, "schannel: no certificate with thumbprint %X in store %q", opts.Thumbprint, storeName)
+		}
+	} else {
+		subject, err := syscall.UTF16PtrFromString(opts.Subject)
+		if err != nil {
+			return nil, sspi.Errorf(SEC_E_NO_CREDENTIALS, "schannel: subject %q: %v", opts.Subject, err)
+		}
+		cert = winapi.CertFindCertificateInStore(store, winapi.CERT_FIND_SUBJECT_STR_W, unsafe.Pointer(subject), nil)
+		if cert == nil {
+			return nil, sspi.Errorf(SEC_E_NO_CREDENTIALS, "schannel: no certificate whose subject contains %q in store %q", opts.Subject, storeName)
+		}
+	}
+	// The context outlives the store handle: closing the store without
+	// CERT_CLOSE_STORE_FORCE_FLAG keeps it until the context is freed.
+	return cert, nil
+}
+
+// nativeProvider drives one secur32 security context.
+type nativeProvider struct {
+	cred   *nativeCred
+	ctx    winapi.SecHandle
+	server bool
+	target string
+	done   bool
+}
+
+func nativeError(status Status, call string) error {
+	if !status.Failed() {
+		return nil
+	}
+	return &Error{Status: status, Alert: -1, Err: fmt.Errorf("secur32: %s failed", call)}
+}
+
+// nativeBuffers is the Windows form of a []SecBuffer for one call, pinned.
+type nativeBuffers struct {
+	goBufs []SecBuffer
+	orig   []SecBuffer // the buffers as passed in
+	win    []winapi.SecBuffer
+	desc   winapi.SecBufferDesc
+}
+
+func newNativeBuffers(bufs []SecBuffer, pin *runtime.Pinner) *nativeBuffers {
+	if len(bufs) == 0 {
+		return nil
+	}
+	nb := &nativeBuffers{goBufs: bufs, orig: append([]SecBuffer(nil), bufs...), win: make([]winapi.SecBuffer, len(bufs))}
+	for i, b := range bufs {
+		nb.win[i].Type = uint32(b.BufferType)
+		if len(b.Buffer) > 0 {
+			nb.win[i].Size = uint32(len(b.Buffer))
+			nb.win[i].Buffer = &b.Buffer[0]
+			pin.Pin(&b.Buffer[0])
+		}
+	}
+	pin.Pin(&nb.win[0])
+	nb.desc = winapi.SecBufferDesc{Version: winapi.SECBUFFER_VERSION, Count: uint32(len(bufs)), Buffers: &nb.win[0]}
+	return nb
+}
+
+func (nb *nativeBuffers) ptr() *winapi.SecBufferDesc {
+	if nb == nil {
+		return nil
+	}
+	return &nb.desc
+}
+
+// inside returns the part of one of the caller's slices that p..p+n covers.
+func inside(p *byte, n int, slices ...[]byte) ([]byte, bool) {
+	addr := uintptr(unsafe.Pointer(p))
+	for _, s := range slices {
+		if len(s) == 0 {
+			continue
+		}
+		start := uintptr(unsafe.Pointer(&s[0]))
+		if addr >= start && addr+uintptr(n) <= start+uintptr(len(s)) {
+			off := int(addr - start)
+			return s[off : off+n], true
+		}
+	}
+	return nil, false
+}
+
+// mapBack rewrites the Go buffers from what secur32 left in the Windows
+// ones. tail is the input the EXTRA count refers to; others are every
+// caller slice of the call, in which returned pointers are looked up.
+// Memory secur32 allocated is copied and freed.
+func (nb *nativeBuffers) mapBack(tail []byte, others [][]byte) {
+	if nb == nil {
+		return
+	}
+	for i := range nb.win {
+		w := nb.win[i]
+		t, n := BufferType(w.Type), int(w.Size)
+		b := &nb.goBufs[i]
+		switch {
+		case t.Kind() == SECBUFFER_MISSING:
+			*b = SecBuffer{BufferType: t, Size: n}
+		case t.Kind() == SECBUFFER_EXTRA:
+			// Windows leaves pvBuffer alone (or NULL): the EXTRA bytes are the
+			// last n of the input, as this package's SecBuffer promises.
+			if s, ok := inside(w.Buffer, n, others...); ok && w.Buffer != nb.orig[i].bufPtr() {
+				b.set(t, s)
+			} else if n <= len(tail) {
+				b.set(t, tail[len(tail)-n:])
+			} else {
+				*b = SecBuffer{BufferType: t, Size: n}
+			}
+		case w.Buffer == nil || n == 0:
+			b.set(t, nil)
+		default:
+			if s, ok := inside(w.Buffer, n, others...); ok {
+				b.set(t, s)
+			} else {
+				b.set(t, append([]byte(nil), unsafe.Slice(w.Buffer, n)...))
+				winapi.FreeContextBuffer(w.Buffer)
+			}
+		}
+	}
+}
+
+func (b SecBuffer) bufPtr() *byte {
+	if len(b.Buffer) == 0 {
+		return nil
+	}
+	return &b.Buffer[0]
+}
+
+func slicesOf(lists ...[]SecBuffer) [][]byte {
+	var out [][]byte
+	for _, l := range lists {
+		for _, b := range l {
+			out = append(out, b.Buffer)
+		}
+	}
+	return out
+}
+
+func (p *nativeProvider) handshake(input, output []SecBuffer, contextReq uint32) (Status, uint32, error) {
+	var pin runtime.Pinner
+	defer pin.Unpin()
+	others := slicesOf(input, output)
+	var token []byte
+	if i := indexOfKind(input, SECBUFFER_TOKEN); i >= 0 {
+		token = input[i].Buffer
+	}
+	in, out := newNativeBuffers(input, &pin), newNativeBuffers(output, &pin)
+	var ctx *winapi.SecHandle
+	if !p.ctx.IsZero() {
+		ctx = &p.ctx
+	}
+	var newCtx winapi.SecHandle
+	var attrs uint32
+	var expiry int64
+	var st Status
+	call := "InitializeSecurityContextW"
+	if p.server {
+		call = "AcceptSecurityContext"
+		st = Status(winapi.AcceptSecurityContext(&p.cred.handle, ctx, in.ptr(), contextReq, &newCtx, out.ptr(), &attrs, &expiry))
+	} else {
+		var target *uint16
+		if p.target != "" {
+			target, _ = syscall.UTF16PtrFromString(p.target)
+		}
+		st = Status(winapi.InitializeSecurityContext(&p.cred.handle, ctx, target, contextReq, in.ptr(), &newCtx, out.ptr(), &attrs, &expiry))
+	}
+	if ctx == nil && !newCtx.IsZero() {
+		p.ctx = newCtx
+	}
+	in.mapBack(token, others)
+	out.mapBack(nil, others)
+	runtime.KeepAlive(p.cred)
+	if st == SEC_E_OK {
+		p.done = true
+	}
+	if st == SEC_E_INCOMPLETE_MESSAGE {
+		missing := 0
+		if i := indexOfKind(input, SECBUFFER_MISSING); i >= 0 {
+			missing = input[i].Size
+		}
+		return st, attrs, sspi.Errorf(st, "secur32: %s: %d more bytes needed", call, missing)
+	}
+	return st, attrs, nativeError(st, call)
+}
+
+func (p *nativeProvider) encryptMessage(qop uint32, buffers []SecBuffer) (Status, error) {
+	var pin runtime.Pinner
+	defer pin.Unpin()
+	others := slicesOf(buffers)
+	nb := newNativeBuffers(buffers, &pin)
+	st := Status(winapi.EncryptMessage(&p.ctx, qop, nb.ptr()))
+	nb.mapBack(nil, others)
+	return st, nativeError(st, "EncryptMessage")
+}
+
+func (p *nativeProvider) decryptMessage(buffers []SecBuffer) (Status, error) {
+	var pin runtime.Pinner
+	defer pin.Unpin()
+	others := slicesOf(buffers)
+	var data []byte
+	if i := indexOfKind(buffers, SECBUFFER_DATA); i >= 0 {
+		data = buffers[i].Buffer
+	}
+	nb := newNativeBuffers(buffers, &pin)
+	st := Status(winapi.DecryptMessage(&p.ctx, nb.ptr()))
+	nb.mapBack(data, others)
+	if st == SEC_E_INCOMPLETE_MESSAGE {
+		return st, incompleteRecordError
+	}
+	return st, nativeError(st, "DecryptMessage")
+}
+
+func (p *nativeProvider) applyControlToken(buffers []SecBuffer) (Status, error) {
+	var pin runtime.Pinner
+	defer pin.Unpin()
+	nb := newNativeBuffers(buffers, &pin)
+	st := Status(winapi.ApplyControlToken(&p.ctx, nb.ptr()))
+	return st, nativeError(st, "ApplyControlToken")
+}
+
+func (p *nativeProvider) established() bool { return p.done }
+
+func (p *nativeProvider) query(attribute uint32, buf unsafe.Pointer, name string) error {
+	st := Status(winapi.QueryContextAttributes(&p.ctx, attribute, buf))
+	if st.Failed() {
+		return &Error{Status: st, Alert: -1, Err: fmt.Errorf("secur32: QueryContextAttributesW(%s) failed", name)}
+	}
+	return nil
+}
+
+func (p *nativeProvider) streamSizes() (StreamSizes, error) {
+	var s winapi.StreamSizes
+	if err := p.query(SECPKG_ATTR_STREAM_SIZES, unsafe.Pointer(&s), "SECPKG_ATTR_STREAM_SIZES"); err != nil {
+		return StreamSizes{}, err
+	}
+	return StreamSizes{Header: int(s.Header), Trailer: int(s.Trailer), MaximumMessage: int(s.MaximumMessage),
+		Buffers: int(s.Buffers), BlockSize: int(s.BlockSize)}, nil
+}
+
+// connectionInfo fills Protocol and Version from SECPKG_ATTR_CONNECTION_INFO
+// and CipherSuite from SECPKG_ATTR_CIPHER_INFO when the system supports it
+// (Windows does; Wine 8.0 may not, leaving it 0). KeyExchangeGroup,
+// SignatureScheme and Resumed are not reported by these attributes and stay
+// zero; ServerName is the target name given to InitializeSecurityContext.
+func (p *nativeProvider) connectionInfo() (ConnectionInfo, error) {
+	var ci winapi.ConnectionInfo
+	if err := p.query(SECPKG_ATTR_CONNECTION_INFO, unsafe.Pointer(&ci), "SECPKG_ATTR_CONNECTION_INFO"); err != nil {
+		return ConnectionInfo{}, err
+	}
+	info := ConnectionInfo{Protocol: ci.Protocol, Version: nativeVersion(ci.Protocol), ServerName: p.target}
+	cipher := &winapi.CipherInfo{Version: winapi.SECPKGCONTEXT_CIPHERINFO}
+	if p.query(SECPKG_ATTR_CIPHER_INFO, unsafe.Pointer(cipher), "SECPKG_ATTR_CIPHER_INFO") == nil {
+		info.CipherSuite = uint16(cipher.CipherSuite)
+		info.CipherSuiteName = tls.CipherSuiteName(info.CipherSuite)
+		if strings.HasPrefix(info.CipherSuiteName, "0x") {
+			info.CipherSuiteName = syscall.UTF16ToString(cipher.CipherSuiteName[:])
+		}
+	}
+	return info, nil
+}
+
+func nativeVersion(protocol uint32) uint16 {
+	switch {
+	case protocol&(SP_PROT_TLS1_3_CLIENT|SP_PROT_TLS1_3_SERVER) != 0:
+		return tls.VersionTLS13
+	case protocol&(SP_PROT_TLS1_2_CLIENT|SP_PROT_TLS1_2_SERVER) != 0:
+		return tls.VersionTLS12
+	case protocol&0x300 != 0:
+		return tls.VersionTLS11
+	case protocol&0xc0 != 0:
+		return tls.VersionTLS10
+	}
+	return 0
+}
+
+// remoteCertificate returns the leaf from SECPKG_ATTR_REMOTE_CERT_CONTEXT,
+// then the other certificates of the context's store (the chain the peer
+// sent, in the store's order).
+func (p *nativeProvider) remoteCertificate() ([]*x509.Certificate, error) {
+	var leaf *winapi.CertContext
+	st := Status(winapi.QueryContextAttributes(&p.ctx, SECPKG_ATTR_REMOTE_CERT_CONTEXT, unsafe.Pointer(&leaf)))
+	if st.Failed() || leaf == nil {
+		if st == SEC_E_NO_CREDENTIALS {
+			return nil, nil // the peer sent no certificate
+		}
+		return nil, nativeError(st, "QueryContextAttributesW(SECPKG_ATTR_REMOTE_CERT_CONTEXT)")
+	}
+	defer winapi.CertFreeCertificateContext(leaf)
+	der := leaf.Bytes()
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, sspi.Errorf(SEC_E_CERT_UNKNOWN, "schannel: the peer certificate: %v", err)
+	}
+	chain := []*x509.Certificate{cert}
+	if leaf.Store != 0 {
+		for c := winapi.CertEnumCertificatesInStore(leaf.Store, nil); c != nil; c = winapi.CertEnumCertificatesInStore(leaf.Store, c) {
+			other := c.Bytes()
+			if bytes.Equal(other, der) {
+				continue
+			}
+			if parsed, err := x509.ParseCertificate(other); err == nil {
+				chain = append(chain, parsed)
+			}
+		}
+	}
+	return chain, nil
+}
+
+// secApplicationProtocolNegotiationStatusSuccess is
+// SecApplicationProtocolNegotiationStatus_Success.
+const secApplicationProtocolNegotiationStatusSuccess = 1
+
+func (p *nativeProvider) applicationProtocol() (string, error) {
+	var ap winapi.ApplicationProtocol
+	if err := p.query(SECPKG_ATTR_APPLICATION_PROTOCOL, unsafe.Pointer(&ap), "SECPKG_ATTR_APPLICATION_PROTOCOL"); err != nil {
+		return "", err
+	}
+	if ap.NegotiationStatus != secApplicationProtocolNegotiationStatusSuccess {
+		return "", nil
+	}
+	return string(ap.ID[:ap.IDSize]), nil
+}
+
+// connectionState is built from the attributes above; VerifiedChains and
+// DidResume are never set (Schannel does not report them).
+func (p *nativeProvider) connectionState() tls.ConnectionState {
+	info, _ := p.connectionInfo()
+	alpn, _ := p.applicationProtocol()
+	peers, _ := p.remoteCertificate()
+	return tls.ConnectionState{
+		Version:            info.Version,
+		HandshakeComplete:  true,
+		CipherSuite:        info.CipherSuite,
+		NegotiatedProtocol: alpn,
+		ServerName:         info.ServerName,
+		PeerCertificates:   peers,
+	}
+}
+
+func (p *nativeProvider) keyUpdate(bool) ([]byte, error) {
+	return nil, sspi.Errorf(SEC_E_UNSUPPORTED_FUNCTION, "schannel: secur32.dll has no KeyUpdate call")
+}
+
+func (p *nativeProvider) keyUpdateDue() bool { return false }
+
+func (p *nativeProvider) deleteContext() error {
+	if p.ctx.IsZero() {
+		return nil
+	}
+	st := Status(winapi.DeleteSecurityContext(&p.ctx))
+	p.ctx = winapi.SecHandle{}
+	runtime.KeepAlive(p.cred)
+	return nativeError(st, "DeleteSecurityContext")
+}

@@ -1,0 +1,78 @@
+package schannel
+
+// Tests of the secur32.dll provider. They run on Windows and under Wine
+// (.ci/wine); the harness they share with the Go provider is
+// native_diff_test.go.
+
+import (
+	"crypto/tls"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func ndNativeCredentials() (*Credentials, error) {
+	return AcquireNativeCredentialsHandle(SECPKG_CRED_OUTBOUND, NativeCredentialOptions{
+		MinVersion: tls.VersionTLS12, MaxVersion: tls.VersionTLS12,
+		ManualCredValidation: true, NoDefaultCreds: true,
+	})
+}
+
+func TestNativeAcquireCredentials(t *testing.T) {
+	cred, err := ndNativeCredentials()
+	require.NoError(t, err)
+	v := nativeSchannelVersion(cred)
+	assert.Contains(t, []uint32{4, 5}, v)
+	t.Logf("secur32 accepted credential structure version %d (5 = SCH_CREDENTIALS, 4 = SCHANNEL_CRED)", v)
+	require.NoError(t, cred.FreeCredentialsHandle())
+}
+
+func TestNativeCertificateNotFound(t *testing.T) {
+	_, err := AcquireNativeCredentialsHandle(SECPKG_CRED_OUTBOUND, NativeCredentialOptions{
+		CertStore: "MY", Thumbprint: make([]byte, 20),
+	})
+	require.ErrorIs(t, err, SEC_E_NO_CREDENTIALS)
+	assert.Contains(t, err.Error(), "no certificate with thumbprint")
+	_, err = AcquireNativeCredentialsHandle(SECPKG_CRED_OUTBOUND, NativeCredentialOptions{
+		CertStore: "MY", Subject: "no such subject, schannel test",
+	})
+	require.ErrorIs(t, err, SEC_E_NO_CREDENTIALS)
+	assert.Contains(t, err.Error(), "no certificate whose subject contains")
+	_, err = AcquireNativeCredentialsHandle(SECPKG_CRED_INBOUND, NativeCredentialOptions{})
+	require.ErrorIs(t, err, SEC_E_NO_CREDENTIALS)
+}
+
+func TestNativeQueriesAndUnsupported(t *testing.T) {
+	cred, err := ndNativeCredentials()
+	require.NoError(t, err)
+	tr := runNDScenario(t, func() (*Credentials, error) { return cred, nil }, ndScenarios[0])
+	require.NotEmpty(t, tr)
+	joined := strings.Join(tr, "\n")
+	assert.Contains(t, joined, "KeyUpdate SEC_E_UNSUPPORTED_FUNCTION")
+	assert.Contains(t, joined, "version=0x303 protocol=0x800")
+}
+
+// TestNativeDifferential runs the script on both providers and fails on any
+// difference not in ndKnownDifferences.
+func TestNativeDifferential(t *testing.T) {
+	for _, sc := range ndScenarios {
+		t.Run(sc.Name, func(t *testing.T) {
+			goTrace := runNDScenario(t, ndGoCredentials, sc)
+			nativeTrace := runNDScenario(t, ndNativeCredentials, sc)
+			used, diff := ndCompare(goTrace, nativeTrace)
+			for _, name := range used {
+				for _, k := range ndKnownDifferences {
+					if k.Name == name {
+						t.Logf("known difference %s: %s", k.Name, k.Reason)
+					}
+				}
+			}
+			if diff != "" || testing.Verbose() && sc.Split == 0 {
+				t.Logf("go trace:\n%s\nnative trace:\n%s", strings.Join(goTrace, "\n"), strings.Join(nativeTrace, "\n"))
+			}
+			require.Empty(t, diff, "secur32 and the Go provider differ")
+		})
+	}
+}
