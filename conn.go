@@ -107,6 +107,26 @@ func Server(conn net.Conn, config *tls.Config) *Conn {
 	return newConn(conn, config)
 }
 
+// ClientWithCredentials is Client on credentials acquired beforehand: the
+// Conn then drives whichever security package they belong to, such as the
+// system's Schannel through AcquireNativeCredentialsHandle on Windows.
+// serverName is the target name given to InitializeSecurityContext.
+func ClientWithCredentials(conn net.Conn, cred *Credentials, serverName string) *Conn {
+	c := newConn(conn, cred.config)
+	c.isClient = true
+	c.cred = cred
+	c.serverName = serverName
+	return c
+}
+
+// ServerWithCredentials is Server on credentials acquired beforehand (see
+// ClientWithCredentials).
+func ServerWithCredentials(conn net.Conn, cred *Credentials) *Conn {
+	c := newConn(conn, cred.config)
+	c.cred = cred
+	return c
+}
+
 func newConn(conn net.Conn, config *tls.Config) *Conn {
 	if config == nil {
 		config = &tls.Config{}

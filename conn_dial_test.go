@@ -152,3 +152,29 @@ func TestConnSlogTrace(t *testing.T) {
 	require.Error(t, client.Handshake())
 	assert.Contains(t, out.String(), "level=WARN msg=sspi func=InitializeSecurityContext status=SEC_E_WRONG_PRINCIPAL")
 }
+
+func TestConnWithCredentials(t *testing.T) {
+	p := pki(t)
+	ccred, err := schannel.AcquireCredentialsHandle(schannel.SECPKG_CRED_OUTBOUND, &tls.Config{RootCAs: p.ca.Pool})
+	require.NoError(t, err)
+	scred, err := schannel.AcquireCredentialsHandle(schannel.SECPKG_CRED_INBOUND, p.serverConfig())
+	require.NoError(t, err)
+	c1, c2 := tcpPair(t)
+	client := schannel.ClientWithCredentials(c1, ccred, "example.com")
+	server := schannel.ServerWithCredentials(c2, scred)
+	defer client.Close()
+	defer server.Close()
+	go func() {
+		buf := make([]byte, 5)
+		if _, err := io.ReadFull(server, buf); err == nil {
+			_, _ = server.Write(buf)
+		}
+	}()
+	_, err = client.Write([]byte("hello"))
+	require.NoError(t, err)
+	got := make([]byte, 5)
+	_, err = io.ReadFull(client, got)
+	require.NoError(t, err)
+	assert.Equal(t, "hello", string(got))
+	assert.Equal(t, "example.com", client.ConnectionState().ServerName, "the target name given with the credentials")
+}

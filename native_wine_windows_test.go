@@ -6,8 +6,11 @@ package schannel
 
 import (
 	"crypto/tls"
+	"io"
+	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -75,4 +78,38 @@ func TestNativeDifferential(t *testing.T) {
 			require.Empty(t, diff, "secur32 and the Go provider differ")
 		})
 	}
+}
+
+// TestNativeConn runs a Conn, unchanged, on the system's Schannel: the
+// credentials decide the security package.
+func TestNativeConn(t *testing.T) {
+	cred, err := ndNativeCredentials()
+	require.NoError(t, err)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	go func() {
+		raw, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		srv := tls.Server(raw, ndServerConfig(t))
+		defer srv.Close()
+		buf := make([]byte, 5)
+		if _, err := io.ReadFull(srv, buf); err == nil {
+			_, _ = srv.Write(append([]byte("echo:"), buf...))
+		}
+	}()
+	raw, err := net.Dial("tcp", ln.Addr().String())
+	require.NoError(t, err)
+	conn := ClientWithCredentials(raw, cred, "localhost")
+	defer conn.Close()
+	require.NoError(t, conn.SetDeadline(time.Now().Add(30*time.Second)))
+	_, err = conn.Write([]byte("hello"))
+	require.NoError(t, err)
+	got := make([]byte, 10)
+	_, err = io.ReadFull(conn, got)
+	require.NoError(t, err)
+	assert.Equal(t, "echo:hello", string(got))
+	assert.Equal(t, uint16(tls.VersionTLS12), conn.ConnectionState().Version)
 }

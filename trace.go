@@ -216,6 +216,9 @@ func (c *Conn) keyUpdate(requestPeer bool) ([]byte, error) {
 
 // acquireCredentials is AcquireCredentialsHandle for the Conn's role.
 func (c *Conn) acquireCredentials() error {
+	if c.cred != nil {
+		return nil // given by ClientWithCredentials or ServerWithCredentials
+	}
 	use := SECPKG_CRED_INBOUND
 	if c.isClient {
 		use = SECPKG_CRED_OUTBOUND
