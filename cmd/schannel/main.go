@@ -1,0 +1,74 @@
+// Command schannel shows this module's TLS stack at work, the way Schannel
+// programmers look at theirs: as a log of SSPI calls.
+//
+//	schannel [demo]            a local server and client: SSPI log, HTTP, SMTP banner
+//	schannel connect host:port like openssl s_client: log, chain, parameters, then stdin <-> conn
+//	schannel serve addr        a TLS echo (or -http) server with a generated certificate
+//
+// Run "schannel <command> -h" for the flags of each command.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// cli carries the standard streams, so the commands can run inside tests.
+type cli struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	c := &cli{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}
+	if err := c.run(ctx, os.Args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return // -h: the usage was printed
+		}
+		fmt.Fprintln(os.Stderr, "schannel:", err)
+		os.Exit(1)
+	}
+}
+
+func (c *cli) run(ctx context.Context, args []string) error {
+	cmd := "demo"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "demo":
+		return c.demo(ctx, args)
+	case "connect":
+		return c.connect(ctx, args)
+	case "serve":
+		return c.serve(ctx, args, nil)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(c.stdout, usage)
+		return nil
+	}
+	fmt.Fprint(c.stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+const usage = `usage: schannel [command] [flags]
+
+commands:
+  demo             (default) run a local server and client on 127.0.0.1 and show
+                   the SSPI log of the handshake, an HTTP request, an SMTP-style
+                   banner exchange and the negotiated parameters
+  connect host:port
+                   connect like openssl s_client: SSPI log, certificate chain and
+                   parameters on stderr, then stdin -> connection -> stdout
+  serve addr       a TLS echo server (-http: an HTTP server) with -cert/-key or a
+                   generated certificate whose CA it prints
+
+run "schannel <command> -h" for the flags of a command
+`

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/pem"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gosspi/schannel"
+	"github.com/gosspi/schannel/internal/certgen"
+)
+
+// connKey carries the *schannel.Conn of an HTTP request in its context.
+type connKey struct{}
+
+// serve runs a TLS echo server, or an HTTP server with -http, until ctx is
+// done. ready, when not nil, receives the listening address (for tests).
+func (c *cli) serve(ctx context.Context, args []string, ready func(addr string)) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	certFile := fs.String("cert", "", "PEM certificate chain (default: generate one from a throwaway CA)")
+	keyFile := fs.String("key", "", "PEM private key of -cert")
+	caOut := fs.String("ca-out", "", "with a generated certificate, also write its CA to this file")
+	serveHTTP := fs.Bool("http", false, "serve HTTP (a page describing the connection) instead of echoing")
+	alpn := fs.String("alpn", "", "ALPN protocols to accept, comma-separated (default: http/1.1 with -http)")
+	verbose := fs.Bool("v", false, "print the SSPI log of every connection")
+	fs.Usage = func() {
+		fmt.Fprintln(c.stderr, "usage: schannel serve [flags] addr\n\nServes TLS on addr (e.g. 127.0.0.1:8443): echoes what each client sends,\nor with -http answers HTTP requests. Without -cert/-key a certificate for\nlocalhost, 127.0.0.1, ::1 and the host of addr is generated and its CA printed.\n\nflags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errors.New("serve needs an address")
+	}
+	addr := fs.Arg(0)
+	cert, err := c.serverCertificate(addr, *certFile, *keyFile, *caOut)
+	if err != nil {
+		return err
+	}
+	config := &tls.Config{Certificates: []tls.Certificate{cert}}
+	if *alpn != "" {
+		config.NextProtos = strings.Split(*alpn, ",")
+	} else if *serveHTTP {
+		config.NextProtos = []string{"http/1.1"}
+	}
+
+	inner, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	var opts []schannel.ListenerOption
+	if *verbose {
+		log := &sspiLog{w: c.stderr, records: true}
+		opts = append(opts, schannel.WithTrace(log.hook))
+	}
+	ln := schannel.NewListener(inner, config, opts...)
+	mode := "echo"
+	if *serveHTTP {
+		mode = "HTTP"
+	}
+	fmt.Fprintf(c.stderr, "serving TLS (%s) on %s; stop with Ctrl-C\n", mode, inner.Addr())
+	if ready != nil {
+		ready(inner.Addr().String())
+	}
+	stop := context.AfterFunc(ctx, func() { _ = ln.Close() })
+	defer stop()
+	if *serveHTTP {
+		err = c.serveHTTP(ctx, ln)
+	} else {
+		err = c.serveEcho(ln)
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// serverCertificate loads -cert/-key, or generates a certificate and prints
+// the CA that a client must trust.
+func (c *cli) serverCertificate(addr, certFile, keyFile, caOut string) (tls.Certificate, error) {
+	if certFile != "" || keyFile != "" {
+		return tls.LoadX509KeyPair(certFile, keyFile)
+	}
+	ca, err := certgen.NewCA("schannel serve CA")
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	names := []string{"localhost", "127.0.0.1", "::1"}
+	if host, _, err := net.SplitHostPort(addr); err == nil && host != "" && host != "0.0.0.0" && host != "::" {
+		names = append(names, host)
+	}
+	cert, err := ca.Issue(certgen.LeafOptions{Names: names})
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Cert.Raw})
+	fmt.Fprintf(c.stderr, "generated a certificate for %s, valid for a day; its CA:\n%s", strings.Join(names, ", "), caPEM)
+	if caOut != "" {
+		if err := os.WriteFile(caOut, caPEM, 0o644); err != nil {
+			return tls.Certificate{}, err
+		}
+		fmt.Fprintf(c.stderr, "(written to %s: schannel connect -cafile %s host:port)\n", caOut, caOut)
+	}
+	return cert, nil
+}
+
+// serveEcho echoes on every connection until the client closes.
+func (c *cli) serveEcho(ln net.Listener) error {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			return err
+		}
+		wg.Go(func() {
+			defer conn.Close()
+			sc := conn.(*schannel.Conn)
+			if err := sc.Handshake(); err != nil {
+				fmt.Fprintf(c.stderr, "%s: handshake failed: %v\n", conn.RemoteAddr(), err)
+				return
+			}
+			c.logConnection(sc)
+			_, err := io.Copy(conn, conn)
+			if err != nil {
+				fmt.Fprintf(c.stderr, "%s: %v\n", conn.RemoteAddr(), err)
+			}
+		})
+	}
+}
+
+// serveHTTP answers every request with a page that says how it arrived.
+func (c *cli) serveHTTP(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		ReadHeaderTimeout: 30 * time.Second,
+		ConnContext: func(ctx context.Context, conn net.Conn) context.Context {
+			return context.WithValue(ctx, connKey{}, conn)
+		},
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			fmt.Fprintf(w, "hello from schannel serve\n%s %s %s from %s\n\n", r.Method, r.URL, r.Proto, r.RemoteAddr)
+			// net/http sets r.TLS only for *tls.Conn; the connection itself
+			// is in the context.
+			if sc, ok := r.Context().Value(connKey{}).(*schannel.Conn); ok {
+				c.logConnection(sc)
+				printParameters(w, sc)
+			}
+		}),
+	}
+	stop := context.AfterFunc(ctx, func() { _ = srv.Close() })
+	defer stop()
+	err := srv.Serve(ln)
+	if errors.Is(err, http.ErrServerClosed) || errors.Is(err, net.ErrClosed) {
+		return nil
+	}
+	return err
+}
+
+var logMu sync.Mutex
+
+// logConnection prints one line per connection (per request with -http).
+func (c *cli) logConnection(conn *schannel.Conn) {
+	cs := conn.ConnectionState()
+	logMu.Lock()
+	defer logMu.Unlock()
+	fmt.Fprintf(c.stderr, "%s: %s %s ALPN=%q SNI=%q\n", conn.RemoteAddr(),
+		tls.VersionName(cs.Version), tls.CipherSuiteName(cs.CipherSuite), cs.NegotiatedProtocol, cs.ServerName)
+}
