@@ -58,9 +58,10 @@ type Conn struct {
 	// Write side, guarded by writeMu. Whoever changes the write keys or
 	// sends a record holds it, so no record is sent twice or out of order.
 	writeMu         sync.Mutex
-	out             []byte // reused buffer of sealed records
-	unsent          []byte // sealed bytes a write deadline cut off; sent before anything else
-	writeErr        error  // sticky
+	out             []byte  // buffer of sealed records, from writeBufferPool during a Write
+	outPooled       *[]byte // the pool's handle on out
+	unsent          []byte  // sealed bytes a write deadline cut off; sent before anything else
+	writeErr        error   // sticky
 	closeNotifySent bool
 	encBufs         [4]SecBuffer // EncryptMessage's buffers; see decBufs
 
@@ -249,24 +250,32 @@ func (c *Conn) Close() error {
 }
 
 // closeDrainWait bounds how long Close reads what has arrived but was never
-// read.
+// read, where the socket cannot be read without blocking.
 const closeDrainWait = time.Millisecond
+
+// closeDrainLimit bounds how much Close drops: the peer may keep sending.
+const closeDrainLimit = 4 * recvBufferSize
 
 // discardUnread reads and drops what the peer sent that nobody read, unless
 // a Read is in progress. A TLS 1.3 server sends a NewSessionTicket after the
 // handshake; a client that only writes never reads it, and closing a TCP
 // socket with unread data makes the kernel send RST instead of FIN, which
-// destroys whatever the peer has not read yet of what we wrote.
+// destroys whatever the peer has not read yet of what we wrote. On Unix
+// sockets only what has already arrived is dropped, without waiting, so
+// Close costs no time.
 func (c *Conn) discardUnread() {
 	if !c.readMu.TryLock() {
 		return
 	}
 	defer c.readMu.Unlock()
+	if drainReceived(c.conn, closeDrainLimit) {
+		return
+	}
 	if c.conn.SetReadDeadline(time.Now().Add(closeDrainWait)) != nil {
 		return
 	}
 	buf := make([]byte, 4096)
-	for range recvBufferSize / len(buf) * 4 { // a bounded amount: the peer may keep sending
+	for range closeDrainLimit / len(buf) {
 		if _, err := c.conn.Read(buf); err != nil {
 			return
 		}

@@ -867,7 +867,7 @@ func TestConnWriteDoesNotAllocate(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
-		assert.Zero(t, allocs, "allocations per %d-byte Write", size)
+		assert.LessOrEqual(t, allocs, pooledBufferAllowance, "allocations per %d-byte Write", size)
 	}
 }
 
@@ -888,8 +888,13 @@ func TestConnReadDoesNotAllocate(t *testing.T) {
 	})
 	// The in-memory connection allocates as its queue grows; the Conn's own
 	// read path must add nothing to that.
-	assert.LessOrEqual(t, allocs, 1.0)
+	assert.LessOrEqual(t, allocs, 1.0+pooledBufferAllowance)
 }
+
+// pooledBufferAllowance is 0 normally; under the race detector, which makes
+// sync.Pool drop buffers on purpose, a pooled buffer may be allocated again
+// (one receive buffer and one write buffer per round at most).
+var pooledBufferAllowance = map[bool]float64{false: 0, true: 2}[raceEnabled]
 
 func TestConnConfigurationErrors(t *testing.T) {
 	cases := []struct {

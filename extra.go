@@ -1,6 +1,9 @@
 package schannel
 
-import "io"
+import (
+	"io"
+	"sync"
+)
 
 // Sizes of the receive buffer. The largest record a TLS 1.3 peer may send is
 // a 5-byte header and 16384 bytes of plaintext expanded by at most 256 bytes
@@ -27,12 +30,32 @@ var _ [recvBufferSize - maxRecordSize12]struct{}
 // The unconsumed bytes are buf[start:end]; decrypted plaintext stays inside
 // buf where DecryptMessage left it until Read copies it out.
 //
-// It is one allocation of recvBufferSize bytes that never grows. When more
+// It is one buffer of recvBufferSize bytes that never grows. When more
 // bytes are needed and unconsumed ones sit past the front, the tail is moved
-// to the front first, as Schannel programs do with their EXTRA bytes.
+// to the front first, as Schannel programs do with their EXTRA bytes. The
+// buffer comes from a pool when bytes are expected and goes back as soon as
+// it holds none, so an idle Conn keeps no receive buffer at all.
 type recvBuffer struct {
 	buf        []byte
+	pooled     *[]byte // the pool's handle on buf, so giving it back allocates nothing
 	start, end int
+}
+
+var recvBufferPool = sync.Pool{New: func() any {
+	b := make([]byte, recvBufferSize)
+	return &b
+}}
+
+// release gives the buffer back to the pool if it holds no unconsumed
+// bytes. Plaintext that Read has not delivered lives inside the buffer, so
+// callers release only once that is gone too.
+func (r *recvBuffer) release() {
+	if r.pooled == nil || r.start != r.end {
+		return
+	}
+	recvBufferPool.Put(r.pooled)
+	r.buf, r.pooled = nil, nil
+	r.start, r.end = 0, 0
 }
 
 // unconsumed is what the next SSPI call gets as its input.
@@ -62,7 +85,8 @@ func (r *recvBuffer) keepExtra(extra SecBuffer) {
 // through a record loses nothing.
 func (r *recvBuffer) fill(src io.Reader, n int) error {
 	if r.buf == nil {
-		r.buf = make([]byte, recvBufferSize)
+		r.pooled = recvBufferPool.Get().(*[]byte)
+		r.buf = *r.pooled
 	}
 	if r.start > 0 {
 		r.end = copy(r.buf, r.buf[r.start:r.end])

@@ -62,6 +62,7 @@ func (c *Conn) HandshakeContext(ctx context.Context) error {
 		c.hsErr = err
 		return err
 	}
+	c.in.release() // unless application data arrived with the last flight
 	c.established.Store(true)
 	return nil
 }

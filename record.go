@@ -42,6 +42,9 @@ func (c *Conn) Read(p []byte) (int, error) {
 	}
 	n := copy(p, c.plain)
 	c.plain = c.plain[n:]
+	if len(c.plain) == 0 {
+		c.in.release()
+	}
 	return n, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"sync"
 	"time"
 )
 
@@ -18,6 +19,26 @@ type StreamSizes struct {
 	MaximumMessage int // cbMaximumMessage
 	Buffers        int // cBuffers: the number of buffers EncryptMessage and DecryptMessage take
 	BlockSize      int // cbBlockSize: 1, the AEAD ciphers have no block padding
+}
+
+// writeBufferSize holds a full batch with room for any record overhead up to
+// 512 bytes (Wine's Schannel reports a 256-byte trailer).
+const writeBufferSize = writeBatchRecords * (16384 + 512)
+
+// writeBufferPool lends Write its buffer of sealed records for the duration
+// of a call, so idle connections hold none and busy ones allocate nothing.
+var writeBufferPool = sync.Pool{New: func() any {
+	b := make([]byte, writeBufferSize)
+	return &b
+}}
+
+// releaseWriteBuffer gives the sealed-records buffer back; what a deadline
+// cut off was copied to c.unsent, so nothing in it is still needed.
+func (c *Conn) releaseWriteBuffer() {
+	if c.outPooled != nil {
+		writeBufferPool.Put(c.outPooled)
+	}
+	c.out, c.outPooled = nil, nil
 }
 
 // writeBatchRecords is how many records Write seals into its buffer before
@@ -54,6 +75,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 	if err := c.sendLocked(nil); err != nil {
 		return 0, err
 	}
+	defer c.releaseWriteBuffer()
 	n := 0
 	for len(p) > 0 {
 		// RFC 8446 5.5: a key protects a bounded number of records; the
@@ -138,10 +160,13 @@ func (c *Conn) sealBatchLocked(p []byte) ([]byte, int, error) {
 	records := min((len(p)+s.MaximumMessage-1)/s.MaximumMessage, writeBatchRecords)
 	take := min(len(p), records*s.MaximumMessage)
 	if need := take + records*(s.Header+s.Trailer); cap(c.out) < need {
-		// Grow geometrically up to a full batch, so that writes of varying
-		// sizes settle on one buffer.
-		limit := writeBatchRecords * (s.Header + s.MaximumMessage + s.Trailer)
-		c.out = make([]byte, min(max(need, 2*cap(c.out)), limit))
+		c.releaseWriteBuffer()
+		if need <= writeBufferSize {
+			c.outPooled = writeBufferPool.Get().(*[]byte)
+			c.out = *c.outPooled
+		} else {
+			c.out = make([]byte, need) // a provider with unusual overheads
+		}
 	}
 	buf := c.out[:cap(c.out)]
 	off, used := 0, 0

@@ -165,6 +165,7 @@ func (c *Context) finishHandshake() {
 	c.info.CipherSuite = c.hs.suite.ID
 	c.info.DidResume = c.hs.resumed
 	c.hs = nil
+	c.scratch = nil // post-handshake records are decrypted in the caller's buffer
 	c.uselessRecords = 0
 }
 
