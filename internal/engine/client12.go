@@ -151,22 +151,12 @@ func (c *Context) client12ServerCertificate(msg []byte) *sspi.Error {
 	if len(cm.Certificates) == 0 {
 		return fail(wire.AlertDecodeError, "the server sent no certificate")
 	}
-	entries := make([]wire.CertificateEntry, len(cm.Certificates))
-	for i, der := range cm.Certificates {
-		entries[i].Data = der
-	}
-	certs, err := parseCertificateChain(entries)
-	if err != nil {
+	if err := c.acceptPeerChain(cm.Certificates); err != nil {
 		return err
 	}
-	c.info.PeerCertificates = certs
-	if err := c.verifyPeerChain(certs); err != nil {
-		return err
-	}
-	if keyIsECDSAType(certs[0].PublicKey) != c.hs.suite.ECDSA {
+	if keyIsECDSAType(c.hs.peerPublic) != c.hs.suite.ECDSA {
 		return fail(wire.AlertUnsupportedCertificate, "the server's certificate key does not fit cipher suite %s", c.hs.suite)
 	}
-	c.hs.peerPublic = certs[0].PublicKey
 	c.record(msg)
 	c.state = stateClient12WaitServerKeyExchange
 	return nil
@@ -209,14 +199,8 @@ func (c *Context) sendClientFlight12() *sspi.Error {
 	var scheme uint16
 	if hs.certRequest12 != nil {
 		var err *sspi.Error
-		if cert, scheme, err = c.clientCertificate(); err != nil {
+		if cert, scheme, err = c.chooseClientCertificate(); err != nil {
 			return err
-		}
-		if cert == nil && !c.useSuppliedCreds {
-			return &sspi.Error{Status: sspi.SEC_I_INCOMPLETE_CREDENTIALS, Alert: -1}
-		}
-		if cert != nil && len(cert.Certificate) == 0 {
-			cert = nil
 		}
 		msg := &wire.Certificate12{}
 		if cert != nil {

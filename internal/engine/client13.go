@@ -333,15 +333,9 @@ func (c *Context) clientServerCertificate(msg []byte) *sspi.Error {
 	if len(cm.Entries) == 0 {
 		return fail(wire.AlertDecodeError, "the server sent no certificate")
 	}
-	certs, err := parseCertificateChain(cm.Entries)
-	if err != nil {
+	if err := c.acceptPeerChain(entryData(cm.Entries)); err != nil {
 		return err
 	}
-	c.info.PeerCertificates = certs
-	if err := c.verifyPeerChain(certs); err != nil {
-		return err
-	}
-	c.hs.peerPublic = certs[0].PublicKey
 	c.hs.transcript.Write(msg)
 	c.state = stateClientWaitCertificateVerify
 	return nil
@@ -420,6 +414,23 @@ func (c *Context) fitCertificate(certs []tls.Certificate, peerSchemes []uint16) 
 	return nil, 0, nil
 }
 
+// chooseClientCertificate answers a CertificateRequest: the certificate and
+// scheme to use, nil to send none (ISC_REQ_USE_SUPPLIED_CREDS, or a callback
+// that chose none), or SEC_I_INCOMPLETE_CREDENTIALS when nothing fits and
+// the caller has not said to go on without.
+func (c *Context) chooseClientCertificate() (*tls.Certificate, uint16, *sspi.Error) {
+	cert, scheme, err := c.clientCertificate()
+	switch {
+	case err != nil:
+		return nil, 0, err
+	case cert == nil && !c.useSuppliedCreds:
+		return nil, 0, &sspi.Error{Status: sspi.SEC_I_INCOMPLETE_CREDENTIALS, Alert: -1}
+	case cert == nil || len(cert.Certificate) == 0:
+		return nil, 0, nil
+	}
+	return cert, scheme, nil
+}
+
 // sendClientSecondFlight sends [ChangeCipherSpec,] [Certificate,
 // CertificateVerify,] Finished and completes the client's handshake.
 func (c *Context) sendClientSecondFlight() *sspi.Error {
@@ -431,14 +442,8 @@ func (c *Context) sendClientSecondFlight() *sspi.Error {
 	var scheme uint16
 	if hs.certRequest != nil {
 		var err *sspi.Error
-		if cert, scheme, err = c.clientCertificate(); err != nil {
+		if cert, scheme, err = c.chooseClientCertificate(); err != nil {
 			return err
-		}
-		if cert == nil && !c.useSuppliedCreds {
-			return &sspi.Error{Status: sspi.SEC_I_INCOMPLETE_CREDENTIALS, Alert: -1}
-		}
-		if cert != nil && len(cert.Certificate) == 0 {
-			cert = nil
 		}
 	}
 	if !hs.sentCCS {

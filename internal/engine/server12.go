@@ -239,20 +239,7 @@ func (c *Context) server12ClientCertificate(msg []byte) *sspi.Error {
 		}
 		return nil
 	}
-	entries := make([]wire.CertificateEntry, len(cm.Certificates))
-	for i, der := range cm.Certificates {
-		entries[i].Data = der
-	}
-	certs, err := parseCertificateChain(entries)
-	if err != nil {
-		return err
-	}
-	c.info.PeerCertificates = certs
-	if err := c.verifyPeerChain(certs); err != nil {
-		return err
-	}
-	c.hs.peerPublic = certs[0].PublicKey
-	return nil
+	return c.acceptPeerChain(cm.Certificates)
 }
 
 func (c *Context) server12ClientKeyExchange(msg []byte) *sspi.Error {

@@ -387,15 +387,9 @@ func (c *Context) serverClientCertificate(msg []byte) *sspi.Error {
 		c.state = stateServerWaitFinished
 		return nil
 	}
-	certs, err := parseCertificateChain(cm.Entries)
-	if err != nil {
+	if err := c.acceptPeerChain(entryData(cm.Entries)); err != nil {
 		return err
 	}
-	c.info.PeerCertificates = certs
-	if err := c.verifyPeerChain(certs); err != nil {
-		return err
-	}
-	c.hs.peerPublic = certs[0].PublicKey
 	c.state = stateServerWaitClientCertificateVerify
 	return nil
 }

@@ -13,18 +13,32 @@ import (
 	"github.com/gosspi/schannel/internal/wire"
 )
 
-// parseCertificateChain turns a Certificate message's entries into x509
-// certificates.
-func parseCertificateChain(entries []wire.CertificateEntry) ([]*x509.Certificate, *sspi.Error) {
-	certs := make([]*x509.Certificate, 0, len(entries))
-	for _, e := range entries {
-		cert, err := x509.ParseCertificate(e.Data)
+// acceptPeerChain parses the peer's chain (DER, leaf first), checks it and
+// keeps it and its leaf's key for the CertificateVerify or ServerKeyExchange.
+func (c *Context) acceptPeerChain(ders [][]byte) *sspi.Error {
+	certs := make([]*x509.Certificate, 0, len(ders))
+	for _, der := range ders {
+		cert, err := x509.ParseCertificate(der)
 		if err != nil {
-			return nil, failWith(sspi.SEC_E_CERT_UNKNOWN, wire.AlertBadCertificate, fmt.Errorf("tls: parsing the peer's certificate: %w", err))
+			return failWith(sspi.SEC_E_CERT_UNKNOWN, wire.AlertBadCertificate, fmt.Errorf("tls: parsing the peer's certificate: %w", err))
 		}
 		certs = append(certs, cert)
 	}
-	return certs, nil
+	c.info.PeerCertificates = certs
+	if err := c.verifyPeerChain(certs); err != nil {
+		return err
+	}
+	c.hs.peerPublic = certs[0].PublicKey
+	return nil
+}
+
+// entryData lists the certificates of a TLS 1.3 Certificate message.
+func entryData(entries []wire.CertificateEntry) [][]byte {
+	ders := make([][]byte, len(entries))
+	for i, e := range entries {
+		ders[i] = e.Data
+	}
+	return ders
 }
 
 // verifyPeerChain checks the peer's chain through crypto/x509 unless the
