@@ -522,11 +522,3 @@ func TestNativeCompareKnownDifferences(t *testing.T) {
 		assert.NotEmpty(t, k.Reason, k.Name)
 	}
 }
-
-func TestNativeUnavailableOffWindows(t *testing.T) {
-	if nativeAvailable {
-		t.Skip("secur32.dll is available here")
-	}
-	_, err := AcquireNativeCredentialsHandle(SECPKG_CRED_OUTBOUND, NativeCredentialOptions{})
-	require.ErrorIs(t, err, SEC_E_UNSUPPORTED_FUNCTION)
-}

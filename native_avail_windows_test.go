@@ -1,3 +1,0 @@
-package schannel
-
-const nativeAvailable = true
