@@ -98,25 +98,29 @@ func (c *Conn) fillRecord(n int) error {
 // postHandshake passes the message DecryptMessage returned with
 // SEC_I_RENEGOTIATE (now at the start of the receive buffer, rewritten as a
 // plaintext handshake record) to InitializeSecurityContext or
-// AcceptSecurityContext, and sends what that call produces. A KeyUpdate
-// answer switches the write keys, so the write lock is held from the call
-// until its output is sent: no record sealed under the old keys can follow
-// it, and no Write can slip in between.
+// AcceptSecurityContext.
+//
+// The reader must not wait for the write lock here: a Write blocked on a
+// full socket, to a peer blocked writing to us, would never give it back.
+// This package's engine never writes while absorbing a message (a requested
+// KeyUpdate is answered by the writer, before its next record, through
+// KeyUpdateDue), so only a provider that does produce output, such as the
+// system's Schannel, takes the write lock, to send that output.
 func (c *Conn) postHandshake() error {
-	c.writeMu.Lock()
-	defer c.writeMu.Unlock()
 	in := [2]SecBuffer{NewSecBuffer(SECBUFFER_TOKEN, c.in.unconsumed()), {BufferType: SECBUFFER_EMPTY}}
 	out := [2]SecBuffer{{BufferType: SECBUFFER_TOKEN}, {BufferType: SECBUFFER_ALERT}}
 	c.engMu.Lock()
 	status, err := c.handshakeCall(c.flags, in[:], out[:])
 	c.engMu.Unlock()
 	if status.Failed() || err != nil {
-		if alert := out[1]; alert.BufferType.Kind() == SECBUFFER_ALERT && alert.Size > 0 && c.writeErr == nil {
-			_ = c.sendLocked(alert.Buffer[:alert.Size])
-		}
 		return c.handshakeError(err, status)
 	}
 	c.in.keepExtra(in[1])
+	if out[0].Size == 0 {
+		return nil
+	}
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
 	if token := out[0]; token.Size > 0 {
 		if c.writeErr != nil {
 			return c.writeErr

@@ -15,6 +15,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"crypto/x509"
+	"sync/atomic"
 
 	"github.com/gosspi/schannel/internal/keys"
 	"github.com/gosspi/schannel/internal/session"
@@ -128,7 +129,13 @@ type Context struct {
 	// Write side (Encrypt, and Handshake output).
 	writeProt   *keys.RecordProtection
 	writeSecret []byte
-	writeClosed bool
+	// writeClosed is set once close_notify or a fatal alert was sent; a
+	// failure found while reading sets it too, hence atomic.
+	writeClosed atomic.Bool
+	// updateOwed is set when the peer asked for a KeyUpdate: the answer is
+	// the writer's to send, before its next record (RFC 8446 4.6.3), so that
+	// absorbing a message never touches the write side.
+	updateOwed atomic.Bool
 
 	hsBuf   []byte // handshake bytes received but not yet a whole message
 	scratch []byte // copy of a handshake record, so the caller's input survives decryption
@@ -454,10 +461,12 @@ func (c *Context) handshakeMessage(typ wire.HandshakeType, msg []byte) *sspi.Err
 func (c *Context) abort(err *sspi.Error) Result {
 	c.failure = err
 	res := Result{Status: err.Status, Err: err}
-	if !err.Remote && err.Alert >= 0 && !c.writeClosed {
+	// After the handshake the write side belongs to the writer, who may be
+	// sealing right now: no alert is built then, as DecryptMessage builds none.
+	if !err.Remote && err.Alert >= 0 && !c.writeClosed.Load() && c.state != stateConnected {
 		res.Alert = c.sealAlert(wire.AlertLevelFatal, uint8(err.Alert))
 	}
-	c.writeClosed = true
+	c.writeClosed.Store(true)
 	c.hs = nil
 	return res
 }
@@ -480,7 +489,7 @@ func (c *Context) sendRequestedAlert() Result {
 		alert = [2]byte{wire.AlertLevelWarning, byte(wire.AlertCloseNotify)}
 	}
 	c.shutdownRequested, c.alertRequested = false, false
-	if c.writeClosed {
+	if c.writeClosed.Load() {
 		return Result{Status: sspi.SEC_I_CONTEXT_EXPIRED}
 	}
 	rec, err := c.appendRecord(nil, wire.ContentAlert, alert[:])
@@ -488,7 +497,7 @@ func (c *Context) sendRequestedAlert() Result {
 		return c.abort(asFailure(err))
 	}
 	if alert[0] == wire.AlertLevelFatal || wire.Alert(alert[1]) == wire.AlertCloseNotify {
-		c.writeClosed = true
+		c.writeClosed.Store(true)
 	}
 	if alert[0] == wire.AlertLevelFatal {
 		c.failure = sspi.Errorf(sspi.SEC_E_CONTEXT_EXPIRED, "schannel: the context was closed with alert %s", wire.Alert(alert[1]))

@@ -48,7 +48,7 @@ func (c *Context) StreamSizes() (header, trailer, maxMessage int) {
 // returns the record length.
 func (c *Context) Encrypt(buf []byte, contentType wire.ContentType, n int) (int, *sspi.Error) {
 	switch {
-	case c.writeClosed:
+	case c.writeClosed.Load():
 		return 0, sspi.Errorf(sspi.SEC_E_CONTEXT_EXPIRED, "schannel: the context is closed for writing")
 	case c.state != stateConnected:
 		return 0, sspi.Errorf(sspi.SEC_E_INVALID_HANDLE, "schannel: EncryptMessage before the handshake completed")
@@ -64,7 +64,7 @@ func (c *Context) Encrypt(buf []byte, contentType wire.ContentType, n int) (int,
 		return 0, sspi.Errorf(sspi.SEC_E_ENCRYPT_FAILURE, "schannel: %v", err)
 	}
 	if contentType == wire.ContentAlert && n == 2 && (buf[header] == wire.AlertLevelFatal || buf[header+1] == byte(wire.AlertCloseNotify)) {
-		c.writeClosed = true
+		c.writeClosed.Store(true)
 	}
 	return sealed, nil
 }
@@ -219,13 +219,8 @@ func (c *Context) postHandshakeMessage(typ wire.HandshakeType, msg []byte) *sspi
 		}
 		return c.receivedKeyUpdate(m.RequestUpdate)
 	case c.vers == wire.VersionTLS12 && (typ == wire.TypeHelloRequest && !c.isServer || typ == wire.TypeClientHello && c.isServer):
-		// Renegotiation is refused, politely: a warning the peer may accept
-		// (RFC 5246 7.2.2), and the connection goes on.
-		out, err := c.appendRecord(c.out, wire.ContentAlert, []byte{wire.AlertLevelWarning, byte(wire.AlertNoRenegotiation)})
-		if err != nil {
-			return asFailure(err)
-		}
-		c.out = out
+		// Renegotiation is refused by ignoring the request, which RFC 5246
+		// 7.4.1.1 allows; answering would mean writing from the reader.
 		return nil
 	}
 	return fail(wire.AlertUnexpectedMessage, "unexpected %s after the handshake", typ)
@@ -240,8 +235,8 @@ func (c *Context) receivedKeyUpdate(requestUpdate bool) *sspi.Error {
 		return asFailure(err)
 	}
 	c.readProt = prot
-	if requestUpdate && !c.writeClosed {
-		return c.updateWriteKeys(false)
+	if requestUpdate {
+		c.updateOwed.Store(true)
 	}
 	return nil
 }
@@ -263,15 +258,20 @@ func (c *Context) updateWriteKeys(requestPeerUpdate bool) *sspi.Error {
 		return asFailure(kerr)
 	}
 	c.writeProt = prot
+	c.updateOwed.Store(false)
 	return nil
 }
 
-// KeyUpdateDue reports whether our TLS 1.3 write keys have sealed half the
-// records RFC 8446 5.5 allows under one key, so the writer should call
-// KeyUpdate before sealing more. It reads only write-side state.
+// KeyUpdateDue reports whether the writer should call KeyUpdate before
+// sealing more: the peer asked for one, or our TLS 1.3 write keys have
+// sealed half the records RFC 8446 5.5 allows under one key. It reads only
+// write-side state.
 func (c *Context) KeyUpdateDue() bool {
 	if c.vers != wire.VersionTLS13 || c.writeProt == nil || c.state != stateConnected {
 		return false
+	}
+	if c.updateOwed.Load() {
+		return true
 	}
 	threshold := c.writeProt.Limit() / 2
 	if c.opts.KeyUpdateRecords != 0 {
@@ -283,7 +283,7 @@ func (c *Context) KeyUpdateDue() bool {
 // KeyUpdate makes the next Handshake output a KeyUpdate, switching our write
 // keys; with requestPeerUpdate the peer is asked to update its keys too.
 func (c *Context) KeyUpdate(requestPeerUpdate bool) Result {
-	if c.state != stateConnected || c.writeClosed || c.failure != nil {
+	if c.state != stateConnected || c.writeClosed.Load() || c.failure != nil {
 		return Result{Status: sspi.SEC_E_CONTEXT_EXPIRED, Err: sspi.Errorf(sspi.SEC_E_CONTEXT_EXPIRED, "schannel: no established context to update")}
 	}
 	if c.vers != wire.VersionTLS13 {
