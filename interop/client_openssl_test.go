@@ -88,7 +88,7 @@ func opensslServerFeatures(t *testing.T, peer string) {
 			c, _ := dialOurs(t, ctx, addr, cfg)
 			assert.Equal(t, "h2", c.ConnectionState().NegotiatedProtocol)
 			revRoundTrip(t, c, newLineReader(c), "alpn")
-			assert.Contains(t, p.output(), "ALPN protocols advertised by the client: h2, http/1.1")
+			assert.Contains(t, p.outputWith("ALPN protocols advertised by the client: h2, http/1.1"), "ALPN protocols advertised by the client: h2, http/1.1")
 			n.add("offered h2,http/1.1; s_server -alpn h2,http/1.1 chose %q", c.ConnectionState().NegotiatedProtocol)
 		})
 
@@ -100,7 +100,7 @@ func opensslServerFeatures(t *testing.T, peer string) {
 			c, _ := dialOurs(t, ctx, addr, cfg)
 			revRoundTrip(t, c, newLineReader(c), "mutual")
 			p.waitText("CN = client", 5*time.Second)
-			assert.Contains(t, p.output(), "verify return:1")
+			assert.Contains(t, p.outputWith("verify return:1"), "verify return:1")
 			n.add("s_server -Verify 1 verified our certificate (CN=client)")
 		})
 
@@ -190,7 +190,7 @@ func opensslServerFeatures(t *testing.T, peer string) {
 			p.waitText("ping-after-keyupdate", 10*time.Second)
 			assert.GreaterOrEqual(t, tr.snapshot().renegotiates, 1, "SEC_I_RENEGOTIATE for the KeyUpdate")
 			if cmd == "K" {
-				assert.Regexp(t, `<<< [^\n]*KeyUpdate`, p.output(), "our KeyUpdate answer")
+				assert.Regexp(t, `<<< [^\n]*KeyUpdate`, p.outputMatching(`<<< [^\n]*KeyUpdate`), "our KeyUpdate answer")
 				n.add("s_server \"K\": we answered with our own KeyUpdate; data both ways after it")
 			} else {
 				assert.NotRegexp(t, `<<< [^\n]*KeyUpdate`, p.output(), "a KeyUpdate that was not requested")
@@ -208,8 +208,8 @@ func opensslServerFeatures(t *testing.T, peer string) {
 		require.NoError(t, c.KeyUpdate(true))
 		revRoundTrip(t, c, r, "after our KeyUpdate")
 		revRoundTrip(t, c, r, "and again")
-		assert.Regexp(t, `<<< [^\n]*KeyUpdate`, p.output())
-		assert.Regexp(t, `>>> [^\n]*KeyUpdate`, p.output(), "s_server's answering KeyUpdate")
+		assert.Regexp(t, `<<< [^\n]*KeyUpdate`, p.outputMatching(`<<< [^\n]*KeyUpdate`))
+		assert.Regexp(t, `>>> [^\n]*KeyUpdate`, p.outputMatching(`>>> [^\n]*KeyUpdate`), "s_server's answering KeyUpdate")
 		n.add("KeyUpdate(true): s_server answered with its own; data both ways after it")
 		if strings.Contains(p.output(), "read R BLOCK") {
 			n.add("(s_server -rev sleeps 1 s when a read yields no data, as after a KeyUpdate)")

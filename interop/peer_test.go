@@ -192,6 +192,33 @@ func (p *proc) closeStdin() { _ = p.stdin.Close() }
 // output is everything the process printed so far.
 func (p *proc) output() string { return p.out.String() }
 
+// outputSettleTime bounds how long a check waits for a peer to print what
+// it is expected to: its output is not synchronised with the connection.
+const outputSettleTime = 5 * time.Second
+
+// outputWith returns the output once it contains s, or, after
+// outputSettleTime, whatever there is, for the assertion to report.
+func (p *proc) outputWith(s string) string {
+	return p.settledOutput(func(out string) bool { return strings.Contains(out, s) })
+}
+
+// outputMatching is outputWith for a regular expression.
+func (p *proc) outputMatching(expr string) string {
+	re := regexp.MustCompile(expr)
+	return p.settledOutput(re.MatchString)
+}
+
+func (p *proc) settledOutput(done func(string) bool) string {
+	deadline := time.Now().Add(outputSettleTime)
+	for {
+		out := p.output()
+		if done(out) || time.Now().After(deadline) {
+			return out
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // waitFor waits until the output matches re, and returns the first match's
 // submatches. It fails the test on timeout or when the process exits first.
 func (p *proc) waitFor(re *regexp.Regexp, timeout time.Duration) []string {
