@@ -73,3 +73,28 @@ func TestKeyUpdateDueDefaultsToHalfTheAEADLimit(t *testing.T) {
 	assert.Equal(t, client.writeProt.Limit()/2, uint64(1<<23), "AES-128-GCM: 2^24 records, updated at half")
 	assert.False(t, client.KeyUpdateDue())
 }
+
+// TestEncryptedAlertClosesOnlyWhenItShould: whether an alert sent through
+// Encrypt closes the write side depends on the alert, not on the bytes it
+// became once sealed.
+func TestEncryptedAlertClosesOnlyWhenItShould(t *testing.T) {
+	cases := []struct {
+		level, description byte
+		closes             bool
+	}{
+		{wire.AlertLevelWarning, byte(wire.AlertUserCanceled), false},
+		{wire.AlertLevelWarning, byte(wire.AlertCloseNotify), true},
+		{wire.AlertLevelFatal, byte(wire.AlertInternalError), true},
+	}
+	for _, tc := range cases {
+		for range 20 { // the old check read ciphertext and failed at random
+			client, _ := pair(t, Options{})
+			header, trailer, _ := client.StreamSizes()
+			buf := make([]byte, header+2+trailer)
+			buf[header], buf[header+1] = tc.level, tc.description
+			_, err := client.Encrypt(buf, wire.ContentAlert, 2)
+			require.Nil(t, err)
+			assert.Equal(t, tc.closes, client.writeClosed.Load(), "alert %d/%d", tc.level, tc.description)
+		}
+	}
+}

@@ -59,11 +59,14 @@ func (c *Context) Encrypt(buf []byte, contentType wire.ContentType, n int) (int,
 	if len(buf) < header+n+trailer {
 		return 0, sspi.Errorf(sspi.SEC_E_BUFFER_TOO_SMALL, "schannel: the buffer has no room for the %d-byte header and %d-byte trailer", header, trailer)
 	}
+	// Read the alert before sealing: afterwards the buffer holds ciphertext.
+	closing := contentType == wire.ContentAlert && n == 2 &&
+		(buf[header] == wire.AlertLevelFatal || buf[header+1] == byte(wire.AlertCloseNotify))
 	sealed, err := c.writeProt.Seal(buf, uint8(contentType), n)
 	if err != nil {
 		return 0, sspi.Errorf(sspi.SEC_E_ENCRYPT_FAILURE, "schannel: %v", err)
 	}
-	if contentType == wire.ContentAlert && n == 2 && (buf[header] == wire.AlertLevelFatal || buf[header+1] == byte(wire.AlertCloseNotify)) {
+	if closing {
 		c.writeClosed.Store(true)
 	}
 	return sealed, nil
