@@ -19,17 +19,25 @@ func (c *Context) clientMessage12(typ wire.HandshakeType, msg []byte) *sspi.Erro
 		// RFC 5246 7.4.1.1: ignored while a handshake is under way.
 		return nil
 	}
-	want := map[state]wire.HandshakeType{
-		stateClient12WaitCertificate:       wire.TypeCertificate,
-		stateClient12WaitServerKeyExchange: wire.TypeServerKeyExchange,
-		stateClient12WaitServerHelloDone:   wire.TypeServerHelloDone,
-		stateClient12WaitTicketOrCCS:       wire.TypeNewSessionTicket,
-		stateClient12WaitFinished:          wire.TypeFinished,
-	}[c.state]
-	if c.state == stateClient12WaitCertReqOrDone && typ == wire.TypeCertificateRequest {
-		want = typ
-	} else if c.state == stateClient12WaitCertReqOrDone {
+	var want wire.HandshakeType
+	switch c.state {
+	case stateClient12WaitCertificate:
+		want = wire.TypeCertificate
+	case stateClient12WaitServerKeyExchange:
+		want = wire.TypeServerKeyExchange
+	case stateClient12WaitCertReqOrDone:
 		want = wire.TypeServerHelloDone
+		if typ == wire.TypeCertificateRequest {
+			want = typ
+		}
+	case stateClient12WaitServerHelloDone:
+		want = wire.TypeServerHelloDone
+	case stateClient12WaitTicketOrCCS:
+		want = wire.TypeNewSessionTicket
+	case stateClient12WaitFinished:
+		want = wire.TypeFinished
+	default: // waiting for the server's ChangeCipherSpec
+		return fail(wire.AlertUnexpectedMessage, "got %s, expected change_cipher_spec", typ)
 	}
 	if typ != want {
 		return fail(wire.AlertUnexpectedMessage, "got %s, expected %s", typ, want)

@@ -4,7 +4,6 @@ import (
 	"crypto"
 	"crypto/hmac"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/binary"
 	"io"
 	"slices"
@@ -22,7 +21,8 @@ const ticketLifetime = session.MaxLifetime
 // cacheKey is where a client keeps its session for this server.
 func (c *Context) cacheKey() string { return c.info.ServerName }
 
-// clientCache is the session cache in force, nil when resumption is off.
+// clientCache reports whether this client keeps sessions: it has a
+// ClientSessionCache, tickets are not disabled, and a server name to key on.
 func (c *Context) clientCache() bool {
 	return c.set.cfg.ClientSessionCache != nil && !c.set.cfg.SessionTicketsDisabled && c.cacheKey() != ""
 }
@@ -102,24 +102,13 @@ func (c *Context) acceptResumption13(sh *wire.ServerHello, suite *keys.Suite) *s
 }
 
 // restorePeerCertificates gives a resumed session the peer's chain from the
-// original handshake, checked again now (it may have expired since).
+// original handshake, checked again now (it may have expired since) by the
+// same rules as a fresh one.
 func (c *Context) restorePeerCertificates(st *session.State) *sspi.Error {
 	if len(st.PeerCertificates) == 0 {
 		return nil
 	}
-	certs := make([]*x509.Certificate, 0, len(st.PeerCertificates))
-	for _, der := range st.PeerCertificates {
-		cert, err := x509.ParseCertificate(der)
-		if err != nil {
-			return sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "schannel: stored session certificate: %v", err)
-		}
-		certs = append(certs, cert)
-	}
-	c.info.PeerCertificates = certs
-	if c.isServer && c.clientAuth() < tls.VerifyClientCertIfGiven {
-		return nil
-	}
-	return c.verifyPeerChain(certs)
+	return c.acceptPeerChain(st.PeerCertificates)
 }
 
 // sessionState captures what resuming this connection needs.
