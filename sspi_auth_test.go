@@ -41,11 +41,7 @@ func TestIncompleteCredentials(t *testing.T) {
 			scfg := p.serverConfig()
 			scfg.ClientAuth = tls.RequestClientCert
 			client, server := newPeers(t, p.clientConfig(), scfg)
-			_, hello, err := client.call(t)
-			require.NoError(t, err)
-			server.inbox = hello
-			_, flight, err := server.call(t)
-			require.NoError(t, err)
+			flight := firstFlight(t, client, server)
 
 			client.inbox = flight
 			status, out, err := client.call(t)

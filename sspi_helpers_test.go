@@ -106,6 +106,19 @@ func (p *sspiPeer) call(t testing.TB) (schannel.Status, []byte, error) {
 	return status, output[0].Buffer, err
 }
 
+// firstFlight runs the client's first call and the server's answer to it,
+// and returns the server's flight (its status must be CONTINUE_NEEDED).
+func firstFlight(t *testing.T, client, server *sspiPeer) []byte {
+	t.Helper()
+	_, hello, err := client.call(t)
+	require.NoError(t, err)
+	server.inbox = hello
+	status, flight, err := server.call(t)
+	require.NoError(t, err)
+	require.Equal(t, schannel.SEC_I_CONTINUE_NEEDED, status)
+	return flight
+}
+
 // expectedMissing is the SSPI MISSING count for a buffer holding less than a
 // whole record.
 func expectedMissing(b []byte) int {

@@ -22,11 +22,7 @@ func serverFlight12(t *testing.T, serverCfg *tls.Config) (*sspiPeer, [][]byte) {
 	ccfg := p.clientConfig()
 	ccfg.MaxVersion = tls.VersionTLS12
 	client, server := newPeers(t, ccfg, serverCfg)
-	_, hello, err := client.call(t)
-	require.NoError(t, err)
-	server.inbox = hello
-	_, flight, err := server.call(t)
-	require.NoError(t, err)
+	flight := firstFlight(t, client, server)
 	var payload []byte
 	for len(flight) > 0 {
 		_, _, n, ok := wire.ParseRecordHeader(flight)
@@ -133,11 +129,7 @@ func TestTLS12RenegotiationIsIgnored(t *testing.T) {
 	ccfg.MaxVersion = tls.VersionTLS12
 	scfg.KeyLogWriter = &keyLog
 	client, server := newPeers(t, ccfg, scfg)
-	_, hello, err := client.call(t)
-	require.NoError(t, err)
-	server.inbox = hello
-	_, flight, err := server.call(t)
-	require.NoError(t, err)
+	flight := firstFlight(t, client, server)
 	var sh wire.ServerHello
 	require.NoError(t, sh.Unmarshal(flight[5:5+int(flight[3])<<8+int(flight[4])]))
 	client.inbox = flight

@@ -38,18 +38,15 @@ func captureServerFlight(t *testing.T) *serverFlight {
 	scfg := p.serverConfig()
 	scfg.KeyLogWriter = &keyLog
 	client, server := newPeers(t, p.clientConfig(), scfg)
-	_, hello, err := client.call(t)
-	require.NoError(t, err)
-	server.inbox = hello
-	_, flight, err := server.call(t)
-	require.NoError(t, err)
+	flight := firstFlight(t, client, server)
 
 	f := &serverFlight{client: client}
 	for line := range strings.Lines(keyLog.String()) {
 		fields := strings.Fields(line)
 		if fields[0] == "SERVER_HANDSHAKE_TRAFFIC_SECRET" {
-			f.secret, err = hex.DecodeString(fields[2])
+			secret, err := hex.DecodeString(fields[2])
 			require.NoError(t, err)
+			f.secret = secret
 		}
 	}
 	require.NotNil(t, f.secret)

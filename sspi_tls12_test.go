@@ -152,11 +152,7 @@ func TestTLS12MutualAndIncompleteCredentials(t *testing.T) {
 		ccfg := p.clientConfig()
 		ccfg.MaxVersion = tls.VersionTLS12
 		client, server := newPeers(t, ccfg, scfg)
-		_, hello, err := client.call(t)
-		require.NoError(t, err)
-		server.inbox = hello
-		_, flight, err := server.call(t)
-		require.NoError(t, err)
+		flight := firstFlight(t, client, server)
 		client.inbox = flight
 		status, _, err := client.call(t)
 		require.NoError(t, err)
