@@ -132,7 +132,7 @@ func (c *Conn) handshake() error {
 				return err
 			}
 		}
-		if haveInput {
+		if haveInput && status != SEC_I_INCOMPLETE_CREDENTIALS {
 			c.in.keepExtra(in[1])
 		}
 		haveInput = true
@@ -141,7 +141,9 @@ func (c *Conn) handshake() error {
 			return c.finishHandshake()
 		case SEC_I_INCOMPLETE_CREDENTIALS:
 			// The server asked for a certificate and the configuration has
-			// none that fits: continue without one, as Windows callers do.
+			// none that fits: continue without one, as Windows callers do,
+			// feeding the same input again (a package may not have consumed
+			// it; this engine recognises it and skips what it already used).
 			c.flags |= ISC_REQ_USE_SUPPLIED_CREDS
 		case SEC_I_CONTINUE_NEEDED:
 			if c.in.buffered() == 0 {
