@@ -339,13 +339,6 @@ type bufferedAddr struct{}
 func (bufferedAddr) Network() string { return "buffered" }
 func (bufferedAddr) String() string  { return "buffered" }
 
-// discardConn accepts and drops every write, for measuring the write path.
-type discardConn struct{ net.Conn }
-
-func (discardConn) Write(p []byte) (int, error)      { return len(p), nil }
-func (discardConn) SetDeadline(time.Time) error      { return nil }
-func (discardConn) SetWriteDeadline(time.Time) error { return nil }
-
 // connIsTimeout reports whether err is a net.Error that timed out.
 func connIsTimeout(err error) bool {
 	var ne net.Error

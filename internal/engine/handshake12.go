@@ -18,9 +18,6 @@ const (
 // tlsFallbackSCSV signals a client's fallback retry (RFC 7507).
 const tlsFallbackSCSV = 0x5600
 
-// renegotiationInfoSCSV stands for an empty renegotiation_info (RFC 5746).
-const renegotiationInfoSCSV = 0x00ff
-
 // deriveKeys12 computes the extended master secret (RFC 7627; the session
 // hash covers the messages through ClientKeyExchange) and the key block.
 func (c *Context) deriveKeys12(preMaster []byte) {

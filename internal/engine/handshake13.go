@@ -44,10 +44,9 @@ type handshakeState struct {
 	masterSecret   []byte
 	certRequest12  *wire.CertificateRequest12
 	serverKX       *wire.ServerKeyExchangeECDHE
-	clientShare    *keys.PrivateShare // server: our ECDHE key until the ClientKeyExchange
-	clientKeyBlock [2][]byte          // client write key and IV, installed at our ChangeCipherSpec
-	serverKeyBlock [2][]byte          // server write key and IV
-	ticketExpected bool               // the server will send a NewSessionTicket
+	clientKeyBlock [2][]byte // client write key and IV, installed at our ChangeCipherSpec
+	serverKeyBlock [2][]byte // server write key and IV
+	ticketExpected bool      // the server will send a NewSessionTicket
 	newTicket12    *wire.NewSessionTicket12
 
 	// Resumption: the session the client offers, and the PSK in use.
