@@ -6,7 +6,7 @@ import (
 	"sync"
 	"weak"
 
-	"github.com/gosspi/schannel/internal/session"
+	"github.com/gosspi/schannel/internal/tls/session"
 	"github.com/gosspi/schannel/internal/sspi"
 )
 

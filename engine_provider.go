@@ -5,9 +5,9 @@ import (
 	"crypto/x509"
 	"encoding/binary"
 
-	"github.com/gosspi/schannel/internal/engine"
+	"github.com/gosspi/schannel/internal/tls/engine"
 	"github.com/gosspi/schannel/internal/sspi"
-	"github.com/gosspi/schannel/internal/wire"
+	"github.com/gosspi/schannel/internal/tls/wire"
 )
 
 // goProvider runs a context on this module's pure-Go engine and lays its

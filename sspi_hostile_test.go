@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/gosspi/schannel"
-	"github.com/gosspi/schannel/internal/keys"
-	"github.com/gosspi/schannel/internal/wire"
+	"github.com/gosspi/schannel/internal/tls/keys"
+	"github.com/gosspi/schannel/internal/tls/wire"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

@@ -9,7 +9,7 @@ import (
 
 	"github.com/gosspi/schannel"
 	"github.com/gosspi/schannel/internal/certgen"
-	"github.com/gosspi/schannel/internal/wire"
+	"github.com/gosspi/schannel/internal/tls/wire"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
