@@ -3,7 +3,7 @@ package schannel
 import (
 	"encoding/binary"
 
-	"github.com/gosspi/schannel/internal/sspi"
+	"github.com/gosspi/schannel/sspi"
 )
 
 // secApplicationProtocolNegotiationExtALPN is SecApplicationProtocolNegotiationExt_ALPN.

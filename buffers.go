@@ -1,86 +1,32 @@
 package schannel
 
-import "fmt"
+import "github.com/gosspi/schannel/sspi"
 
-// BufferType is a SecBuffer's BufferType: a SECBUFFER_* kind, possibly with
-// attribute bits (SECBUFFER_READONLY...) in the top nibble.
-type BufferType uint32
+// BufferType is a SecBuffer's BufferType (see sspi.BufferType).
+type BufferType = sspi.BufferType
 
-// Buffer kinds and attribute bits, with their Windows values.
+// SecBuffer models the Windows SecBuffer (see sspi.SecBuffer).
+type SecBuffer = sspi.SecBuffer
+
+// The buffer kinds and attribute bits Schannel uses, with their Windows
+// values; package sspi has them all.
 const (
-	SECBUFFER_EMPTY                 BufferType = 0
-	SECBUFFER_DATA                  BufferType = 1
-	SECBUFFER_TOKEN                 BufferType = 2
-	SECBUFFER_PKG_PARAMS            BufferType = 3
-	SECBUFFER_MISSING               BufferType = 4
-	SECBUFFER_EXTRA                 BufferType = 5
-	SECBUFFER_STREAM_TRAILER        BufferType = 6
-	SECBUFFER_STREAM_HEADER         BufferType = 7
-	SECBUFFER_STREAM                BufferType = 10
-	SECBUFFER_ALERT                 BufferType = 17
-	SECBUFFER_APPLICATION_PROTOCOLS BufferType = 18
+	SECBUFFER_EMPTY                 = sspi.SECBUFFER_EMPTY
+	SECBUFFER_DATA                  = sspi.SECBUFFER_DATA
+	SECBUFFER_TOKEN                 = sspi.SECBUFFER_TOKEN
+	SECBUFFER_PKG_PARAMS            = sspi.SECBUFFER_PKG_PARAMS
+	SECBUFFER_MISSING               = sspi.SECBUFFER_MISSING
+	SECBUFFER_EXTRA                 = sspi.SECBUFFER_EXTRA
+	SECBUFFER_STREAM_TRAILER        = sspi.SECBUFFER_STREAM_TRAILER
+	SECBUFFER_STREAM_HEADER         = sspi.SECBUFFER_STREAM_HEADER
+	SECBUFFER_STREAM                = sspi.SECBUFFER_STREAM
+	SECBUFFER_ALERT                 = sspi.SECBUFFER_ALERT
+	SECBUFFER_APPLICATION_PROTOCOLS = sspi.SECBUFFER_APPLICATION_PROTOCOLS
 
-	SECBUFFER_READONLY               BufferType = 0x80000000
-	SECBUFFER_READONLY_WITH_CHECKSUM BufferType = 0x10000000
-	SECBUFFER_ATTRMASK               BufferType = 0xF0000000
+	SECBUFFER_READONLY               = sspi.SECBUFFER_READONLY
+	SECBUFFER_READONLY_WITH_CHECKSUM = sspi.SECBUFFER_READONLY_WITH_CHECKSUM
+	SECBUFFER_ATTRMASK               = sspi.SECBUFFER_ATTRMASK
 )
 
-// Kind is the buffer type without its attribute bits.
-func (t BufferType) Kind() BufferType { return t &^ SECBUFFER_ATTRMASK }
-
-// ReadOnly reports whether the package must leave the buffer alone.
-func (t BufferType) ReadOnly() bool {
-	return t&(SECBUFFER_READONLY|SECBUFFER_READONLY_WITH_CHECKSUM) != 0
-}
-
-var bufferTypeNames = map[BufferType]string{
-	SECBUFFER_EMPTY: "EMPTY", SECBUFFER_DATA: "DATA", SECBUFFER_TOKEN: "TOKEN",
-	SECBUFFER_PKG_PARAMS: "PKG_PARAMS", SECBUFFER_MISSING: "MISSING", SECBUFFER_EXTRA: "EXTRA",
-	SECBUFFER_STREAM_TRAILER: "STREAM_TRAILER", SECBUFFER_STREAM_HEADER: "STREAM_HEADER",
-	SECBUFFER_STREAM: "STREAM", SECBUFFER_ALERT: "ALERT", SECBUFFER_APPLICATION_PROTOCOLS: "APPLICATION_PROTOCOLS",
-}
-
-// String gives the Windows name without the SECBUFFER_ prefix ("EXTRA"),
-// with "|READONLY" when that bit is set.
-func (t BufferType) String() string {
-	name, ok := bufferTypeNames[t.Kind()]
-	if !ok {
-		name = fmt.Sprintf("BufferType(%d)", uint32(t.Kind()))
-	}
-	if t&SECBUFFER_READONLY != 0 {
-		name += "|READONLY"
-	}
-	if t&SECBUFFER_READONLY_WITH_CHECKSUM != 0 {
-		name += "|READONLY_WITH_CHECKSUM"
-	}
-	return name
-}
-
-// SecBuffer models the Windows SecBuffer: a type, a size (cbBuffer) and the
-// bytes (pvBuffer).
-//
-// On input the bytes are Buffer; its length is the buffer's size. On output
-// the package rewrites the buffer as Windows does and sets Size as well:
-// for SECBUFFER_MISSING, Buffer is nil and Size is the number of bytes still
-// needed; for SECBUFFER_EXTRA, Size is the count of unprocessed trailing
-// bytes and Buffer points at them (Windows leaves pvBuffer unset; this
-// package fills it in); for every other type Size == len(Buffer).
-type SecBuffer struct {
-	BufferType BufferType
-	Size       int
-	Buffer     []byte
-}
-
 // NewSecBuffer returns a buffer of type t over b.
-func NewSecBuffer(t BufferType, b []byte) SecBuffer {
-	return SecBuffer{BufferType: t, Size: len(b), Buffer: b}
-}
-
-func (b SecBuffer) String() string {
-	return fmt.Sprintf("%s(%d)", b.BufferType, b.Size)
-}
-
-// set rewrites a buffer in place: the output side of every SSPI call.
-func (b *SecBuffer) set(t BufferType, data []byte) {
-	b.BufferType, b.Size, b.Buffer = t, len(data), data
-}
+func NewSecBuffer(t BufferType, b []byte) SecBuffer { return sspi.NewSecBuffer(t, b) }

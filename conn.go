@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/gosspi/schannel/internal/sspi"
+	"github.com/gosspi/schannel/sspi"
 )
 
 // Conn is a TLS connection over a net.Conn, driven through this package's
@@ -113,7 +113,7 @@ func Server(conn net.Conn, config *tls.Config) *Conn {
 // system's Schannel through AcquireNativeCredentialsHandle on Windows.
 // serverName is the target name given to InitializeSecurityContext.
 func ClientWithCredentials(conn net.Conn, cred *Credentials, serverName string) *Conn {
-	c := newConn(conn, cred.config)
+	c := newConn(conn, tlsConfigOf(cred))
 	c.isClient = true
 	c.cred = cred
 	c.serverName = serverName
@@ -123,7 +123,7 @@ func ClientWithCredentials(conn net.Conn, cred *Credentials, serverName string) 
 // ServerWithCredentials is Server on credentials acquired beforehand (see
 // ClientWithCredentials).
 func ServerWithCredentials(conn net.Conn, cred *Credentials) *Conn {
-	c := newConn(conn, cred.config)
+	c := newConn(conn, tlsConfigOf(cred))
 	c.cred = cred
 	return c
 }

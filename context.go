@@ -1,20 +1,19 @@
 package schannel
 
 import (
-	"github.com/gosspi/schannel/internal/sspi"
+	"github.com/gosspi/schannel/sspi"
 )
 
-// Context is a security context handle (CtxtHandle) for one TLS connection,
-// driven by the SSPI calls below exactly as a Schannel program drives
-// secur32.dll. It does no I/O: bytes in, status and bytes out. The security
+// Context is a Schannel security context handle (CtxtHandle) for one TLS
+// connection: an sspi.Context, whose calls it has, with TLS's own queries
+// and key updates added. It is driven exactly as a Schannel program drives
+// secur32.dll and does no I/O: bytes in, status and bytes out. The security
 // package behind it is the one its Credentials chose.
 //
 // One goroutine may call EncryptMessage while another calls DecryptMessage;
 // every other call must be serialised by the caller, as on Windows.
 type Context struct {
-	p       provider
-	attrs   uint32
-	deleted bool
+	*sspi.Context
 }
 
 // InitializeSecurityContext maps InitializeSecurityContext (the client side
@@ -37,7 +36,8 @@ type Context struct {
 // to the next call. A failure status comes with an error saying why and, if
 // output holds a SECBUFFER_ALERT buffer, the alert record to send.
 func InitializeSecurityContext(cred *Credentials, ctx *Context, targetName string, contextReq uint32, input, output []SecBuffer) (*Context, Status, error) {
-	return handshakeCall(cred, SECPKG_CRED_OUTBOUND, ctx, targetName, contextReq, input, output)
+	inner, status, err := sspi.InitializeSecurityContext(cred, ctx.inner(), targetName, contextReq, input, output)
+	return wrapContext(ctx, inner), status, err
 }
 
 // AcceptSecurityContext maps AcceptSecurityContext (the server side of the
@@ -47,42 +47,31 @@ func InitializeSecurityContext(cred *Credentials, ctx *Context, targetName strin
 // behave as for InitializeSecurityContext. ASC_REQ_MUTUAL_AUTH asks the
 // client for a certificate even when tls.Config.ClientAuth does not.
 func AcceptSecurityContext(cred *Credentials, ctx *Context, input []SecBuffer, contextReq uint32, output []SecBuffer) (*Context, Status, error) {
-	return handshakeCall(cred, SECPKG_CRED_INBOUND, ctx, "", contextReq, input, output)
+	inner, status, err := sspi.AcceptSecurityContext(cred, ctx.inner(), input, contextReq, output)
+	return wrapContext(ctx, inner), status, err
 }
 
-func handshakeCall(cred *Credentials, use CredentialUse, ctx *Context, targetName string, contextReq uint32, input, output []SecBuffer) (*Context, Status, error) {
-	if err := cred.usable(use); err != nil {
-		return ctx, statusOf(err), err
+// inner is the sspi.Context behind c; nil for a nil Context, so the first
+// call starts a new one.
+func (c *Context) inner() *sspi.Context {
+	if c == nil {
+		return nil
 	}
-	if ctx == nil {
-		p, err := cred.newProvider(cred, use == SECPKG_CRED_INBOUND, targetName, contextReq, input)
-		if err != nil {
-			return nil, statusOf(err), err
-		}
-		ctx = &Context{p: p}
-	} else if err := ctx.valid(); err != nil {
-		return ctx, statusOf(err), err
+	if c.Context == nil {
+		// A zero Context was passed: let sspi report the invalid handle
+		// rather than start a new context.
+		return &sspi.Context{}
 	}
-	status, attrs, err := ctx.p.handshake(input, output, contextReq)
-	ctx.attrs = attrs
-	return ctx, status, err
+	return c.Context
 }
 
-// Attributes returns the ISC_RET_* or ASC_RET_* flags of the last handshake
-// call (pfContextAttr).
-func (c *Context) Attributes() uint32 { return c.attrs }
-
-// EncryptMessage maps EncryptMessage: buffers are [STREAM_HEADER (at least
-// cbHeader bytes), DATA (at most cbMaximumMessage bytes), STREAM_TRAILER (at
-// least cbTrailer bytes), EMPTY]. The record is built in place; the bytes to
-// send are the header, data and trailer as returned (their Size fields added
-// up). When the three are consecutive parts of one slice nothing is copied.
-// qop is 0, or SECQOP_WRAP_OOB_DATA to send the 2-byte DATA buffer as an alert.
-func (c *Context) EncryptMessage(qop uint32, buffers []SecBuffer) (Status, error) {
-	if err := c.valid(); err != nil {
-		return statusOf(err), err
+// wrapContext returns the Context for what sspi returned: the caller's on
+// later calls, a new one on the first.
+func wrapContext(ctx *Context, inner *sspi.Context) *Context {
+	if ctx != nil || inner == nil {
+		return ctx
 	}
-	return c.p.encryptMessage(qop, buffers)
+	return &Context{Context: inner}
 }
 
 // DecryptMessage maps DecryptMessage. buffers must be exactly
@@ -99,11 +88,22 @@ func (c *Context) EncryptMessage(qop uint32, buffers []SecBuffer) (Status, error
 // the TOKEN of an InitializeSecurityContext (client) or AcceptSecurityContext
 // (server) call, then give what that call returns as EXTRA back to
 // DecryptMessage.
+//
+// Schannel has no pfQOP to report, so this returns none;
+// sspi.Context.DecryptMessage returns it (always 0 here).
 func (c *Context) DecryptMessage(buffers []SecBuffer) (Status, error) {
-	if err := c.valid(); err != nil {
-		return statusOf(err), err
-	}
-	return c.p.decryptMessage(buffers)
+	_, status, err := c.inner().DecryptMessage(buffers)
+	return status, err
+}
+
+// EncryptMessage maps EncryptMessage: buffers are [STREAM_HEADER (at least
+// cbHeader bytes), DATA (at most cbMaximumMessage bytes), STREAM_TRAILER (at
+// least cbTrailer bytes), EMPTY]. The record is built in place; the bytes to
+// send are the header, data and trailer as returned (their Size fields added
+// up). When the three are consecutive parts of one slice nothing is copied.
+// qop is 0, or SECQOP_WRAP_OOB_DATA to send the 2-byte DATA buffer as an alert.
+func (c *Context) EncryptMessage(qop uint32, buffers []SecBuffer) (Status, error) {
+	return c.inner().EncryptMessage(qop, buffers)
 }
 
 // ApplyControlToken maps ApplyControlToken. buffers must be exactly one
@@ -114,22 +114,13 @@ func (c *Context) DecryptMessage(buffers []SecBuffer) (Status, error) {
 // alert number}, which makes that call return the alert instead.
 // SCHANNEL_RENEGOTIATE is refused: this package never renegotiates.
 func (c *Context) ApplyControlToken(buffers []SecBuffer) (Status, error) {
-	if err := c.valid(); err != nil {
-		return statusOf(err), err
-	}
-	return c.p.applyControlToken(buffers)
+	return c.inner().ApplyControlToken(buffers)
 }
 
 // DeleteSecurityContext maps DeleteSecurityContext: the context's keys are
 // dropped and every later call fails with SEC_E_INVALID_HANDLE.
 func (c *Context) DeleteSecurityContext() error {
-	if err := c.valid(); err != nil {
-		return err
-	}
-	c.deleted = true
-	err := c.p.deleteContext()
-	c.p = nil
-	return err
+	return c.inner().DeleteSecurityContext()
 }
 
 // KeyUpdate starts a TLS 1.3 key update (RFC 8446 4.6.3): the returned
@@ -137,10 +128,11 @@ func (c *Context) DeleteSecurityContext() error {
 // anything EncryptMessage produces afterwards. With requestPeerUpdate the
 // peer is asked to update its keys too. There is no Windows equivalent.
 func (c *Context) KeyUpdate(requestPeerUpdate bool) ([]byte, error) {
-	if err := c.valid(); err != nil {
+	p, err := c.tls()
+	if err != nil {
 		return nil, err
 	}
-	return c.p.keyUpdate(requestPeerUpdate)
+	return p.keyUpdate(requestPeerUpdate)
 }
 
 // KeyUpdateDue reports whether the TLS 1.3 write keys have protected half of
@@ -148,40 +140,28 @@ func (c *Context) KeyUpdate(requestPeerUpdate bool) ([]byte, error) {
 // so the writer should call KeyUpdate before its next EncryptMessage. Conn
 // does this by itself. It is safe to call alongside DecryptMessage.
 func (c *Context) KeyUpdateDue() bool {
-	return c.valid() == nil && c.p.keyUpdateDue()
+	p, err := c.tls()
+	return err == nil && p.keyUpdateDue()
 }
 
-func (c *Context) valid() error {
-	if c == nil || c.deleted || c.p == nil {
-		return sspi.Errorf(SEC_E_INVALID_HANDLE, "schannel: invalid or deleted context")
+// tls is the Schannel provider behind a valid context.
+func (c *Context) tls() (tlsProvider, error) {
+	inner := c.inner()
+	if err := inner.Valid(); err != nil {
+		return nil, err
 	}
-	return nil
-}
-
-func indexOfKind(buffers []SecBuffer, kind BufferType) int {
-	for i := range buffers {
-		if buffers[i].BufferType.Kind() == kind {
-			return i
-		}
+	p, ok := inner.Provider().(tlsProvider)
+	if !ok {
+		return nil, sspi.Errorf(SEC_E_UNSUPPORTED_FUNCTION, "schannel: the context belongs to the %s package, not Schannel", inner.PackageName())
 	}
-	return -1
+	return p, nil
 }
 
-// indexOfWritable is indexOfKind skipping READONLY buffers, which
-// EncryptMessage leaves alone.
+func indexOfKind(buffers []SecBuffer, kind BufferType) int { return sspi.IndexOf(buffers, kind) }
+
 func indexOfWritable(buffers []SecBuffer, kind BufferType) int {
-	for i := range buffers {
-		if buffers[i].BufferType.Kind() == kind && !buffers[i].BufferType.ReadOnly() {
-			return i
-		}
-	}
-	return -1
+	return sspi.IndexOfWritable(buffers, kind)
 }
 
 // statusOf extracts the status of an error this package made.
-func statusOf(err error) Status {
-	if se, ok := err.(*sspi.Error); ok {
-		return se.Status
-	}
-	return SEC_E_INTERNAL_ERROR
-}
+func statusOf(err error) Status { return sspi.StatusOf(err) }

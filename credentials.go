@@ -7,57 +7,84 @@ import (
 	"weak"
 
 	"github.com/gosspi/schannel/internal/tls/session"
-	"github.com/gosspi/schannel/internal/sspi"
+	"github.com/gosspi/schannel/sspi"
 )
 
-// Credentials is a credential handle (CredHandle): the configuration a
-// context is created from. The tls.Config is the SCH_CREDENTIALS of this
+// Credentials is a credential handle (CredHandle): see sspi.Credentials.
+// Schannel's credentials hold a *tls.Config, the SCH_CREDENTIALS of this
 // package: certificates, roots, versions, groups and callbacks all come from
 // it. It must not be modified while contexts use it.
-type Credentials struct {
-	config *tls.Config
-	use    CredentialUse
-	freed  bool
-	// newProvider starts the security package for a context's first call:
-	// the pure-Go engine unless the credentials came from another package.
-	newProvider func(cred *Credentials, server bool, targetName string, contextReq uint32, input []SecBuffer) (provider, error)
+type Credentials = sspi.Credentials
+
+// PackageName is the name Schannel is registered under
+// (UNISP_NAME, "Microsoft Unified Security Protocol Provider"); it is also
+// registered as "Schannel" (SCHANNEL_NAME) and "Default TLS SSP", as on
+// Windows 10 and later.
+const PackageName = "Microsoft Unified Security Protocol Provider"
+
+// schannelPackage is the Schannel security package on this module's engine.
+type schannelPackage struct{}
+
+// packageInfo is what Windows reports for Schannel (EnumerateSecurityPackages
+// on Windows 10, as dumped by mimikatz's lsadump::packages): INTEGRITY,
+// PRIVACY, CONNECTION, MULTI_REQUIRED, EXTENDED_ERROR, IMPERSONATION,
+// ACCEPT_WIN32_NAME, STREAM, MUTUAL_AUTH, APPCONTAINER_PASSTHROUGH.
+var packageInfo = sspi.PackageInfo{
+	Capabilities: 0x004107b3,
+	Version:      1,
+	RPCID:        14, // UNISP_RPC_ID
+	MaxToken:     24576,
+	Name:         PackageName,
+	Comment:      "Schannel Security Package",
 }
 
-// AcquireCredentialsHandle maps AcquireCredentialsHandle: use is
-// SECPKG_CRED_OUTBOUND for a client and SECPKG_CRED_INBOUND for a server.
+func init() {
+	sspi.Register(schannelPackage{}, "Schannel", "Default TLS SSP")
+}
+
+func (schannelPackage) Info() sspi.PackageInfo { return packageInfo }
+
+// AcquireCredentials takes a *tls.Config (nil for the defaults).
+func (schannelPackage) AcquireCredentials(_ string, use sspi.CredentialUse, authData any) (any, error) {
+	if use == sspi.SECPKG_CRED_BOTH {
+		return nil, sspi.Errorf(sspi.SEC_E_UNSUPPORTED_FUNCTION, "schannel: a credential is either SECPKG_CRED_INBOUND or SECPKG_CRED_OUTBOUND")
+	}
+	switch config := authData.(type) {
+	case nil:
+		return &tls.Config{}, nil
+	case *tls.Config:
+		if config == nil {
+			return &tls.Config{}, nil
+		}
+		return config, nil
+	}
+	return nil, sspi.Errorf(sspi.SEC_E_UNKNOWN_CREDENTIALS, "schannel: the auth data is a %T, not a *tls.Config", authData)
+}
+
+func (schannelPackage) NewContext(cred *sspi.Credentials, server bool, targetName string, contextReq uint32, input []SecBuffer) (sspi.Provider, error) {
+	return newGoProvider(tlsConfigOf(cred), server, targetName, contextReq, input)
+}
+
+// tlsConfigOf is the *tls.Config of Schannel credentials; an empty one for
+// credentials whose TLS settings live elsewhere (secur32.dll's).
+func tlsConfigOf(cred *Credentials) *tls.Config {
+	if config, ok := cred.AuthData().(*tls.Config); ok {
+		return config
+	}
+	return &tls.Config{}
+}
+
+// AcquireCredentialsHandle maps AcquireCredentialsHandle for Schannel: use
+// is SECPKG_CRED_OUTBOUND for a client and SECPKG_CRED_INBOUND for a server.
 // A nil config means the defaults (system roots, no client certificate).
 // Fields the engine cannot honour are reported by the first
-// InitializeSecurityContext/AcceptSecurityContext call.
+// InitializeSecurityContext/AcceptSecurityContext call. It is
+// sspi.AcquireCredentialsHandle("", PackageName, use, config).
 func AcquireCredentialsHandle(use CredentialUse, config *tls.Config) (*Credentials, error) {
 	if use != SECPKG_CRED_INBOUND && use != SECPKG_CRED_OUTBOUND {
 		return nil, sspi.Errorf(sspi.SEC_E_UNSUPPORTED_FUNCTION, "schannel: credential use %d is neither SECPKG_CRED_INBOUND nor SECPKG_CRED_OUTBOUND", use)
 	}
-	if config == nil {
-		config = &tls.Config{}
-	}
-	return &Credentials{config: config, use: use, newProvider: newGoProvider}, nil
-}
-
-// FreeCredentialsHandle maps FreeCredentialsHandle. Contexts already created
-// keep working; new ones cannot be made.
-func (c *Credentials) FreeCredentialsHandle() error {
-	if c == nil || c.freed {
-		return sspi.Errorf(sspi.SEC_E_INVALID_HANDLE, "schannel: credentials already freed")
-	}
-	c.freed = true
-	return nil
-}
-
-func (c *Credentials) usable(use CredentialUse) error {
-	switch {
-	case c == nil || c.freed:
-		return sspi.Errorf(sspi.SEC_E_INVALID_HANDLE, "schannel: invalid or freed credentials")
-	case c.use != use && use == SECPKG_CRED_OUTBOUND:
-		return sspi.Errorf(sspi.SEC_E_NO_CREDENTIALS, "schannel: InitializeSecurityContext needs SECPKG_CRED_OUTBOUND credentials")
-	case c.use != use:
-		return sspi.Errorf(sspi.SEC_E_NO_CREDENTIALS, "schannel: AcceptSecurityContext needs SECPKG_CRED_INBOUND credentials")
-	}
-	return nil
+	return sspi.NewCredentials(schannelPackage{}, packageInfo, "", use, config)
 }
 
 // ticketKeyRing holds the random session ticket keys of each server

@@ -6,7 +6,7 @@ import (
 	"encoding/binary"
 
 	"github.com/gosspi/schannel/internal/tls/engine"
-	"github.com/gosspi/schannel/internal/sspi"
+	"github.com/gosspi/schannel/sspi"
 	"github.com/gosspi/schannel/internal/tls/wire"
 )
 
@@ -31,7 +31,7 @@ const (
 )
 
 // newGoProvider starts an engine context for the first handshake call.
-func newGoProvider(cred *Credentials, server bool, targetName string, contextReq uint32, input []SecBuffer) (provider, error) {
+func newGoProvider(config *tls.Config, server bool, targetName string, contextReq uint32, input []SecBuffer) (*goProvider, error) {
 	protos, err := applicationProtocols(input)
 	if err != nil {
 		return nil, err
@@ -39,17 +39,17 @@ func newGoProvider(cred *Credentials, server bool, targetName string, contextReq
 	var eng *engine.Context
 	var serr *sspi.Error
 	if server {
-		ticketKeys, err := ticketKeysFor(cred.config)
+		ticketKeys, err := ticketKeysFor(config)
 		if err != nil {
 			return nil, err
 		}
-		eng, serr = engine.NewServer(cred.config, engine.Options{
+		eng, serr = engine.NewServer(config, engine.Options{
 			NextProtos:        protos,
 			RequestClientCert: contextReq&ASC_REQ_MUTUAL_AUTH != 0,
 			TicketKeys:        ticketKeys,
 		})
 	} else {
-		eng, serr = engine.NewClient(cred.config, engine.Options{
+		eng, serr = engine.NewClient(config, engine.Options{
 			ServerName:           targetName,
 			ManualCredValidation: contextReq&ISC_REQ_MANUAL_CRED_VALIDATION != 0,
 			NextProtos:           protos,
@@ -61,7 +61,7 @@ func newGoProvider(cred *Credentials, server bool, targetName string, contextReq
 	return &goProvider{eng: eng, server: server}, nil
 }
 
-func (p *goProvider) handshake(input, output []SecBuffer, contextReq uint32) (Status, uint32, error) {
+func (p *goProvider) Handshake(input, output []SecBuffer, contextReq uint32) (Status, uint32, error) {
 	attrs := uint32(iscAlwaysReturned | contextReq&iscEchoed)
 	allocate := contextReq&ISC_REQ_ALLOCATE_MEMORY != 0
 	if p.server {
@@ -91,15 +91,15 @@ func (p *goProvider) runHandshake(input, output []SecBuffer, allocate bool) (Sta
 	}
 	if res.Err != nil {
 		if i := indexOfKind(output, SECBUFFER_ALERT); i >= 0 && res.Alert != nil {
-			_ = placeOutput(&output[i], SECBUFFER_ALERT, res.Alert, allocate)
+			_ = sspi.PlaceOutput(&output[i], SECBUFFER_ALERT, res.Alert, allocate)
 		}
 		if i := indexOfKind(output, SECBUFFER_TOKEN); i >= 0 {
-			_ = placeOutput(&output[i], SECBUFFER_TOKEN, nil, allocate)
+			_ = sspi.PlaceOutput(&output[i], SECBUFFER_TOKEN, nil, allocate)
 		}
 		return res.Status, res.Err
 	}
 	if i := indexOfKind(output, SECBUFFER_TOKEN); i >= 0 {
-		if err := placeOutput(&output[i], SECBUFFER_TOKEN, res.Output, allocate); err != nil {
+		if err := sspi.PlaceOutput(&output[i], SECBUFFER_TOKEN, res.Output, allocate); err != nil {
 			return statusOf(err), err
 		}
 	} else if len(res.Output) > 0 {
@@ -107,30 +107,12 @@ func (p *goProvider) runHandshake(input, output []SecBuffer, allocate bool) (Sta
 		return err.Status, err
 	}
 	if extra := len(token) - res.Consumed; extra > 0 && len(input) > 1 {
-		input[1].set(SECBUFFER_EXTRA, token[res.Consumed:])
+		input[1].Set(SECBUFFER_EXTRA, token[res.Consumed:])
 	}
 	return res.Status, nil
 }
 
-// placeOutput puts an output token in a buffer: the package's own memory
-// with ISC_REQ_ALLOCATE_MEMORY, else the caller's buffer if it is big enough.
-func placeOutput(b *SecBuffer, t BufferType, data []byte, allocate bool) error {
-	if allocate {
-		b.set(t, data)
-		return nil
-	}
-	if len(data) > len(b.Buffer) {
-		status := SEC_E_BUFFER_TOO_SMALL
-		if len(b.Buffer) == 0 {
-			status = SEC_E_INSUFFICIENT_MEMORY
-		}
-		return sspi.Errorf(status, "schannel: the %d-byte output buffer cannot hold the %d-byte token (use ISC_REQ_ALLOCATE_MEMORY)", len(b.Buffer), len(data))
-	}
-	b.set(t, b.Buffer[:copy(b.Buffer, data)])
-	return nil
-}
-
-func (p *goProvider) encryptMessage(qop uint32, buffers []SecBuffer) (Status, error) {
+func (p *goProvider) EncryptMessage(qop uint32, buffers []SecBuffer) (Status, error) {
 	contentType := wire.ContentApplicationData
 	switch qop {
 	case 0:
@@ -166,8 +148,8 @@ func (p *goProvider) encryptMessage(qop uint32, buffers []SecBuffer) (Status, er
 		copy(data, record[cbHeader:])
 		copy(trailer, record[cbHeader+len(data):n])
 	}
-	buffers[hi].set(buffers[hi].BufferType, header)
-	buffers[ti].set(buffers[ti].BufferType, trailer[:n-cbHeader-len(data)])
+	buffers[hi].Set(buffers[hi].BufferType, header)
+	buffers[ti].Set(buffers[ti].BufferType, trailer[:n-cbHeader-len(data)])
 	return SEC_E_OK, nil
 }
 
@@ -188,6 +170,13 @@ func joinContiguous(header, data, trailer []byte) ([]byte, bool) {
 	return joined, true
 }
 
+// DecryptMessage is DecryptMessage; Schannel reports no quality of
+// protection.
+func (p *goProvider) DecryptMessage(buffers []SecBuffer) (uint32, Status, error) {
+	status, err := p.decryptMessage(buffers)
+	return 0, status, err
+}
+
 func (p *goProvider) decryptMessage(buffers []SecBuffer) (Status, error) {
 	if len(buffers) != 4 || buffers[0].BufferType.Kind() != SECBUFFER_DATA ||
 		buffers[1].BufferType.Kind() != SECBUFFER_EMPTY || buffers[2].BufferType.Kind() != SECBUFFER_EMPTY ||
@@ -205,13 +194,13 @@ func (p *goProvider) decryptMessage(buffers []SecBuffer) (Status, error) {
 		return res.Status, res.Err
 	}
 	dataEnd := res.HeaderLen + res.DataLen
-	buffers[0].set(SECBUFFER_STREAM_HEADER, data[:res.HeaderLen])
-	buffers[1].set(SECBUFFER_DATA, data[res.HeaderLen:dataEnd])
-	buffers[2].set(SECBUFFER_STREAM_TRAILER, data[dataEnd:max(dataEnd, min(res.ExtraStart, res.RecordLen))])
+	buffers[0].Set(SECBUFFER_STREAM_HEADER, data[:res.HeaderLen])
+	buffers[1].Set(SECBUFFER_DATA, data[res.HeaderLen:dataEnd])
+	buffers[2].Set(SECBUFFER_STREAM_TRAILER, data[dataEnd:max(dataEnd, min(res.ExtraStart, res.RecordLen))])
 	if res.ExtraStart < len(data) {
-		buffers[3].set(SECBUFFER_EXTRA, data[res.ExtraStart:])
+		buffers[3].Set(SECBUFFER_EXTRA, data[res.ExtraStart:])
 	} else {
-		buffers[3].set(SECBUFFER_EMPTY, nil)
+		buffers[3].Set(SECBUFFER_EMPTY, nil)
 	}
 	return res.Status, nil
 }
@@ -222,7 +211,7 @@ var (
 	incompleteRecordError = sspi.Errorf(SEC_E_INCOMPLETE_MESSAGE, "schannel: the record is incomplete; see the SECBUFFER_MISSING count")
 )
 
-func (p *goProvider) applyControlToken(buffers []SecBuffer) (Status, error) {
+func (p *goProvider) ApplyControlToken(buffers []SecBuffer) (Status, error) {
 	if len(buffers) != 1 || buffers[0].BufferType.Kind() != SECBUFFER_TOKEN {
 		err := sspi.Errorf(SEC_E_INVALID_TOKEN, "schannel: ApplyControlToken needs exactly one SECBUFFER_TOKEN")
 		return err.Status, err
@@ -253,7 +242,7 @@ func (p *goProvider) applyControlToken(buffers []SecBuffer) (Status, error) {
 	return SEC_E_OK, nil
 }
 
-func (p *goProvider) established() bool { return p.eng.Established() }
+func (p *goProvider) Established() bool { return p.eng.Established() }
 
 func (p *goProvider) streamSizes() (StreamSizes, error) {
 	header, trailer, maxMessage := p.eng.StreamSizes()
@@ -305,7 +294,12 @@ func (p *goProvider) keyUpdate(requestPeerUpdate bool) ([]byte, error) {
 
 func (p *goProvider) keyUpdateDue() bool { return p.eng.KeyUpdateDue() }
 
-func (p *goProvider) deleteContext() error {
+// QueryContextAttributes answers Schannel's attributes.
+func (p *goProvider) QueryContextAttributes(attribute uint32) (any, error) {
+	return queryTLS(p, attribute)
+}
+
+func (p *goProvider) DeleteSecurityContext() error {
 	p.eng = nil
 	return nil
 }

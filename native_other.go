@@ -2,7 +2,7 @@
 
 package schannel
 
-import "github.com/gosspi/schannel/internal/sspi"
+import "github.com/gosspi/schannel/sspi"
 
 // AcquireNativeCredentialsHandle returns credentials whose contexts run on
 // the operating system's Schannel (secur32.dll). It exists on Windows only;

@@ -11,7 +11,7 @@ import (
 	"syscall"
 	"unsafe"
 
-	"github.com/gosspi/schannel/internal/sspi"
+	"github.com/gosspi/schannel/sspi"
 	"github.com/gosspi/schannel/internal/winapi"
 )
 
@@ -40,8 +40,26 @@ type NativeCredentialOptions struct {
 	Subject    string
 }
 
-// nativeStatus is SEC_E_UNKNOWN_CREDENTIALS, which the root does not name.
-const secEUnknownCredentials Status = 0x8009030D
+// secEUnknownCredentials is SEC_E_UNKNOWN_CREDENTIALS.
+const secEUnknownCredentials = sspi.SEC_E_UNKNOWN_CREDENTIALS
+
+// nativeSchannelPackage is Schannel on secur32.dll: its credentials hold a
+// *nativeCred, acquired by AcquireNativeCredentialsHandle.
+type nativeSchannelPackage struct{}
+
+func (nativeSchannelPackage) Info() sspi.PackageInfo { return packageInfo }
+
+func (nativeSchannelPackage) AcquireCredentials(_ string, _ sspi.CredentialUse, authData any) (any, error) {
+	nc, ok := authData.(*nativeCred)
+	if !ok {
+		return nil, sspi.Errorf(secEUnknownCredentials, "schannel: native credentials come from AcquireNativeCredentialsHandle")
+	}
+	return nc, nil
+}
+
+func (nativeSchannelPackage) NewContext(cred *sspi.Credentials, server bool, targetName string, _ uint32, _ []SecBuffer) (sspi.Provider, error) {
+	return &nativeProvider{cred: cred.AuthData().(*nativeCred), server: server, target: targetName}, nil
+}
 
 // nativeCred owns a secur32 credential handle; it is freed
 // (FreeCredentialsHandle) when neither the Credentials nor any context made
@@ -129,22 +147,14 @@ func AcquireNativeCredentialsHandle(use CredentialUse, opts NativeCredentialOpti
 		}
 	}
 	runtime.AddCleanup(nc, func(h winapi.SecHandle) { winapi.FreeCredentialsHandle(&h) }, nc.handle)
-	cred := &Credentials{config: &tls.Config{}, use: use}
-	cred.newProvider = func(_ *Credentials, server bool, targetName string, contextReq uint32, input []SecBuffer) (provider, error) {
-		return &nativeProvider{cred: nc, server: server, target: targetName}, nil
-	}
-	return cred, nil
+	return sspi.NewCredentials(nativeSchannelPackage{}, packageInfo, "", use, nc)
 }
 
 // nativeSchannelVersion reports which credential structure secur32 accepted
 // for credentials from AcquireNativeCredentialsHandle (0 for others).
 func nativeSchannelVersion(c *Credentials) uint32 {
-	if c == nil || c.newProvider == nil {
-		return 0
-	}
-	p, err := c.newProvider(c, false, "", 0, nil)
-	if np, ok := p.(*nativeProvider); ok && err == nil {
-		return np.cred.version
+	if nc, ok := c.AuthData().(*nativeCred); ok {
+		return nc.version
 	}
 	return 0
 }
@@ -317,27 +327,27 @@ func (nb *nativeBuffers) mapBack(tail []byte, others [][]byte) {
 		case t.Kind() == SECBUFFER_EXTRA:
 			// Windows leaves pvBuffer alone (or NULL): the EXTRA bytes are the
 			// last n of the input, as this package's SecBuffer promises.
-			if s, ok := inside(w.Buffer, n, others...); ok && w.Buffer != nb.orig[i].bufPtr() {
-				b.set(t, s)
+			if s, ok := inside(w.Buffer, n, others...); ok && w.Buffer != bufPtr(nb.orig[i]) {
+				b.Set(t, s)
 			} else if n <= len(tail) {
-				b.set(t, tail[len(tail)-n:])
+				b.Set(t, tail[len(tail)-n:])
 			} else {
 				*b = SecBuffer{BufferType: t, Size: n}
 			}
 		case w.Buffer == nil || n == 0:
-			b.set(t, nil)
+			b.Set(t, nil)
 		default:
 			if s, ok := inside(w.Buffer, n, others...); ok {
-				b.set(t, s)
+				b.Set(t, s)
 			} else {
-				b.set(t, append([]byte(nil), unsafe.Slice(w.Buffer, n)...))
+				b.Set(t, append([]byte(nil), unsafe.Slice(w.Buffer, n)...))
 				winapi.FreeContextBuffer(w.Buffer)
 			}
 		}
 	}
 }
 
-func (b SecBuffer) bufPtr() *byte {
+func bufPtr(b SecBuffer) *byte {
 	if len(b.Buffer) == 0 {
 		return nil
 	}
@@ -354,7 +364,7 @@ func slicesOf(lists ...[]SecBuffer) [][]byte {
 	return out
 }
 
-func (p *nativeProvider) handshake(input, output []SecBuffer, contextReq uint32) (Status, uint32, error) {
+func (p *nativeProvider) Handshake(input, output []SecBuffer, contextReq uint32) (Status, uint32, error) {
 	var pin runtime.Pinner
 	defer pin.Unpin()
 	others := slicesOf(input, output)
@@ -401,7 +411,7 @@ func (p *nativeProvider) handshake(input, output []SecBuffer, contextReq uint32)
 	return st, attrs, nativeError(st, call)
 }
 
-func (p *nativeProvider) encryptMessage(qop uint32, buffers []SecBuffer) (Status, error) {
+func (p *nativeProvider) EncryptMessage(qop uint32, buffers []SecBuffer) (Status, error) {
 	var pin runtime.Pinner
 	defer pin.Unpin()
 	others := slicesOf(buffers)
@@ -409,6 +419,11 @@ func (p *nativeProvider) encryptMessage(qop uint32, buffers []SecBuffer) (Status
 	st := Status(winapi.EncryptMessage(&p.ctx, qop, nb.ptr()))
 	nb.mapBack(nil, others)
 	return st, nativeError(st, "EncryptMessage")
+}
+
+func (p *nativeProvider) DecryptMessage(buffers []SecBuffer) (uint32, Status, error) {
+	status, err := p.decryptMessage(buffers)
+	return 0, status, err
 }
 
 func (p *nativeProvider) decryptMessage(buffers []SecBuffer) (Status, error) {
@@ -428,7 +443,7 @@ func (p *nativeProvider) decryptMessage(buffers []SecBuffer) (Status, error) {
 	return st, nativeError(st, "DecryptMessage")
 }
 
-func (p *nativeProvider) applyControlToken(buffers []SecBuffer) (Status, error) {
+func (p *nativeProvider) ApplyControlToken(buffers []SecBuffer) (Status, error) {
 	var pin runtime.Pinner
 	defer pin.Unpin()
 	nb := newNativeBuffers(buffers, &pin)
@@ -436,7 +451,7 @@ func (p *nativeProvider) applyControlToken(buffers []SecBuffer) (Status, error) 
 	return st, nativeError(st, "ApplyControlToken")
 }
 
-func (p *nativeProvider) established() bool { return p.done }
+func (p *nativeProvider) Established() bool { return p.done }
 
 func (p *nativeProvider) query(attribute uint32, buf unsafe.Pointer, name string) error {
 	st := Status(winapi.QueryContextAttributes(&p.ctx, attribute, buf))
@@ -561,7 +576,12 @@ func (p *nativeProvider) keyUpdate(bool) ([]byte, error) {
 
 func (p *nativeProvider) keyUpdateDue() bool { return false }
 
-func (p *nativeProvider) deleteContext() error {
+// QueryContextAttributes answers Schannel's attributes from secur32.
+func (p *nativeProvider) QueryContextAttributes(attribute uint32) (any, error) {
+	return queryTLS(p, attribute)
+}
+
+func (p *nativeProvider) DeleteSecurityContext() error {
 	if p.ctx.IsZero() {
 		return nil
 	}

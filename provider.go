@@ -3,20 +3,19 @@ package schannel
 import (
 	"crypto/tls"
 	"crypto/x509"
+
+	"github.com/gosspi/schannel/sspi"
 )
 
-// provider is the security package behind a Context: this module's engine
-// (goProvider, every platform) or, on Windows, secur32.dll. Context checks
-// its handle and dispatches; the provider lays the buffers out exactly as
-// its package does, so a Schannel program sees the same calls either way.
-type provider interface {
-	// handshake is one InitializeSecurityContext/AcceptSecurityContext call;
-	// it returns the status and the ISC_RET_*/ASC_RET_* attributes.
-	handshake(input, output []SecBuffer, contextReq uint32) (Status, uint32, error)
-	encryptMessage(qop uint32, buffers []SecBuffer) (Status, error)
-	decryptMessage(buffers []SecBuffer) (Status, error)
-	applyControlToken(buffers []SecBuffer) (Status, error)
-	established() bool
+// tlsProvider is what a Schannel context's package offers beyond the SSPI
+// calls: the TLS state that Context and Conn read. Both Schannel providers
+// implement it: this module's engine (goProvider, every platform) and, on
+// Windows, secur32.dll (nativeProvider). They lay the buffers out exactly as
+// Schannel does, so a Schannel program sees the same calls either way.
+type tlsProvider interface {
+	sspi.Provider
+	sspi.MessageProvider
+	sspi.ControlTokenApplier
 	streamSizes() (StreamSizes, error)
 	connectionInfo() (ConnectionInfo, error)
 	remoteCertificate() ([]*x509.Certificate, error)
@@ -24,6 +23,4 @@ type provider interface {
 	connectionState() tls.ConnectionState
 	keyUpdate(requestPeerUpdate bool) ([]byte, error)
 	keyUpdateDue() bool
-	// deleteContext releases what the package holds (DeleteSecurityContext).
-	deleteContext() error
 }

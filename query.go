@@ -4,7 +4,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 
-	"github.com/gosspi/schannel/internal/sspi"
+	"github.com/gosspi/schannel/sspi"
 )
 
 // ConnectionInfo is this package's SECPKG_ATTR_CONNECTION_INFO: what the
@@ -25,10 +25,11 @@ type ConnectionInfo struct {
 // ConnectionInfo is QueryContextAttributes(SECPKG_ATTR_CONNECTION_INFO, and
 // SECPKG_ATTR_CIPHER_INFO, SECPKG_ATTR_SESSION_INFO which it contains).
 func (c *Context) ConnectionInfo() (ConnectionInfo, error) {
-	if err := c.established(); err != nil {
+	p, err := c.established()
+	if err != nil {
 		return ConnectionInfo{}, err
 	}
-	return c.p.connectionInfo()
+	return p.connectionInfo()
 }
 
 // protocolBits is the SP_PROT_* value for a version and role.
@@ -48,19 +49,21 @@ func protocolBits(version uint16, server bool) uint32 {
 // the chain the peer sent, leaf first (nil when it sent none). With
 // ISC_REQ_MANUAL_CRED_VALIDATION this is the chain the caller must check.
 func (c *Context) RemoteCertificate() ([]*x509.Certificate, error) {
-	if err := c.established(); err != nil {
+	p, err := c.established()
+	if err != nil {
 		return nil, err
 	}
-	return c.p.remoteCertificate()
+	return p.remoteCertificate()
 }
 
 // ApplicationProtocol is QueryContextAttributes(SECPKG_ATTR_APPLICATION_PROTOCOL):
 // the ALPN protocol negotiated, "" when none was.
 func (c *Context) ApplicationProtocol() (string, error) {
-	if err := c.established(); err != nil {
+	p, err := c.established()
+	if err != nil {
 		return "", err
 	}
-	return c.p.applicationProtocol()
+	return p.applicationProtocol()
 }
 
 // StreamSizes is QueryContextAttributes(SECPKG_ATTR_STREAM_SIZES). For TLS 1.3
@@ -68,44 +71,61 @@ func (c *Context) ApplicationProtocol() (string, error) {
 // plus the 1-byte inner content type (no padding is added); for TLS 1.2
 // AES-GCM, 13 and 16 as on Windows.
 func (c *Context) StreamSizes() (StreamSizes, error) {
-	if err := c.established(); err != nil {
+	p, err := c.established()
+	if err != nil {
 		return StreamSizes{}, err
 	}
-	return c.p.streamSizes()
+	return p.streamSizes()
 }
 
 // ConnectionState gives the negotiated parameters as crypto/tls reports
 // them; the zero value before the handshake completes.
 func (c *Context) ConnectionState() tls.ConnectionState {
-	if c.established() != nil {
+	p, err := c.established()
+	if err != nil {
 		return tls.ConnectionState{}
 	}
-	return c.p.connectionState()
+	return p.connectionState()
 }
 
-// QueryContextAttributes maps QueryContextAttributes for callers ported from
-// C: it returns StreamSizes, ConnectionInfo, []*x509.Certificate or string
-// according to attribute (SECPKG_ATTR_*).
-func (c *Context) QueryContextAttributes(attribute uint32) (any, error) {
+// queryTLS answers QueryContextAttributes for Schannel's own attributes:
+// StreamSizes, ConnectionInfo, []*x509.Certificate or string according to
+// attribute (SECPKG_ATTR_*). Context.QueryContextAttributes (from
+// sspi.Context) reaches it through the provider and answers
+// SECPKG_ATTR_PACKAGE_INFO, SECPKG_ATTR_NEGOTIATION_INFO and
+// SECPKG_ATTR_FLAGS itself.
+func queryTLS(p tlsProvider, attribute uint32) (any, error) {
+	if !p.Established() {
+		switch attribute {
+		case SECPKG_ATTR_STREAM_SIZES, SECPKG_ATTR_CONNECTION_INFO, SECPKG_ATTR_CIPHER_INFO,
+			SECPKG_ATTR_SESSION_INFO, SECPKG_ATTR_REMOTE_CERT_CONTEXT, SECPKG_ATTR_APPLICATION_PROTOCOL:
+			return nil, errNotEstablished
+		}
+	}
 	switch attribute {
 	case SECPKG_ATTR_STREAM_SIZES:
-		return c.StreamSizes()
+		return p.streamSizes()
 	case SECPKG_ATTR_CONNECTION_INFO, SECPKG_ATTR_CIPHER_INFO, SECPKG_ATTR_SESSION_INFO:
-		return c.ConnectionInfo()
+		return p.connectionInfo()
 	case SECPKG_ATTR_REMOTE_CERT_CONTEXT:
-		return c.RemoteCertificate()
+		return p.remoteCertificate()
 	case SECPKG_ATTR_APPLICATION_PROTOCOL:
-		return c.ApplicationProtocol()
+		return p.applicationProtocol()
 	}
 	return nil, sspi.Errorf(SEC_E_UNSUPPORTED_FUNCTION, "schannel: attribute %#x is not supported", attribute)
 }
 
-func (c *Context) established() error {
-	if err := c.valid(); err != nil {
-		return err
+var errNotEstablished = sspi.Errorf(SEC_E_INVALID_HANDLE, "schannel: the handshake has not completed")
+
+// established is the Schannel provider of a context whose handshake has
+// completed.
+func (c *Context) established() (tlsProvider, error) {
+	p, err := c.tls()
+	if err != nil {
+		return nil, err
 	}
-	if !c.p.established() {
-		return sspi.Errorf(SEC_E_INVALID_HANDLE, "schannel: the handshake has not completed")
+	if !p.Established() {
+		return nil, errNotEstablished
 	}
-	return nil
+	return p, nil
 }

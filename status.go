@@ -1,6 +1,6 @@
 package schannel
 
-import "github.com/gosspi/schannel/internal/sspi"
+import "github.com/gosspi/schannel/sspi"
 
 // Status is an SSPI SECURITY_STATUS with its Windows value. SEC_I_* values are
 // informational; SEC_E_* values (Failed() is true) are failures. A Status is

@@ -15,6 +15,8 @@
 package interop_test
 
 import (
+	"github.com/gosspi/schannel/sspi"
+
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
@@ -35,6 +37,8 @@ var thePKI *pki
 
 func TestMain(m *testing.M) {
 	flag.Parse()
+	// A panic in a package fails the run instead of hiding behind a status.
+	os.Setenv(sspi.RepanicEnv, "1")
 	dir, err := os.MkdirTemp("", "schannel-interop-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "interop:", err)

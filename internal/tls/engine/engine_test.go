@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/gosspi/schannel/internal/certgen"
-	"github.com/gosspi/schannel/internal/sspi"
+	"github.com/gosspi/schannel/sspi"
 	"github.com/gosspi/schannel/internal/tls/wire"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

@@ -9,7 +9,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/gosspi/schannel/internal/sspi"
+	"github.com/gosspi/schannel/sspi"
 	"github.com/gosspi/schannel/internal/tls/wire"
 )
 

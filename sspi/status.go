@@ -1,13 +1,12 @@
-// Package sspi holds the SSPI vocabulary shared by the public package and the
-// engine: status codes with their Windows numbers. It lives below both so the
-// engine can report a status without importing the public package; the public
-// package re-exports every name.
 package sspi
 
 import "fmt"
 
-// Status is an SSPI SECURITY_STATUS. Values are the Windows numbers so that
-// traces from this package compare directly with traces from secur32.dll.
+// Status is an SSPI SECURITY_STATUS. Values are the Windows numbers (winerror.h)
+// so that traces from this module compare directly with traces from
+// secur32.dll. SEC_I_* values are informational; SEC_E_* values are failures
+// (Failed reports true). A Status is also an error, so errors.Is(err,
+// sspi.SEC_E_UNTRUSTED_ROOT) works on every error this module returns.
 type Status uint32
 
 // Success and informational codes (the SEC_I_* family does not mean failure).
@@ -19,6 +18,7 @@ const (
 	SEC_I_CONTEXT_EXPIRED        Status = 0x00090317
 	SEC_I_INCOMPLETE_CREDENTIALS Status = 0x00090320
 	SEC_I_RENEGOTIATE            Status = 0x00090321
+	SEC_I_NO_RENEGOTIATION       Status = 0x00090360
 )
 
 // Failure codes.
@@ -28,15 +28,20 @@ const (
 	SEC_E_UNSUPPORTED_FUNCTION          Status = 0x80090302
 	SEC_E_TARGET_UNKNOWN                Status = 0x80090303
 	SEC_E_INTERNAL_ERROR                Status = 0x80090304
+	SEC_E_SECPKG_NOT_FOUND              Status = 0x80090305
 	SEC_E_INVALID_TOKEN                 Status = 0x80090308
 	SEC_E_QOP_NOT_SUPPORTED             Status = 0x8009030A
+	SEC_E_LOGON_DENIED                  Status = 0x8009030C
+	SEC_E_UNKNOWN_CREDENTIALS           Status = 0x8009030D
 	SEC_E_NO_CREDENTIALS                Status = 0x8009030E
 	SEC_E_MESSAGE_ALTERED               Status = 0x8009030F
 	SEC_E_OUT_OF_SEQUENCE               Status = 0x80090310
+	SEC_E_NO_AUTHENTICATING_AUTHORITY   Status = 0x80090311
 	SEC_E_CONTEXT_EXPIRED               Status = 0x80090317
 	SEC_E_INCOMPLETE_MESSAGE            Status = 0x80090318
 	SEC_E_BUFFER_TOO_SMALL              Status = 0x80090321
 	SEC_E_WRONG_PRINCIPAL               Status = 0x80090322
+	SEC_E_TIME_SKEW                     Status = 0x80090324
 	SEC_E_UNTRUSTED_ROOT                Status = 0x80090325
 	SEC_E_ILLEGAL_MESSAGE               Status = 0x80090326
 	SEC_E_CERT_UNKNOWN                  Status = 0x80090327
@@ -44,6 +49,15 @@ const (
 	SEC_E_ENCRYPT_FAILURE               Status = 0x80090329
 	SEC_E_DECRYPT_FAILURE               Status = 0x80090330
 	SEC_E_ALGORITHM_MISMATCH            Status = 0x80090331
+	SEC_E_KDC_UNKNOWN_ETYPE             Status = 0x80090342
+	SEC_E_UNSUPPORTED_PREAUTH           Status = 0x80090343
+	SEC_E_DELEGATION_REQUIRED           Status = 0x80090345
+	SEC_E_BAD_BINDINGS                  Status = 0x80090346
+	SEC_E_CERT_WRONG_USAGE              Status = 0x80090349
+	SEC_E_DOWNGRADE_DETECTED            Status = 0x80090350
+	SEC_E_INVALID_PARAMETER             Status = 0x8009035D
+	SEC_E_NO_CONTEXT                    Status = 0x80090361
+	SEC_E_MUTUAL_AUTH_FAILED            Status = 0x80090363
 	SEC_E_APPLICATION_PROTOCOL_MISMATCH Status = 0x80090367
 )
 
@@ -77,6 +91,21 @@ var statusNames = map[Status]string{
 	SEC_E_DECRYPT_FAILURE:               "SEC_E_DECRYPT_FAILURE",
 	SEC_E_ALGORITHM_MISMATCH:            "SEC_E_ALGORITHM_MISMATCH",
 	SEC_E_APPLICATION_PROTOCOL_MISMATCH: "SEC_E_APPLICATION_PROTOCOL_MISMATCH",
+	SEC_I_NO_RENEGOTIATION:              "SEC_I_NO_RENEGOTIATION",
+	SEC_E_SECPKG_NOT_FOUND:              "SEC_E_SECPKG_NOT_FOUND",
+	SEC_E_LOGON_DENIED:                  "SEC_E_LOGON_DENIED",
+	SEC_E_UNKNOWN_CREDENTIALS:           "SEC_E_UNKNOWN_CREDENTIALS",
+	SEC_E_NO_AUTHENTICATING_AUTHORITY:   "SEC_E_NO_AUTHENTICATING_AUTHORITY",
+	SEC_E_TIME_SKEW:                     "SEC_E_TIME_SKEW",
+	SEC_E_KDC_UNKNOWN_ETYPE:             "SEC_E_KDC_UNKNOWN_ETYPE",
+	SEC_E_UNSUPPORTED_PREAUTH:           "SEC_E_UNSUPPORTED_PREAUTH",
+	SEC_E_DELEGATION_REQUIRED:           "SEC_E_DELEGATION_REQUIRED",
+	SEC_E_BAD_BINDINGS:                  "SEC_E_BAD_BINDINGS",
+	SEC_E_CERT_WRONG_USAGE:              "SEC_E_CERT_WRONG_USAGE",
+	SEC_E_DOWNGRADE_DETECTED:            "SEC_E_DOWNGRADE_DETECTED",
+	SEC_E_INVALID_PARAMETER:             "SEC_E_INVALID_PARAMETER",
+	SEC_E_NO_CONTEXT:                    "SEC_E_NO_CONTEXT",
+	SEC_E_MUTUAL_AUTH_FAILED:            "SEC_E_MUTUAL_AUTH_FAILED",
 }
 
 // String returns the Windows name of the status ("SEC_E_UNTRUSTED_ROOT"), or
