@@ -6,8 +6,8 @@ import (
 	"encoding/binary"
 
 	"github.com/gosspi/schannel/internal/tls/engine"
-	"github.com/gosspi/schannel/sspi"
 	"github.com/gosspi/schannel/internal/tls/wire"
+	"github.com/gosspi/schannel/sspi"
 )
 
 // goProvider runs a context on this module's pure-Go engine and lays its

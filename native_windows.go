@@ -11,8 +11,8 @@ import (
 	"syscall"
 	"unsafe"
 
-	"github.com/gosspi/schannel/sspi"
 	"github.com/gosspi/schannel/internal/winapi"
+	"github.com/gosspi/schannel/sspi"
 )
 
 // NativeCredentialOptions configures AcquireNativeCredentialsHandle: the

@@ -9,8 +9,8 @@ import (
 	"strings"
 
 	"github.com/gosspi/schannel/internal/tls/keys"
-	"github.com/gosspi/schannel/sspi"
 	"github.com/gosspi/schannel/internal/tls/wire"
+	"github.com/gosspi/schannel/sspi"
 )
 
 // serverHelloExtensions are the only extensions a TLS 1.3 ServerHello or

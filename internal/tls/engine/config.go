@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/gosspi/schannel/internal/tls/keys"
-	"github.com/gosspi/schannel/sspi"
 	"github.com/gosspi/schannel/internal/tls/wire"
+	"github.com/gosspi/schannel/sspi"
 )
 
 // defaultGroups is our key exchange preference: the post-quantum hybrid first,

@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	"github.com/gosspi/schannel/internal/certgen"
-	"github.com/gosspi/schannel/sspi"
 	"github.com/gosspi/schannel/internal/tls/wire"
+	"github.com/gosspi/schannel/sspi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

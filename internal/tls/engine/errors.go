@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/gosspi/schannel/sspi"
 	"github.com/gosspi/schannel/internal/tls/wire"
+	"github.com/gosspi/schannel/sspi"
 )
 
 // statusForLocalAlert maps the alert we send to the SSPI status our caller

@@ -5,8 +5,8 @@ import (
 	"crypto/hmac"
 
 	"github.com/gosspi/schannel/internal/tls/keys"
-	"github.com/gosspi/schannel/sspi"
 	"github.com/gosspi/schannel/internal/tls/wire"
+	"github.com/gosspi/schannel/sspi"
 )
 
 // Labels of the TLS 1.2 Finished PRF (RFC 5246 7.4.9).

@@ -8,8 +8,8 @@ import (
 
 	"github.com/gosspi/schannel/internal/tls/keys"
 	"github.com/gosspi/schannel/internal/tls/session"
-	"github.com/gosspi/schannel/sspi"
 	"github.com/gosspi/schannel/internal/tls/wire"
+	"github.com/gosspi/schannel/sspi"
 )
 
 // handshakeState is the state of one handshake in progress, TLS 1.3 or 1.2.

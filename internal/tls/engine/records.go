@@ -6,8 +6,8 @@ import (
 	"fmt"
 
 	"github.com/gosspi/schannel/internal/tls/keys"
-	"github.com/gosspi/schannel/sspi"
 	"github.com/gosspi/schannel/internal/tls/wire"
+	"github.com/gosspi/schannel/sspi"
 )
 
 var errBadRecordVersion = errors.New("tls: record header does not carry TLS version 3.x")

@@ -10,8 +10,8 @@ import (
 
 	"github.com/gosspi/schannel/internal/tls/keys"
 	"github.com/gosspi/schannel/internal/tls/session"
-	"github.com/gosspi/schannel/sspi"
 	"github.com/gosspi/schannel/internal/tls/wire"
+	"github.com/gosspi/schannel/sspi"
 )
 
 // ticketLifetime is how long our tickets may be used: RFC 8446's maximum,

@@ -7,8 +7,8 @@ import (
 
 	"github.com/gosspi/schannel/internal/tls/keys"
 	"github.com/gosspi/schannel/internal/tls/session"
-	"github.com/gosspi/schannel/sspi"
 	"github.com/gosspi/schannel/internal/tls/wire"
+	"github.com/gosspi/schannel/sspi"
 )
 
 // serverMessage12 is the TLS 1.2 server's state machine after the hellos.

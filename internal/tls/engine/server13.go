@@ -7,8 +7,8 @@ import (
 	"slices"
 
 	"github.com/gosspi/schannel/internal/tls/keys"
-	"github.com/gosspi/schannel/sspi"
 	"github.com/gosspi/schannel/internal/tls/wire"
+	"github.com/gosspi/schannel/sspi"
 )
 
 // serverMessage is the server's state machine (RFC 8446 Appendix A.2).

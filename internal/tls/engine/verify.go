@@ -9,8 +9,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/gosspi/schannel/sspi"
 	"github.com/gosspi/schannel/internal/tls/wire"
+	"github.com/gosspi/schannel/sspi"
 )
 
 // acceptPeerChain parses the peer's chain (DER, leaf first), checks it and
