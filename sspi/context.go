@@ -362,6 +362,9 @@ var (
 
 func (c *Context) unsupported(fn string) (Status, error) {
 	err := Errorf(SEC_E_UNSUPPORTED_FUNCTION, "sspi: the %s package does not implement %s", c.pkg.Name, fn)
+	if c.trace != nil {
+		c.emit(fn, err.Status, nil, nil, err)
+	}
 	return err.Status, err
 }
 

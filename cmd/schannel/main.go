@@ -4,6 +4,7 @@
 //	schannel [demo]            a local server and client: SSPI log, HTTP, SMTP banner
 //	schannel connect host:port like openssl s_client: log, chain, parameters, then stdin <-> conn
 //	schannel serve addr        a TLS echo (or -http) server with a generated certificate
+//	schannel packages          the security packages, as EnumerateSecurityPackages lists them
 //
 // Run "schannel <command> -h" for the flags of each command.
 package main
@@ -50,6 +51,8 @@ func (c *cli) run(ctx context.Context, args []string) error {
 		return c.connect(ctx, args)
 	case "serve":
 		return c.serve(ctx, args, nil)
+	case "packages":
+		return c.packages(ctx, args)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(c.stdout, usage)
 		return nil
@@ -69,6 +72,8 @@ commands:
                    parameters on stderr, then stdin -> connection -> stdout
   serve addr       a TLS echo server (-http: an HTTP server) with -cert/-key or a
                    generated certificate whose CA it prints
+  packages         list the security packages (EnumerateSecurityPackages): name,
+                   capabilities, cbMaxToken
 
 run "schannel <command> -h" for the flags of a command
 `
