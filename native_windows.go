@@ -58,17 +58,36 @@ func (nativeSchannelPackage) AcquireCredentials(_ string, _ sspi.CredentialUse, 
 }
 
 func (nativeSchannelPackage) NewContext(cred *sspi.Credentials, server bool, targetName string, _ uint32, _ []SecBuffer) (sspi.Provider, error) {
-	return &nativeProvider{cred: cred.AuthData().(*nativeCred), server: server, target: targetName}, nil
+	nc := cred.AuthData().(*nativeCred)
+	return &nativeProvider{NativeContext: sspi.NewNativeContext(nc.handle, server, targetName)}, nil
 }
 
-// nativeCred owns a secur32 credential handle; it is freed
-// (FreeCredentialsHandle) when neither the Credentials nor any context made
-// from them can reach it any more.
+// nativeCred is a secur32 Schannel credential handle and the structure
+// secur32 accepted for it.
 type nativeCred struct {
-	handle winapi.SecHandle
+	handle *sspi.NativeCredential
 	// version is the structure secur32 accepted: 5 (SCH_CREDENTIALS) or 4
 	// (SCHANNEL_CRED, the only one Wine knows).
 	version uint32
+}
+
+// schannelAuthData is a SCH_CREDENTIALS or SCHANNEL_CRED for
+// sspi.AcquireNativeCredential.
+type schannelAuthData struct {
+	v5 *winapi.SchCredentials
+	v4 *winapi.SchannelCred
+}
+
+func (a schannelAuthData) AuthDataPointer(pin *runtime.Pinner) (unsafe.Pointer, error) {
+	if a.v5 != nil {
+		pin.Pin(a.v5)
+		if a.v5.TLSParameters != nil {
+			pin.Pin(a.v5.TLSParameters)
+		}
+		return unsafe.Pointer(a.v5), nil
+	}
+	pin.Pin(a.v4)
+	return unsafe.Pointer(a.v4), nil
 }
 
 // AcquireNativeCredentialsHandle returns credentials whose contexts run on
@@ -76,6 +95,8 @@ type nativeCred struct {
 // SCH_CREDENTIALS (version 5), or SCHANNEL_CRED (version 4) when the system
 // does not know version 5. The contexts made from them are driven with the
 // same calls as the pure-Go ones; statuses are the ones secur32.dll returns.
+// sspi.AcquireNativeCredentialsHandle reaches the other installed packages
+// (Kerberos, Negotiate, NTLM, WDigest).
 //
 // The secur32 handle is released when the Credentials and every context made
 // from them are garbage (FreeCredentialsHandle on the returned value only
@@ -122,8 +143,6 @@ func AcquireNativeCredentialsHandle(use CredentialUse, opts NativeCredentialOpti
 		pin.Pin(&arr[0])
 		certs, count = &arr[0], 1
 	}
-	nc := &nativeCred{}
-	var expiry int64
 
 	// SCH_CREDENTIALS: protocols are given as the ones disabled.
 	params := &winapi.TLSParameters{}
@@ -132,21 +151,18 @@ func AcquireNativeCredentialsHandle(use CredentialUse, opts NativeCredentialOpti
 	}
 	v5 := &winapi.SchCredentials{Version: winapi.SCH_CREDENTIALS_VERSION, CredCount: count, Creds: certs,
 		Flags: flags, TLSParameterCount: 1, TLSParameters: params}
-	pin.Pin(params)
-	st := Status(winapi.AcquireCredentialsHandle(uint32(use), unsafe.Pointer(v5), &nc.handle, &expiry))
-	nc.version = winapi.SCH_CREDENTIALS_VERSION
-	if st.Failed() {
-		first := st
+	nc := &nativeCred{version: winapi.SCH_CREDENTIALS_VERSION}
+	nc.handle, err = sspi.AcquireNativeCredential("", winapi.UNISP_NAME, use, schannelAuthData{v5: v5})
+	if err != nil {
+		first := sspi.StatusOf(err)
 		v4 := &winapi.SchannelCred{Version: winapi.SCHANNEL_CRED_VERSION, CredCount: count, Creds: certs,
 			EnabledProtocols: protocols, Flags: flags}
-		nc.handle = winapi.SecHandle{}
-		st = Status(winapi.AcquireCredentialsHandle(uint32(use), unsafe.Pointer(v4), &nc.handle, &expiry))
 		nc.version = winapi.SCHANNEL_CRED_VERSION
-		if st.Failed() {
-			return nil, sspi.Errorf(st, "schannel: AcquireCredentialsHandleW(%s) refused SCH_CREDENTIALS (%v) and SCHANNEL_CRED", winapi.UNISP_NAME, first)
+		nc.handle, err = sspi.AcquireNativeCredential("", winapi.UNISP_NAME, use, schannelAuthData{v4: v4})
+		if err != nil {
+			return nil, sspi.Errorf(sspi.StatusOf(err), "schannel: AcquireCredentialsHandleW(%s) refused SCH_CREDENTIALS (%v) and SCHANNEL_CRED", winapi.UNISP_NAME, first)
 		}
 	}
-	runtime.AddCleanup(nc, func(h winapi.SecHandle) { winapi.FreeCredentialsHandle(&h) }, nc.handle)
 	return sspi.NewCredentials(nativeSchannelPackage{}, packageInfo, "", use, nc)
 }
 
@@ -244,217 +260,14 @@ func findNativeCertificate(opts NativeCredentialOptions) (*winapi.CertContext, e
 	return cert, nil
 }
 
-// nativeProvider drives one secur32 security context.
+// nativeProvider drives one secur32 Schannel context: the SSPI calls are
+// sspi.NativeContext's; the TLS queries below read Schannel's attributes.
 type nativeProvider struct {
-	cred   *nativeCred
-	ctx    winapi.SecHandle
-	server bool
-	target string
-	done   bool
+	*sspi.NativeContext
 }
-
-func nativeError(status Status, call string) error {
-	if !status.Failed() {
-		return nil
-	}
-	return &Error{Status: status, Alert: -1, Err: fmt.Errorf("secur32: %s failed", call)}
-}
-
-// nativeBuffers is the Windows form of a []SecBuffer for one call, pinned.
-type nativeBuffers struct {
-	goBufs []SecBuffer
-	orig   []SecBuffer // the buffers as passed in
-	win    []winapi.SecBuffer
-	desc   winapi.SecBufferDesc
-}
-
-func newNativeBuffers(bufs []SecBuffer, pin *runtime.Pinner) *nativeBuffers {
-	if len(bufs) == 0 {
-		return nil
-	}
-	nb := &nativeBuffers{goBufs: bufs, orig: append([]SecBuffer(nil), bufs...), win: make([]winapi.SecBuffer, len(bufs))}
-	for i, b := range bufs {
-		nb.win[i].Type = uint32(b.BufferType)
-		if len(b.Buffer) > 0 {
-			nb.win[i].Size = uint32(len(b.Buffer))
-			nb.win[i].Buffer = &b.Buffer[0]
-			pin.Pin(&b.Buffer[0])
-		}
-	}
-	pin.Pin(&nb.win[0])
-	nb.desc = winapi.SecBufferDesc{Version: winapi.SECBUFFER_VERSION, Count: uint32(len(bufs)), Buffers: &nb.win[0]}
-	return nb
-}
-
-func (nb *nativeBuffers) ptr() *winapi.SecBufferDesc {
-	if nb == nil {
-		return nil
-	}
-	return &nb.desc
-}
-
-// inside returns the part of one of the caller's slices that p..p+n covers.
-func inside(p *byte, n int, slices ...[]byte) ([]byte, bool) {
-	addr := uintptr(unsafe.Pointer(p))
-	for _, s := range slices {
-		if len(s) == 0 {
-			continue
-		}
-		start := uintptr(unsafe.Pointer(&s[0]))
-		if addr >= start && addr+uintptr(n) <= start+uintptr(len(s)) {
-			off := int(addr - start)
-			return s[off : off+n], true
-		}
-	}
-	return nil, false
-}
-
-// mapBack rewrites the Go buffers from what secur32 left in the Windows
-// ones. tail is the input the EXTRA count refers to; others are every
-// caller slice of the call, in which returned pointers are looked up.
-// Memory secur32 allocated is copied and freed.
-func (nb *nativeBuffers) mapBack(tail []byte, others [][]byte) {
-	if nb == nil {
-		return
-	}
-	for i := range nb.win {
-		w := nb.win[i]
-		t, n := BufferType(w.Type), int(w.Size)
-		b := &nb.goBufs[i]
-		switch {
-		case t.Kind() == SECBUFFER_MISSING:
-			*b = SecBuffer{BufferType: t, Size: n}
-		case t.Kind() == SECBUFFER_EXTRA:
-			// Windows leaves pvBuffer alone (or NULL): the EXTRA bytes are the
-			// last n of the input, as this package's SecBuffer promises.
-			if s, ok := inside(w.Buffer, n, others...); ok && w.Buffer != bufPtr(nb.orig[i]) {
-				b.Set(t, s)
-			} else if n <= len(tail) {
-				b.Set(t, tail[len(tail)-n:])
-			} else {
-				*b = SecBuffer{BufferType: t, Size: n}
-			}
-		case w.Buffer == nil || n == 0:
-			b.Set(t, nil)
-		default:
-			if s, ok := inside(w.Buffer, n, others...); ok {
-				b.Set(t, s)
-			} else {
-				b.Set(t, append([]byte(nil), unsafe.Slice(w.Buffer, n)...))
-				winapi.FreeContextBuffer(w.Buffer)
-			}
-		}
-	}
-}
-
-func bufPtr(b SecBuffer) *byte {
-	if len(b.Buffer) == 0 {
-		return nil
-	}
-	return &b.Buffer[0]
-}
-
-func slicesOf(lists ...[]SecBuffer) [][]byte {
-	var out [][]byte
-	for _, l := range lists {
-		for _, b := range l {
-			out = append(out, b.Buffer)
-		}
-	}
-	return out
-}
-
-func (p *nativeProvider) Handshake(input, output []SecBuffer, contextReq uint32) (Status, uint32, error) {
-	var pin runtime.Pinner
-	defer pin.Unpin()
-	others := slicesOf(input, output)
-	var token []byte
-	if i := indexOfKind(input, SECBUFFER_TOKEN); i >= 0 {
-		token = input[i].Buffer
-	}
-	in, out := newNativeBuffers(input, &pin), newNativeBuffers(output, &pin)
-	var ctx *winapi.SecHandle
-	if !p.ctx.IsZero() {
-		ctx = &p.ctx
-	}
-	var newCtx winapi.SecHandle
-	var attrs uint32
-	var expiry int64
-	var st Status
-	call := "InitializeSecurityContextW"
-	if p.server {
-		call = "AcceptSecurityContext"
-		st = Status(winapi.AcceptSecurityContext(&p.cred.handle, ctx, in.ptr(), contextReq, &newCtx, out.ptr(), &attrs, &expiry))
-	} else {
-		var target *uint16
-		if p.target != "" {
-			target, _ = syscall.UTF16PtrFromString(p.target)
-		}
-		st = Status(winapi.InitializeSecurityContext(&p.cred.handle, ctx, target, contextReq, in.ptr(), &newCtx, out.ptr(), &attrs, &expiry))
-	}
-	if ctx == nil && !newCtx.IsZero() {
-		p.ctx = newCtx
-	}
-	in.mapBack(token, others)
-	out.mapBack(nil, others)
-	runtime.KeepAlive(p.cred)
-	if st == SEC_E_OK {
-		p.done = true
-	}
-	if st == SEC_E_INCOMPLETE_MESSAGE {
-		missing := 0
-		if i := indexOfKind(input, SECBUFFER_MISSING); i >= 0 {
-			missing = input[i].Size
-		}
-		return st, attrs, sspi.Errorf(st, "secur32: %s: %d more bytes needed", call, missing)
-	}
-	return st, attrs, nativeError(st, call)
-}
-
-func (p *nativeProvider) EncryptMessage(qop uint32, buffers []SecBuffer) (Status, error) {
-	var pin runtime.Pinner
-	defer pin.Unpin()
-	others := slicesOf(buffers)
-	nb := newNativeBuffers(buffers, &pin)
-	st := Status(winapi.EncryptMessage(&p.ctx, qop, nb.ptr()))
-	nb.mapBack(nil, others)
-	return st, nativeError(st, "EncryptMessage")
-}
-
-func (p *nativeProvider) DecryptMessage(buffers []SecBuffer) (uint32, Status, error) {
-	status, err := p.decryptMessage(buffers)
-	return 0, status, err
-}
-
-func (p *nativeProvider) decryptMessage(buffers []SecBuffer) (Status, error) {
-	var pin runtime.Pinner
-	defer pin.Unpin()
-	others := slicesOf(buffers)
-	var data []byte
-	if i := indexOfKind(buffers, SECBUFFER_DATA); i >= 0 {
-		data = buffers[i].Buffer
-	}
-	nb := newNativeBuffers(buffers, &pin)
-	st := Status(winapi.DecryptMessage(&p.ctx, nb.ptr()))
-	nb.mapBack(data, others)
-	if st == SEC_E_INCOMPLETE_MESSAGE {
-		return st, incompleteRecordError
-	}
-	return st, nativeError(st, "DecryptMessage")
-}
-
-func (p *nativeProvider) ApplyControlToken(buffers []SecBuffer) (Status, error) {
-	var pin runtime.Pinner
-	defer pin.Unpin()
-	nb := newNativeBuffers(buffers, &pin)
-	st := Status(winapi.ApplyControlToken(&p.ctx, nb.ptr()))
-	return st, nativeError(st, "ApplyControlToken")
-}
-
-func (p *nativeProvider) Established() bool { return p.done }
 
 func (p *nativeProvider) query(attribute uint32, buf unsafe.Pointer, name string) error {
-	st := Status(winapi.QueryContextAttributes(&p.ctx, attribute, buf))
+	st := Status(winapi.QueryContextAttributes(p.Handle(), attribute, buf))
 	if st.Failed() {
 		return &Error{Status: st, Alert: -1, Err: fmt.Errorf("secur32: QueryContextAttributesW(%s) failed", name)}
 	}
@@ -480,7 +293,7 @@ func (p *nativeProvider) connectionInfo() (ConnectionInfo, error) {
 	if err := p.query(SECPKG_ATTR_CONNECTION_INFO, unsafe.Pointer(&ci), "SECPKG_ATTR_CONNECTION_INFO"); err != nil {
 		return ConnectionInfo{}, err
 	}
-	info := ConnectionInfo{Protocol: ci.Protocol, Version: nativeVersion(ci.Protocol), ServerName: p.target}
+	info := ConnectionInfo{Protocol: ci.Protocol, Version: nativeVersion(ci.Protocol), ServerName: p.Target()}
 	cipher := &winapi.CipherInfo{Version: winapi.SECPKGCONTEXT_CIPHERINFO}
 	if p.query(SECPKG_ATTR_CIPHER_INFO, unsafe.Pointer(cipher), "SECPKG_ATTR_CIPHER_INFO") == nil {
 		info.CipherSuite = uint16(cipher.CipherSuite)
@@ -511,12 +324,12 @@ func nativeVersion(protocol uint32) uint16 {
 // sent, in the store's order).
 func (p *nativeProvider) remoteCertificate() ([]*x509.Certificate, error) {
 	var leaf *winapi.CertContext
-	st := Status(winapi.QueryContextAttributes(&p.ctx, SECPKG_ATTR_REMOTE_CERT_CONTEXT, unsafe.Pointer(&leaf)))
+	st := Status(winapi.QueryContextAttributes(p.Handle(), SECPKG_ATTR_REMOTE_CERT_CONTEXT, unsafe.Pointer(&leaf)))
 	if st.Failed() || leaf == nil {
 		if st == SEC_E_NO_CREDENTIALS {
 			return nil, nil // the peer sent no certificate
 		}
-		return nil, nativeError(st, "QueryContextAttributesW(SECPKG_ATTR_REMOTE_CERT_CONTEXT)")
+		return nil, &Error{Status: st, Alert: -1, Err: fmt.Errorf("secur32: QueryContextAttributesW(SECPKG_ATTR_REMOTE_CERT_CONTEXT) failed")}
 	}
 	defer winapi.CertFreeCertificateContext(leaf)
 	der := leaf.Bytes()
@@ -576,17 +389,12 @@ func (p *nativeProvider) keyUpdate(bool) ([]byte, error) {
 
 func (p *nativeProvider) keyUpdateDue() bool { return false }
 
-// QueryContextAttributes answers Schannel's attributes from secur32.
+// QueryContextAttributes answers Schannel's attributes, then the
+// package-neutral ones, from secur32.
 func (p *nativeProvider) QueryContextAttributes(attribute uint32) (any, error) {
-	return queryTLS(p, attribute)
-}
-
-func (p *nativeProvider) DeleteSecurityContext() error {
-	if p.ctx.IsZero() {
-		return nil
+	v, err := queryTLS(p, attribute)
+	if sspi.StatusOf(err) == SEC_E_UNSUPPORTED_FUNCTION {
+		return p.NativeContext.QueryContextAttributes(attribute)
 	}
-	st := Status(winapi.DeleteSecurityContext(&p.ctx))
-	p.ctx = winapi.SecHandle{}
-	runtime.KeepAlive(p.cred)
-	return nativeError(st, "DeleteSecurityContext")
+	return v, err
 }
