@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gosspi/schannel/sspi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -112,4 +113,14 @@ func TestNativeConn(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "echo:hello", string(got))
 	assert.Equal(t, uint16(tls.VersionTLS12), conn.ConnectionState().Version)
+
+	// The neutral calls reach secur32 too: Schannel has no MakeSignature
+	// there either, and the package is reported as the Go one reports it.
+	ctx := conn.Context()
+	status, err := ctx.MakeSignature(0, []SecBuffer{NewSecBuffer(SECBUFFER_DATA, []byte("x")), NewSecBuffer(SECBUFFER_TOKEN, make([]byte, 64))})
+	t.Logf("secur32 MakeSignature on a Schannel context: %v (%v)", status, err)
+	assert.Equal(t, SEC_E_UNSUPPORTED_FUNCTION, status)
+	info, err := ctx.QueryContextAttributes(sspi.SECPKG_ATTR_PACKAGE_INFO)
+	require.NoError(t, err)
+	assert.Equal(t, PackageName, info.(sspi.PackageInfo).Name)
 }
