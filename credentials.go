@@ -6,8 +6,8 @@ import (
 	"sync"
 	"weak"
 
-	"github.com/gosspi/schannel/internal/tls/session"
 	"github.com/gosspi/schannel/internal/sspi"
+	"github.com/gosspi/schannel/internal/tls/session"
 )
 
 // Credentials is a credential handle (CredHandle): the configuration a
