@@ -515,7 +515,15 @@ func (c *Context) abort(err *sspi.Error) Result {
 	// After the handshake the write side belongs to the writer, who may be
 	// sealing right now: no alert is built then, as DecryptMessage builds none.
 	if !err.Remote && err.Alert >= 0 && !c.writeClosed.Load() && c.state != stateConnected {
-		res.Alert = c.sealAlert(wire.AlertLevelFatal, uint8(err.Alert))
+		if hs := c.hs; hs != nil && !c.isServer && c.vers == wire.VersionTLS13 && c.writeProt != nil &&
+			!hs.sentCCS && len(hs.hello.SessionID) > 0 {
+			// RFC 8446 Appendix D.4: in middlebox compatibility mode the
+			// client's ChangeCipherSpec precedes its first encrypted
+			// record, even when that record is an alert.
+			res.Alert = wire.AppendRecordHeader(res.Alert, wire.ContentChangeCipherSpec, wire.VersionTLS12, 1)
+			res.Alert = append(res.Alert, 1)
+		}
+		res.Alert = append(res.Alert, c.sealAlert(wire.AlertLevelFatal, uint8(err.Alert))...)
 	}
 	c.writeClosed.Store(true)
 	c.hs = nil
