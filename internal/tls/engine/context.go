@@ -525,7 +525,12 @@ func (c *Context) abort(err *sspi.Error) Result {
 		}
 		res.Alert = append(res.Alert, c.sealAlert(wire.AlertLevelFatal, uint8(err.Alert))...)
 	}
-	c.writeClosed.Store(true)
+	if c.state != stateConnected {
+		c.writeClosed.Store(true)
+	}
+	// Once connected the write side stays the writer's, as after a Decrypt
+	// failure: it may still seal the fatal alert (EncryptMessage with
+	// SECQOP_WRAP_OOB_DATA), which closes it.
 	c.hs = nil
 	return res
 }
