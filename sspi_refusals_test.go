@@ -210,3 +210,25 @@ func TestNothingFollowsAMessageThatEndsAFlight(t *testing.T) {
 		requireAlert(t, status, err, schannel.SEC_E_ILLEGAL_MESSAGE, wire.AlertUnexpectedMessage)
 	})
 }
+
+// TestTLS12HelloRequestsDuringTheHandshakeAreCounted: a TLS 1.2 client
+// ignores HelloRequest during the handshake (RFC 5246 7.4.1.1), but not
+// without end: they count towards the cap of 32 records without content.
+func TestTLS12HelloRequestsDuringTheHandshakeAreCounted(t *testing.T) {
+	p := pki(t)
+	for _, tc := range []struct {
+		n    int
+		want schannel.Status
+	}{{32, schannel.SEC_I_CONTINUE_NEEDED}, {33, schannel.SEC_E_ILLEGAL_MESSAGE}} {
+		client, msgs := serverFlight12(t, p.serverConfig())
+		var in []byte
+		in = append(in, reframe(msgs[:1])...)
+		for range tc.n {
+			in = append(in, reframe([][]byte{{0, 0, 0, 0}})...)
+		}
+		in = append(in, reframe(msgs[1:])...)
+		client.inbox = in
+		status, _, err := client.call(t)
+		assert.Equal(t, tc.want, status, "%d HelloRequests: %v", tc.n, err)
+	}
+}

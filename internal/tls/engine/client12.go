@@ -17,8 +17,9 @@ import (
 // clientMessage12 is the TLS 1.2 client's state machine (RFC 5246 7.3).
 func (c *Context) clientMessage12(typ wire.HandshakeType, msg []byte) *sspi.Error {
 	if typ == wire.TypeHelloRequest {
-		// RFC 5246 7.4.1.1: ignored while a handshake is under way.
-		return nil
+		// RFC 5246 7.4.1.1: ignored while a handshake is under way, but
+		// counted, so that a server cannot keep us busy with them.
+		return c.countUselessRecord()
 	}
 	var want wire.HandshakeType
 	switch c.state {

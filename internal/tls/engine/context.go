@@ -407,7 +407,6 @@ func (c *Context) handshakeRecord(rec []byte) *sspi.Error {
 			// refused when framed) carries nothing: it counts towards the cap.
 			return c.countUselessRecord()
 		}
-		c.uselessRecords = 0
 		return c.handshakeBytes(body)
 	case wire.ContentAlert:
 		return c.receivedAlertDuringHandshake(body)
@@ -471,6 +470,11 @@ func (c *Context) handshakeBytes(b []byte) *sspi.Error {
 			return err
 		}
 		c.hsBuf = c.hsBuf[:copy(c.hsBuf, c.hsBuf[msgLen:])]
+		if handshaking && typ != wire.TypeHelloRequest {
+			// A message that moved the handshake on; an ignored
+			// HelloRequest counted as a record without content.
+			c.uselessRecords = 0
+		}
 		// RFC 8446 5.1: handshake messages must not span a key change, nor
 		// follow, in its record, a message after which the peer must wait for
 		// us (the HelloRetryRequest, a first ClientHello answered with one, a
