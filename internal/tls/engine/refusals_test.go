@@ -6,6 +6,7 @@ import (
 
 	"github.com/gosspi/schannel/internal/certgen"
 	"github.com/gosspi/schannel/internal/sspi"
+	"github.com/gosspi/schannel/internal/tls/keys"
 	"github.com/gosspi/schannel/internal/tls/wire"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -175,5 +176,58 @@ func TestTLS12RecordVersionAfterServerHello(t *testing.T) {
 		require.NotNil(t, res.Err)
 		assert.Equal(t, int(wire.AlertProtocolVersion), res.Err.Alert)
 		assert.NotEmpty(t, res.Alert, "the alert goes back")
+	}
+}
+
+// TestTLS12NothingFollowsFinished: the client's TLS 1.2 Finished ends the
+// server's handshake; bytes after it in its record (here the start of a
+// HelloRequest, which would otherwise be taken as post-handshake data) are
+// unexpected_message.
+func TestTLS12NothingFollowsFinished(t *testing.T) {
+	for _, extra := range [][]byte{nil, {0, 0}, {0, 0, 0, 0}} {
+		ca, err := certgen.NewCA("engine test")
+		require.NoError(t, err)
+		client, serr := NewClient(&tls.Config{RootCAs: ca.Pool, ServerName: "example.com", MaxVersion: tls.VersionTLS12}, Options{})
+		require.Nil(t, serr)
+		server, serr := NewServer(&tls.Config{Certificates: []tls.Certificate{ca.MustIssue(certgen.LeafOptions{Names: []string{"example.com"}})},
+			SessionTicketsDisabled: true}, Options{})
+		require.Nil(t, serr)
+		flight := server.Handshake(client.Handshake(nil).Output)
+		require.Nil(t, flight.Err)
+		second := client.Handshake(flight.Output)
+		require.Nil(t, second.Err)
+		// [ClientKeyExchange][ChangeCipherSpec][Finished]: open the Finished
+		// with the client's write keys and seal it again with extra bytes.
+		out := second.Output
+		var recs [][]byte
+		for len(out) > 0 {
+			_, _, n, ok := wire.ParseRecordHeader(out)
+			require.True(t, ok)
+			recs = append(recs, out[:5+n])
+			out = out[5+n:]
+		}
+		require.Len(t, recs, 3)
+		block := client.hs.clientKeyBlock
+		opener, kerr := keys.NewRecordProtection12(client.hs.suite, block[0], block[1])
+		require.NoError(t, kerr)
+		_, fin, kerr := opener.Open(append([]byte{}, recs[2]...))
+		require.NoError(t, kerr)
+		sealer, kerr := keys.NewRecordProtection12(client.hs.suite, block[0], block[1])
+		require.NoError(t, kerr)
+		payload := append(append([]byte{}, fin...), extra...)
+		header, trailer := sealer.Overhead()
+		buf := make([]byte, header+len(payload)+trailer)
+		copy(buf[header:], payload)
+		n, kerr := sealer.Seal(buf, uint8(wire.ContentHandshake), len(payload))
+		require.NoError(t, kerr)
+		in := append(append(append([]byte{}, recs[0]...), recs[1]...), buf[:n]...)
+		res := server.Handshake(in)
+		if extra == nil {
+			assert.Equal(t, sspi.SEC_E_OK, res.Status, "%v", res.Err)
+			continue
+		}
+		assert.Equal(t, sspi.SEC_E_ILLEGAL_MESSAGE, res.Status, "%d bytes after Finished", len(extra))
+		require.NotNil(t, res.Err)
+		assert.Equal(t, int(wire.AlertUnexpectedMessage), res.Err.Alert)
 	}
 }
