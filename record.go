@@ -104,10 +104,13 @@ func (c *Conn) alertAfterReadFailure(err error) {
 		return
 	}
 	if !c.writeMu.TryLock() {
+		c.fatalAlertDue.Store(true)
 		return
 	}
 	defer c.writeMu.Unlock()
-	if c.writableLocked() != nil {
+	err = c.writableLocked()
+	c.fatalAlertDue.Store(true)
+	if err != nil {
 		return
 	}
 	s := c.sizes
@@ -129,10 +132,6 @@ func (c *Conn) alertAfterReadFailure(err error) {
 		restore = time.Unix(0, d)
 	}
 	_ = c.conn.SetWriteDeadline(restore)
-	if c.writeErr == nil {
-		// Nothing may follow a fatal alert.
-		c.writeErr = fmt.Errorf("schannel: the connection failed while reading: %w", err)
-	}
 }
 
 // fillRecord reads at least n more bytes. The end of the stream without
