@@ -2,6 +2,8 @@ package schannel_test
 
 import (
 	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/tls"
 	"testing"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/gosspi/schannel/internal/tls/wire"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/chacha20poly1305"
 )
 
 // The tests in this file send the bytes a peer that breaks an RFC "MUST"
@@ -231,4 +234,56 @@ func TestTLS12HelloRequestsDuringTheHandshakeAreCounted(t *testing.T) {
 		status, _, err := client.call(t)
 		assert.Equal(t, tc.want, status, "%d HelloRequests: %v", tc.n, err)
 	}
+}
+
+// TestDecryptMessagePaddedRecordOverflow: RFC 8446 section 5.4 limits the
+// whole TLSInnerPlaintext, padding included, to 2^14+1 bytes. The records
+// are sealed here by hand with the client's key log, since our own sealing
+// never pads.
+func TestDecryptMessagePaddedRecordOverflow(t *testing.T) {
+	p := pki(t)
+	ccfg := p.clientConfig()
+	var keyLog bytes.Buffer
+	ccfg.KeyLogWriter = &keyLog
+	client, server := established(t, ccfg, p.serverConfig())
+	suite := keys.Suite13(client.ctx.ConnectionState().CipherSuite)
+	require.NotNil(t, suite)
+	key, iv := keys.TrafficKeys(suite, keyLogSecret(t, keyLog.String(), "CLIENT_TRAFFIC_SECRET_0"))
+	var aead cipher.AEAD
+	if suite.ID == tls.TLS_CHACHA20_POLY1305_SHA256 {
+		var err error
+		aead, err = chacha20poly1305.New(key)
+		require.NoError(t, err)
+	} else {
+		block, err := aes.NewCipher(key)
+		require.NoError(t, err)
+		aead, err = cipher.NewGCM(block)
+		require.NoError(t, err)
+	}
+	seq := uint64(0)
+	seal := func(inner []byte) []byte {
+		nonce := bytes.Clone(iv)
+		for i := range 8 {
+			nonce[len(nonce)-1-i] ^= byte(seq >> (8 * i))
+		}
+		seq++
+		header := wire.AppendRecordHeader(nil, wire.ContentApplicationData, wire.VersionTLS12, len(inner)+aead.Overhead())
+		return aead.Seal(header, nonce, inner, header)
+	}
+	data := bytes.Repeat([]byte{'x'}, 1<<14)
+
+	// 2^14 bytes and the type: the largest legal record.
+	bufs := []schannel.SecBuffer{schannel.NewSecBuffer(schannel.SECBUFFER_DATA, seal(append(bytes.Clone(data), 23))), {}, {}, {}}
+	status, err := server.ctx.DecryptMessage(bufs)
+	require.NoError(t, err)
+	require.Equal(t, schannel.SEC_E_OK, status)
+	assert.Equal(t, 1<<14, bufs[1].Size)
+
+	// The same with one byte of padding: 2^14+2 bytes of TLSInnerPlaintext.
+	bufs = []schannel.SecBuffer{schannel.NewSecBuffer(schannel.SECBUFFER_DATA, seal(append(bytes.Clone(data), 23, 0))), {}, {}, {}}
+	status, err = server.ctx.DecryptMessage(bufs)
+	assert.True(t, status.Failed(), "%v", status)
+	var se *schannel.Error
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, int(wire.AlertRecordOverflow), se.Alert, "%v", err)
 }
