@@ -1,7 +1,10 @@
 package engine
 
 import (
+	"bytes"
 	"crypto/tls"
+	"encoding/hex"
+	"strings"
 	"testing"
 
 	"github.com/gosspi/schannel/internal/certgen"
@@ -230,4 +233,64 @@ func TestTLS12NothingFollowsFinished(t *testing.T) {
 		require.NotNil(t, res.Err)
 		assert.Equal(t, int(wire.AlertUnexpectedMessage), res.Err.Alert)
 	}
+}
+
+// TestRecordVersionAfterTheHandshake: DecryptMessage holds records to
+// 0x0303 too, in both versions.
+func TestRecordVersionAfterTheHandshake(t *testing.T) {
+	for _, vers := range []uint16{tls.VersionTLS13, tls.VersionTLS12} {
+		client, server := pairWith(t, &tls.Config{MaxVersion: vers}, &tls.Config{})
+		rec := sealAs(t, client, wire.ContentApplicationData, []byte("x"))
+		rec[2] = 1
+		res := server.Decrypt(rec)
+		assert.Equal(t, sspi.SEC_E_DECRYPT_FAILURE, res.Status, "%#04x", vers)
+		require.NotNil(t, res.Err)
+		assert.Equal(t, int(wire.AlertProtocolVersion), res.Err.Alert, "%#04x: %v", vers, res.Err)
+	}
+}
+
+// TestTLS13NothingFollowsTheClientFinished: the client's Finished changes
+// the server's read keys; bytes after it in its record are
+// unexpected_message.
+func TestTLS13NothingFollowsTheClientFinished(t *testing.T) {
+	var keyLog bytes.Buffer
+	client, serr := NewClient(&tls.Config{InsecureSkipVerify: true, KeyLogWriter: &keyLog}, Options{})
+	require.Nil(t, serr)
+	ca, err := certgen.NewCA("engine test")
+	require.NoError(t, err)
+	server, serr := NewServer(&tls.Config{Certificates: []tls.Certificate{ca.MustIssue(certgen.LeafOptions{Names: []string{"example.com"}})}}, Options{})
+	require.Nil(t, serr)
+	flight := server.Handshake(client.Handshake(nil).Output)
+	require.Nil(t, flight.Err)
+	second := client.Handshake(flight.Output)
+	require.Nil(t, second.Err)
+	require.Equal(t, sspi.SEC_E_OK, second.Status)
+	var secret []byte
+	for _, line := range strings.Split(keyLog.String(), "\n") {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == "CLIENT_HANDSHAKE_TRAFFIC_SECRET" {
+			secret, err = hex.DecodeString(f[2])
+			require.NoError(t, err)
+		}
+	}
+	require.NotNil(t, secret)
+	// [ChangeCipherSpec][Finished]: open the Finished and seal it again
+	// with the start of a KeyUpdate behind it.
+	out := second.Output
+	require.Equal(t, []byte{20, 3, 3, 0, 1, 1}, out[:6])
+	opener, kerr := keys.NewRecordProtection13(client.suite, secret)
+	require.NoError(t, kerr)
+	_, fin, kerr := opener.Open(append([]byte{}, out[6:]...))
+	require.NoError(t, kerr)
+	sealer, kerr := keys.NewRecordProtection13(client.suite, secret)
+	require.NoError(t, kerr)
+	payload := append(append([]byte{}, fin...), 24, 0)
+	header, trailer := sealer.Overhead()
+	buf := make([]byte, header+len(payload)+trailer)
+	copy(buf[header:], payload)
+	n, kerr := sealer.Seal(buf, uint8(wire.ContentHandshake), len(payload))
+	require.NoError(t, kerr)
+	res := server.Handshake(append(append([]byte{}, out[:6]...), buf[:n]...))
+	assert.Equal(t, sspi.SEC_E_ILLEGAL_MESSAGE, res.Status)
+	require.NotNil(t, res.Err)
+	assert.Equal(t, int(wire.AlertUnexpectedMessage), res.Err.Alert, "%v", res.Err)
 }
