@@ -63,7 +63,11 @@ type Conn struct {
 	unsent          []byte  // sealed bytes a write deadline cut off; sent before anything else
 	writeErr        error   // sticky
 	closeNotifySent bool
-	encBufs         [4]SecBuffer // EncryptMessage's buffers; see decBufs
+	// fatalAlertDue is set by the reader when a failure calls for a fatal
+	// alert: nothing else may be written after it, even when the alert
+	// itself had to be skipped because a Write held the lock.
+	fatalAlertDue atomic.Bool
+	encBufs       [4]SecBuffer // EncryptMessage's buffers; see decBufs
 
 	// writeDeadline mirrors the inner conn's write deadline (UnixNano, 0 for
 	// none) so that Write can refuse before sealing anything: a record that
@@ -85,6 +89,7 @@ var (
 	errRecordTooLarge  = sspi.Errorf(SEC_E_INTERNAL_ERROR, "schannel: a record larger than the %d-byte receive buffer was announced", recvBufferSize)
 	errShutdown        = sspi.Errorf(SEC_E_CONTEXT_EXPIRED, "schannel: write after close_notify (CloseWrite) was sent")
 	errEarlyCloseWrite = errors.New("schannel: CloseWrite called before the handshake completed")
+	errReadFailed      = sspi.Errorf(SEC_E_CONTEXT_EXPIRED, "schannel: the connection failed while reading; nothing may follow the fatal alert")
 )
 
 // Client returns a client-side TLS connection over conn. config must set

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"time"
 )
 
 // Read reads application data, running the handshake first if needed.
@@ -81,7 +82,56 @@ func (c *Conn) readRecord() error {
 	if err == nil {
 		err = status
 	}
+	c.alertAfterReadFailure(err)
 	return fmt.Errorf("schannel: DecryptMessage: %w", err)
+}
+
+// alertSendTimeout bounds how long the reader spends sending a fatal alert
+// to a peer that does not read.
+const alertSendTimeout = time.Second
+
+// alertAfterReadFailure sends the fatal alert that a failure found while
+// reading calls for (record_overflow, bad_record_mac, unexpected_message...),
+// so that the peer learns why the connection ends (RFC 8446 section 6.2).
+// The package builds no alert in DecryptMessage, nor in the post-handshake
+// ISC/ASC call, because the write side belongs to the writer; the Conn,
+// which owns both, seals it with EncryptMessage(SECQOP_WRAP_OOB_DATA). The
+// reader never waits for the writer: when a Write holds the write lock the
+// alert is skipped.
+func (c *Conn) alertAfterReadFailure(err error) {
+	var se *Error
+	if !errors.As(err, &se) || se.Remote || se.Alert <= 0 || se.Alert > 255 {
+		return
+	}
+	if !c.writeMu.TryLock() {
+		c.fatalAlertDue.Store(true)
+		return
+	}
+	defer c.writeMu.Unlock()
+	err = c.writableLocked()
+	c.fatalAlertDue.Store(true)
+	if err != nil {
+		return
+	}
+	s := c.sizes
+	buf := make([]byte, s.Header+2+s.Trailer)
+	buf[s.Header], buf[s.Header+1] = 2, byte(se.Alert) // fatal
+	bufs := []SecBuffer{
+		NewSecBuffer(SECBUFFER_STREAM_HEADER, buf[:s.Header]),
+		NewSecBuffer(SECBUFFER_DATA, buf[s.Header:s.Header+2]),
+		NewSecBuffer(SECBUFFER_STREAM_TRAILER, buf[s.Header+2:]),
+		{BufferType: SECBUFFER_EMPTY},
+	}
+	if _, err := c.ctx.EncryptMessage(SECQOP_WRAP_OOB_DATA, bufs); err != nil {
+		return
+	}
+	_ = c.conn.SetWriteDeadline(time.Now().Add(alertSendTimeout))
+	_ = c.sendLocked(buf[:bufs[0].Size+bufs[1].Size+bufs[2].Size])
+	var restore time.Time
+	if d := c.writeDeadline.Load(); d != 0 {
+		restore = time.Unix(0, d)
+	}
+	_ = c.conn.SetWriteDeadline(restore)
 }
 
 // fillRecord reads at least n more bytes. The end of the stream without
@@ -113,6 +163,7 @@ func (c *Conn) postHandshake() error {
 	status, err := c.handshakeCall(c.flags, in[:], out[:])
 	c.engMu.Unlock()
 	if status.Failed() || err != nil {
+		c.alertAfterReadFailure(err)
 		return c.handshakeError(err, status)
 	}
 	c.in.keepExtra(in[1])

@@ -144,6 +144,8 @@ func (c *Conn) writableLocked() error {
 		return c.writeErr
 	case c.closeNotifySent:
 		return errShutdown
+	case c.fatalAlertDue.Load():
+		return errReadFailed
 	}
 	if d := c.writeDeadline.Load(); d != 0 && time.Now().UnixNano() >= d {
 		// Checked before sealing: a sealed record consumes a sequence number

@@ -75,6 +75,9 @@ type LeafOptions struct {
 	NotBefore time.Time // zero: an hour ago
 	NotAfter  time.Time // zero: a day from now
 	Client    bool      // client-auth usage instead of server-auth
+	// KeyUsage replaces digitalSignature, so that tests can make leaves a
+	// peer must refuse.
+	KeyUsage x509.KeyUsage
 }
 
 // Issue makes a leaf certificate signed by the CA, ready for tls.Config.
@@ -90,6 +93,9 @@ func (ca *CA) Issue(opts LeafOptions) (tls.Certificate, error) {
 		NotAfter:     opts.NotAfter,
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	if opts.KeyUsage != 0 {
+		tmpl.KeyUsage = opts.KeyUsage
 	}
 	if opts.Client {
 		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/tls"
 	"slices"
 
@@ -16,8 +17,9 @@ import (
 // clientMessage12 is the TLS 1.2 client's state machine (RFC 5246 7.3).
 func (c *Context) clientMessage12(typ wire.HandshakeType, msg []byte) *sspi.Error {
 	if typ == wire.TypeHelloRequest {
-		// RFC 5246 7.4.1.1: ignored while a handshake is under way.
-		return nil
+		// RFC 5246 7.4.1.1: ignored while a handshake is under way, but
+		// counted, so that a server cannot keep us busy with them.
+		return c.countUselessRecord()
 	}
 	var want wire.HandshakeType
 	switch c.state {
@@ -126,6 +128,12 @@ func (c *Context) clientServerHello12(sh *wire.ServerHello, msg []byte) *sspi.Er
 	if len(hello.SessionTicket) > 0 && bytes.Equal(sh.SessionID, hello.SessionID) {
 		return c.client12Resumed()
 	}
+	if len(sh.SessionID) > 0 && bytes.Equal(sh.SessionID, hello.SessionID) {
+		// We offered no session: our session ID is random (RFC 8446
+		// Appendix D.4), and a server echoing it claims to resume a session
+		// that never existed. crypto/tls refuses it the same way.
+		return fail(wire.AlertIllegalParameter, "the server echoed our session ID without a session to resume")
+	}
 	c.state = stateClient12WaitCertificate
 	return nil
 }
@@ -165,9 +173,27 @@ func (c *Context) client12ServerCertificate(msg []byte) *sspi.Error {
 	if keyIsECDSAType(c.hs.peerPublic) != c.hs.suite.ECDSA {
 		return fail(wire.AlertUnsupportedCertificate, "the server's certificate key does not fit cipher suite %s", c.hs.suite)
 	}
+	if k, ok := c.hs.peerPublic.(*ecdsa.PublicKey); ok && !slices.Contains(c.hs.hello.SupportedGroups, curveGroup(k.Curve)) {
+		// RFC 8422 section 5.3 (and BoringSSL): in TLS 1.2 the server's
+		// ECDSA key must be on a curve the client listed in supported_groups.
+		return fail(wire.AlertIllegalParameter, "the server's ECDSA key is on %s, which was not offered", k.Curve.Params().Name)
+	}
 	c.record(msg)
 	c.state = stateClient12WaitServerKeyExchange
 	return nil
+}
+
+// curveGroup is the named group of an ECDSA curve, 0 for others.
+func curveGroup(curve elliptic.Curve) uint16 {
+	switch curve {
+	case elliptic.P256():
+		return wire.GroupP256
+	case elliptic.P384():
+		return wire.GroupP384
+	case elliptic.P521():
+		return wire.GroupP521
+	}
+	return 0
 }
 
 // keyIsECDSAType reports whether a key goes with the ECDHE_ECDSA suites

@@ -177,6 +177,11 @@ func (c *Context) clientServerHello(msg []byte) *sspi.Error {
 	if sh.SupportedVersion != wire.VersionTLS13 || !c.set.allows(wire.VersionTLS13) {
 		return fail(wire.AlertIllegalParameter, "the server chose version %#04x, which was not offered", sh.SupportedVersion)
 	}
+	if sh.Vers != wire.VersionTLS12 {
+		// RFC 8446 section 4.1.3: legacy_version is 0x0303 in a TLS 1.3
+		// ServerHello and HelloRetryRequest.
+		return fail(wire.AlertIllegalParameter, "the server's TLS 1.3 hello has legacy_version %#04x", sh.Vers)
+	}
 	for _, ext := range sh.Extensions {
 		if !slices.Contains(serverHelloExtensions, ext) {
 			return fail(wire.AlertUnsupportedExtension, "the server sent extension %d, which was not offered", ext)
@@ -332,6 +337,9 @@ func (c *Context) clientServerCertificate(msg []byte) *sspi.Error {
 	}
 	if len(cm.Entries) == 0 {
 		return fail(wire.AlertDecodeError, "the server sent no certificate")
+	}
+	if err := checkEntryExtensions(cm.Entries); err != nil {
+		return err
 	}
 	if err := c.acceptPeerChain(entryData(cm.Entries)); err != nil {
 		return err

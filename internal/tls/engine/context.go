@@ -15,6 +15,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"sync/atomic"
 
 	"github.com/gosspi/schannel/internal/tls/keys"
@@ -322,9 +323,17 @@ func (c *Context) frameRecord(b []byte) (recordLen, missing int, err *sspi.Error
 	if len(b) > 1 && b[1] != 3 {
 		return 0, 0, failWith(sspi.SEC_E_INVALID_TOKEN, wire.AlertProtocolVersion, errBadRecordVersion)
 	}
-	typ, _, length, ok := wire.ParseRecordHeader(b)
+	typ, vers, length, ok := wire.ParseRecordHeader(b)
 	if !ok {
 		return 0, wire.RecordHeaderLen - len(b), nil
+	}
+	// Once the version is settled every record carries 0x0303: the
+	// negotiated version in TLS 1.2 (RFC 5246 section 6.2.1), and in TLS 1.3
+	// the legacy_record_version RFC 8446 section 5.1 has it send, which
+	// BoringSSL and crypto/tls require as well.
+	if c.recordVersionSettled() && vers != wire.VersionTLS12 {
+		return 0, 0, failWith(sspi.SEC_E_ILLEGAL_MESSAGE, wire.AlertProtocolVersion,
+			fmt.Errorf("tls: record version %#04x, expected %#04x", vers, wire.VersionTLS12))
 	}
 	limit := wire.MaxPlaintext
 	switch {
@@ -343,6 +352,23 @@ func (c *Context) frameRecord(b []byte) (recordLen, missing int, err *sspi.Error
 		return 0, wire.RecordHeaderLen + length - len(b), nil
 	}
 	return wire.RecordHeaderLen + length, 0, nil
+}
+
+// recordVersionSettled reports whether the peer's records must carry
+// 0x0303: once a version was chosen, or a HelloRetryRequest received.
+func (c *Context) recordVersionSettled() bool {
+	return c.vers != 0 || c.hs != nil && c.hs.helloRetried
+}
+
+// plaintextRecordVersion is the version our plaintext records carry: 0x0301
+// for a client's first ClientHello (and anything before the ServerHello), as
+// browsers send it because some servers and middleboxes refuse 0x0303 there
+// (RFC 8446 section 5.1 and Appendix D), 0x0303 from then on.
+func (c *Context) plaintextRecordVersion() uint16 {
+	if !c.isServer && !c.recordVersionSettled() {
+		return wire.VersionTLS10
+	}
+	return wire.VersionTLS12
 }
 
 // protectedRecord reports whether a record of outer type typ is encrypted:
@@ -369,9 +395,18 @@ func (c *Context) handshakeRecord(rec []byte) *sspi.Error {
 	case typ == wire.ContentHandshake && c.readProt != nil:
 		return fail(wire.AlertUnexpectedMessage, "plaintext handshake record after the keys changed")
 	}
+	if typ != wire.ContentHandshake && len(c.hsBuf) > 0 && c.vers != wire.VersionTLS12 {
+		// RFC 8446 section 5.1: handshake messages must not be interleaved
+		// with other record types (TLS 1.2 allows it, RFC 5246 section 6.2.1).
+		return fail(wire.AlertUnexpectedMessage, "%s record between the fragments of a handshake message", typ)
+	}
 	switch typ {
 	case wire.ContentHandshake:
-		c.uselessRecords = 0
+		if len(body) == 0 {
+			// An empty protected handshake record (plaintext ones are
+			// refused when framed) carries nothing: it counts towards the cap.
+			return c.countUselessRecord()
+		}
 		return c.handshakeBytes(body)
 	case wire.ContentAlert:
 		return c.receivedAlertDuringHandshake(body)
@@ -430,14 +465,28 @@ func (c *Context) handshakeBytes(b []byte) *sspi.Error {
 		if c.yield {
 			return fail(wire.AlertUnexpectedMessage, "%s after the flight was complete", typ)
 		}
-		keysBefore := c.readProt
+		keysBefore, handshaking := c.readProt, c.state != stateConnected
 		if err := c.handshakeMessage(typ, c.hsBuf[:msgLen]); err != nil {
 			return err
 		}
 		c.hsBuf = c.hsBuf[:copy(c.hsBuf, c.hsBuf[msgLen:])]
-		// RFC 8446 5.1: handshake messages must not span a key change.
-		if c.readProt != keysBefore && len(c.hsBuf) > 0 {
-			return fail(wire.AlertUnexpectedMessage, "handshake data left over across a key change")
+		if handshaking && typ != wire.TypeHelloRequest {
+			// A message that moved the handshake on; an ignored
+			// HelloRequest counted as a record without content.
+			c.uselessRecords = 0
+		}
+		// RFC 8446 5.1: handshake messages must not span a key change, nor
+		// follow, in its record, a message after which the peer must wait for
+		// us (the HelloRetryRequest, a first ClientHello answered with one, a
+		// TLS 1.2 ServerHelloDone), the last one before a TLS 1.2
+		// ChangeCipherSpec (ClientKeyExchange or CertificateVerify,
+		// NewSessionTicket), or the one that ends the handshake (a TLS 1.2
+		// Finished).
+		boundary := c.readProt != keysBefore || c.yield || c.state == stateClientWaitCredentials ||
+			c.state == stateServer12WaitCCS || c.state == stateClient12WaitCCS ||
+			handshaking && c.state == stateConnected
+		if boundary && len(c.hsBuf) > 0 {
+			return fail(wire.AlertUnexpectedMessage, "handshake data follows %s in its record", typ)
 		}
 	}
 	if len(c.hsBuf) == 0 && c.state == stateConnected {
@@ -449,6 +498,12 @@ func (c *Context) handshakeBytes(b []byte) *sspi.Error {
 // handshakeMessage dispatches one whole message to the role's state machine.
 func (c *Context) handshakeMessage(typ wire.HandshakeType, msg []byte) *sspi.Error {
 	if c.state == stateConnected {
+		// Post-handshake messages carry no application data: a peer could
+		// keep us busy with them forever (RFC 8446 section 4.6), so they
+		// count towards the same cap as empty records.
+		if err := c.countUselessRecord(); err != nil {
+			return err
+		}
 		return c.postHandshakeMessage(typ, msg)
 	}
 	if c.isServer {
@@ -464,9 +519,22 @@ func (c *Context) abort(err *sspi.Error) Result {
 	// After the handshake the write side belongs to the writer, who may be
 	// sealing right now: no alert is built then, as DecryptMessage builds none.
 	if !err.Remote && err.Alert >= 0 && !c.writeClosed.Load() && c.state != stateConnected {
-		res.Alert = c.sealAlert(wire.AlertLevelFatal, uint8(err.Alert))
+		if hs := c.hs; hs != nil && !c.isServer && c.vers == wire.VersionTLS13 && c.writeProt != nil &&
+			!hs.sentCCS && len(hs.hello.SessionID) > 0 {
+			// RFC 8446 Appendix D.4: in middlebox compatibility mode the
+			// client's ChangeCipherSpec precedes its first encrypted
+			// record, even when that record is an alert.
+			res.Alert = wire.AppendRecordHeader(res.Alert, wire.ContentChangeCipherSpec, wire.VersionTLS12, 1)
+			res.Alert = append(res.Alert, 1)
+		}
+		res.Alert = append(res.Alert, c.sealAlert(wire.AlertLevelFatal, uint8(err.Alert))...)
 	}
-	c.writeClosed.Store(true)
+	if c.state != stateConnected {
+		c.writeClosed.Store(true)
+	}
+	// Once connected the write side stays the writer's, as after a Decrypt
+	// failure: it may still seal the fatal alert (EncryptMessage with
+	// SECQOP_WRAP_OOB_DATA), which closes it.
 	c.hs = nil
 	return res
 }
@@ -511,7 +579,7 @@ func (c *Context) appendRecord(dst []byte, typ wire.ContentType, payload []byte)
 	for first := true; first || len(payload) > 0; first = false {
 		n := min(len(payload), wire.MaxPlaintext)
 		if c.writeProt == nil {
-			dst = wire.AppendRecordHeader(dst, typ, wire.VersionTLS12, n)
+			dst = wire.AppendRecordHeader(dst, typ, c.plaintextRecordVersion(), n)
 			dst = append(dst, payload[:n]...)
 		} else {
 			header, trailer := c.writeProt.Overhead()

@@ -56,7 +56,9 @@ func (c *Context) sendChangeCipherSpec12() *sspi.Error {
 func (c *Context) changeCipherSpec12() *sspi.Error {
 	var next state
 	switch c.state {
-	case stateClient12WaitTicketOrCCS, stateClient12WaitCCS:
+	case stateClient12WaitCCS:
+		// Not stateClient12WaitTicketOrCCS: a server that acknowledged
+		// session_ticket must send NewSessionTicket first (RFC 5077 3.3).
 		next = stateClient12WaitFinished
 	case stateServer12WaitCCS:
 		next = stateServer12WaitFinished

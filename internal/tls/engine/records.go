@@ -110,6 +110,11 @@ func (c *Context) Decrypt(buf []byte) DecryptResult {
 	// length (5, or 13 with TLS 1.2 GCM's explicit nonce).
 	res := DecryptResult{Status: sspi.SEC_E_OK, RecordLen: recordLen, ExtraStart: recordLen,
 		HeaderLen: cap(record) - cap(plaintext), DataLen: len(plaintext)}
+	if wire.ContentType(inner) != wire.ContentHandshake && len(c.hsBuf) > 0 && c.vers == wire.VersionTLS13 {
+		// RFC 8446 section 5.1: nothing between the fragments of a
+		// post-handshake message.
+		return c.decryptFailed(fail(wire.AlertUnexpectedMessage, "%s record between the fragments of a handshake message", wire.ContentType(inner)))
+	}
 	switch wire.ContentType(inner) {
 	case wire.ContentApplicationData:
 		if len(plaintext) > 0 {

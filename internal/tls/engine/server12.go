@@ -59,6 +59,10 @@ func (c *Context) serverClientHello12(hello *wire.ClientHello, msg []byte) *sspi
 	case len(hello.SignatureAlgorithms) == 0:
 		// Without the extension RFC 5246 implies SHA-1, which is refused.
 		return fail(wire.AlertHandshakeFailure, "the client sent no signature_algorithms")
+	case len(hello.ECPointFormats) > 0 && !slices.Contains(hello.ECPointFormats, 0):
+		// RFC 8422 section 5.1.2: a client that lists point formats must
+		// accept uncompressed points, the only ones we send.
+		return fail(wire.AlertIllegalParameter, "the client does not accept uncompressed points")
 	}
 	alpn, aerr := c.negotiateALPN(hello)
 	if aerr != nil {
@@ -159,7 +163,7 @@ func (c *Context) sendServerHello12(hello *wire.ClientHello, msg, sessionID []by
 		SessionID:                    sessionID,
 		CipherSuite:                  hs.suite.ID,
 		ExtendedMasterSecret:         true,
-		SecureRenegotiationSupported: true,
+		SecureRenegotiationSupported: secureRenegotiationOffered(hello),
 		ALPNProtocol:                 alpn,
 		TicketSupported:              hs.ticketExpected,
 	}
@@ -167,6 +171,17 @@ func (c *Context) sendServerHello12(hello *wire.ClientHello, msg, sessionID []by
 		sh.ECPointFormats = []uint8{0}
 	}
 	return c.sendMessage(sh)
+}
+
+// emptyRenegotiationInfoSCSV is the cipher suite value that stands for an
+// empty renegotiation_info (RFC 5746 section 3.3).
+const emptyRenegotiationInfoSCSV = 0x00ff
+
+// secureRenegotiationOffered reports whether the client sent
+// renegotiation_info or its SCSV: only then may the ServerHello carry the
+// extension (RFC 5746 section 3.6).
+func secureRenegotiationOffered(hello *wire.ClientHello) bool {
+	return hello.SecureRenegotiationSupported || slices.Contains(hello.CipherSuites, emptyRenegotiationInfoSCSV)
 }
 
 // ticketSession12 opens the client's session ticket, if it brought one we

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"io"
+	"reflect"
 	"slices"
 
 	"github.com/gosspi/schannel/internal/tls/keys"
@@ -82,6 +83,11 @@ func (c *Context) serverClientHello(msg []byte) *sspi.Error {
 		}
 		return c.serverClientHello12(hello, msg)
 	}
+	if len(hello.PSKIdentities) > 0 && len(hello.PSKModes) == 0 {
+		// RFC 8446 section 4.2.9: a client offering a PSK must send
+		// psk_key_exchange_modes; without it the server aborts.
+		return fail(wire.AlertMissingExtension, "the client offers a PSK without psk_key_exchange_modes")
+	}
 	params, err := c.chooseParameters(hello)
 	if err != nil {
 		return err
@@ -112,8 +118,20 @@ func (c *Context) serverClientHello(msg []byte) *sspi.Error {
 	return c.sendServerFlight(hello, params)
 }
 
+// extPadding is the padding extension (RFC 7685), which a second
+// ClientHello may add, drop or resize.
+const extPadding uint16 = 21
+
+// retryMayChange lists the extensions RFC 8446 section 4.1.2 lets a second
+// ClientHello change: key_share, early_data (dropped), cookie (added),
+// pre_shared_key (ages and binders recomputed, PSKs dropped) and padding.
+var retryMayChange = []uint16{wire.ExtKeyShare, wire.ExtEarlyData, wire.ExtCookie, wire.ExtPreSharedKey, extPadding}
+
 // checkSecondClientHello enforces RFC 8446 4.1.2: after a HelloRetryRequest
-// the client may change only its key share (and drop early data).
+// (ours carries no cookie) the client sends the same hello but for one share
+// of the group asked for, no early_data and updated PSK ages and binders.
+// Everything decoded is compared, and the list of extensions too, so an
+// extension we do not decode cannot appear or vanish.
 func checkSecondClientHello(first, second *wire.ClientHello, group uint16) *sspi.Error {
 	switch {
 	case len(second.KeyShares) != 1 || second.KeyShares[0].Group != group:
@@ -122,6 +140,29 @@ func checkSecondClientHello(first, second *wire.ClientHello, group uint16) *sspi
 		return fail(wire.AlertIllegalParameter, "the second ClientHello changed its random or session ID")
 	case !slices.Equal(first.CipherSuites, second.CipherSuites) || second.EarlyData:
 		return fail(wire.AlertIllegalParameter, "the second ClientHello changed what it offers")
+	case len(second.Cookie) > 0:
+		return fail(wire.AlertUnsupportedExtension, "the second ClientHello has a cookie, and our HelloRetryRequest sent none")
+	}
+	// The PSKs offered again must be among the first ones, in order.
+	next := 0
+	for _, id := range second.PSKIdentities {
+		for next < len(first.PSKIdentities) && !bytes.Equal(first.PSKIdentities[next].Label, id.Label) {
+			next++
+		}
+		if next == len(first.PSKIdentities) {
+			return fail(wire.AlertIllegalParameter, "the second ClientHello offers a PSK the first did not")
+		}
+		next++
+	}
+	a, b := *first, *second
+	for _, h := range []*wire.ClientHello{&a, &b} {
+		h.Raw, h.KeyShares, h.EarlyData, h.Cookie, h.PSKIdentities, h.PSKBinders = nil, nil, false, nil, nil, nil
+		h.Extensions = slices.DeleteFunc(slices.Clone(h.Extensions), func(ext uint16) bool {
+			return slices.Contains(retryMayChange, ext)
+		})
+	}
+	if !reflect.DeepEqual(a, b) {
+		return fail(wire.AlertIllegalParameter, "the second ClientHello changed more than RFC 8446 section 4.1.2 allows")
 	}
 	return nil
 }
@@ -334,7 +375,9 @@ func (c *Context) sendServerFlight(hello *wire.ClientHello, params *serverParame
 	if err := c.deriveHandshakeKeys(secret); err != nil {
 		return err
 	}
-	ee := &wire.EncryptedExtensions{ALPNProtocol: params.alpn, ServerNameAck: hello.ServerName != ""}
+	// RFC 6066 section 3: a server that resumes does not acknowledge
+	// server_name, whose choice was made by the original handshake.
+	ee := &wire.EncryptedExtensions{ALPNProtocol: params.alpn, ServerNameAck: hello.ServerName != "" && !hs.resumed}
 	if err := c.sendMessage(ee); err != nil {
 		return err
 	}
@@ -378,6 +421,9 @@ func (c *Context) serverClientCertificate(msg []byte) *sspi.Error {
 	}
 	if len(cm.Context) != 0 {
 		return fail(wire.AlertIllegalParameter, "the client's Certificate has a request context")
+	}
+	if err := checkEntryExtensions(cm.Entries); err != nil {
+		return err
 	}
 	c.hs.transcript.Write(msg)
 	if len(cm.Entries) == 0 {

@@ -25,10 +25,30 @@ func (c *Context) acceptPeerChain(ders [][]byte) *sspi.Error {
 		certs = append(certs, cert)
 	}
 	c.info.PeerCertificates = certs
+	if ku := certs[0].KeyUsage; ku != 0 && ku&x509.KeyUsageDigitalSignature == 0 {
+		// RFC 5280 section 4.2.1.3: a key whose KeyUsage lacks
+		// digitalSignature may not sign the handshake, which every key
+		// exchange we do needs. BoringSSL and Windows refuse it too, even
+		// when the chain is not verified.
+		return fail(wire.AlertBadCertificate, "the peer's certificate may not be used for digital signatures (KeyUsage %#x)", ku)
+	}
 	if err := c.verifyPeerChain(certs); err != nil {
 		return err
 	}
 	c.hs.peerPublic = certs[0].PublicKey
+	return nil
+}
+
+// checkEntryExtensions refuses extensions in a TLS 1.3 CertificateEntry:
+// only status_request and signed_certificate_timestamp may appear there,
+// and only when asked for (RFC 8446 section 4.4.2), which we never do.
+func checkEntryExtensions(entries []wire.CertificateEntry) *sspi.Error {
+	for _, e := range entries {
+		if len(e.Extensions) > 0 {
+			typ := int(e.Extensions[0])<<8 | int(e.Extensions[1])
+			return fail(wire.AlertUnsupportedExtension, "extension %d in a CertificateEntry, which was not asked for", typ)
+		}
+	}
 	return nil
 }
 

@@ -239,7 +239,10 @@ func (p *RecordProtection) open13(record []byte) (uint8, []byte, error) {
 	if i < 0 {
 		return 0, nil, errNoContentType
 	}
-	if i > maxPlaintext {
+	// RFC 8446 section 5.4: the content once padding is removed must not
+	// exceed 2^14 bytes, and the whole TLSInnerPlaintext, padding included,
+	// must not exceed 2^14+1.
+	if i > maxPlaintext || len(inner) > maxPlaintext+1 {
 		return 0, nil, errPlaintextOverflow
 	}
 	return inner[i], inner[:i], nil

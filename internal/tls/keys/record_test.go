@@ -237,9 +237,12 @@ func TestOpenRecordOverflow(t *testing.T) {
 				inner []byte
 				want  uint8 // 0: accepted
 			}{
-				// 2^14 of content, the type, and padding up to the 2^14+256
-				// ciphertext limit.
-				{"largest legal", append(append(counting(1, 1<<14), 23), make([]byte, 256-1-16)...), 0},
+				// RFC 8446 section 5.4: 2^14 of content and the type is the
+				// most a TLSInnerPlaintext may hold, padding included.
+				{"largest legal", append(counting(1, 1<<14), 23), 0},
+				{"largest legal, padded", append(append(counting(1, 1<<14-200), 23), make([]byte, 200)...), 0},
+				{"padded over 2^14+1", append(append(counting(1, 1<<14), 23), 0), keys.AlertRecordOverflow},
+				{"padded up to the ciphertext limit", append(append(counting(1, 1<<14), 23), make([]byte, 256-1-16)...), keys.AlertRecordOverflow},
 				{"ciphertext over 2^14+256", append(append(counting(1, 1<<14), 23), make([]byte, 256-16)...), keys.AlertRecordOverflow},
 				{"plaintext over 2^14", append(counting(1, 1<<14+1), 23), keys.AlertRecordOverflow},
 			}

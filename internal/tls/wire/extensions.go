@@ -81,7 +81,8 @@ func walkExtensions(block cryptobyte.String, order *[]uint16, visit func(typ uin
 			return errDecode("malformed extensions block")
 		}
 		if !seen.addNew(typ) {
-			return errIllegal("duplicate extension " + strconv.Itoa(int(typ)))
+			// BoringSSL and crypto/tls answer a repeated extension with decode_error.
+			return errDecode("duplicate extension " + strconv.Itoa(int(typ)))
 		}
 		if order != nil {
 			*order = append(*order, typ)
