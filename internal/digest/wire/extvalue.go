@@ -27,7 +27,8 @@ func isAttrChar(c byte) bool {
 }
 
 // encodeExtValue writes s as ext-value with charset UTF-8 and no language
-// (RFC 8187 section 3.2.1): UTF-8”percent-encoded.
+// (RFC 8187 section 3.2.1): "UTF-8", an empty language between two
+// apostrophes, then the percent-encoded bytes.
 func encodeExtValue(s string) string {
 	const hex = "0123456789ABCDEF"
 	var b strings.Builder
