@@ -75,11 +75,11 @@ func (in *Input) entityHash(alg *crypto.Algorithm) string {
 type clientState int
 
 const (
-	clientStart     clientState = iota
-	clientAnswered              // sent a response to a fresh challenge
-	clientLater                 // sent a later request (NextRequest) or authenticated
-	clientWaitRsp               // SASL: waiting for rspauth
-	clientDone                  // SASL: authenticated
+	clientStart    clientState = iota
+	clientAnswered             // sent a response to a fresh challenge
+	clientLater                // sent a later request (NextRequest) or authenticated
+	clientWaitRsp              // SASL: waiting for rspauth
+	clientDone                 // SASL: authenticated
 	clientFailed
 )
 
