@@ -121,7 +121,7 @@ func TestInteropCurlClient(t *testing.T) {
 // digestGet is the test-only HTTP adapter of the client engine: a GET, the
 // 401's challenge into Step, the Authorization out, Authentication-Info
 // checked.
-func digestGet(t *testing.T, c *Client, url string) (int, string) {
+func digestGet(t *testing.T, c *Client, url string) (code int, body, info string) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, url, nil)
 	require.NoError(t, err)
@@ -138,14 +138,15 @@ func digestGet(t *testing.T, c *Client, url string) (int, string) {
 	req.Header.Set("Authorization", string(auth))
 	resp, err = http.DefaultClient.Do(req)
 	require.NoError(t, err)
-	body, _ := io.ReadAll(resp.Body)
+	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if info := resp.Header.Get("Authentication-Info"); info != "" {
-		_, st, err := c.Step(Input{Token: []byte(info), Body: body})
+	info = resp.Header.Get("Authentication-Info")
+	if info != "" {
+		_, st, err := c.Step(Input{Token: []byte(info), Body: b})
 		require.NoError(t, err, "Authentication-Info %q", info)
 		assert.Equal(t, sspi.SEC_E_OK, st)
 	}
-	return resp.StatusCode, string(body)
+	return resp.StatusCode, string(b), info
 }
 
 func freePort(t *testing.T) int {
@@ -202,7 +203,7 @@ auth.require = ("/" => ("method" => "digest", "algorithm" => %q, "realm" => %q, 
 			startDaemon(t, port, lighttpd, "-D", "-f", filepath.Join(dir, "lighttpd.conf"))
 
 			c := newTestClient(t, nil)
-			code, body := digestGet(t, c, fmt.Sprintf("http://127.0.0.1:%d/index.html", port))
+			code, body, _ := digestGet(t, c, fmt.Sprintf("http://127.0.0.1:%d/index.html", port))
 			assert.Equal(t, http.StatusOK, code)
 			assert.Equal(t, interopBody, body)
 			assert.Equal(t, alg, c.Algorithm().Name())
@@ -222,8 +223,95 @@ auth.require = ("/" => ("method" => "digest", "algorithm" => %q, "realm" => %q, 
 			}
 
 			bad := newTestClient(t, func(cfg *ClientConfig) { cfg.Secret.Password = "wrong" })
-			code, _ = digestGet(t, bad, fmt.Sprintf("http://127.0.0.1:%d/index.html", port))
+			code, _, _ = digestGet(t, bad, fmt.Sprintf("http://127.0.0.1:%d/index.html", port))
 			assert.Equal(t, http.StatusUnauthorized, code)
 		})
 	}
+}
+
+// TestInteropApacheServer runs the client engine against Apache httpd with
+// mod_auth_digest: MD5 with qop=auth, its rspauth checked, a later request
+// with nc 2, and a stale nonce forced through AuthDigestNonceLifetime.
+func TestInteropApacheServer(t *testing.T) {
+	apache := requirePeer(t, "apache2")
+	const modules = "/usr/lib/apache2/modules"
+	if _, err := os.Stat(filepath.Join(modules, "mod_auth_digest.so")); err != nil {
+		requirePeer(t, "mod_auth_digest.so")
+	}
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "htdocs"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "htdocs", "index.html"), []byte(interopBody), 0o644))
+	// The htdigest format: user:realm:H(A1), written here because the
+	// htdigest tool prompts on the terminal.
+	users := testUser + ":" + testRealm + ":" + crypto.MD5.HA1(testUser, testRealm, testPassword) + "\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "htdigest"), []byte(users), 0o644))
+	port := freePort(t)
+	var conf strings.Builder
+	fmt.Fprintf(&conf, "ServerRoot %q\nServerName localhost\nListen 127.0.0.1:%d\nPidFile %q\nErrorLog %q\n",
+		dir, port, filepath.Join(dir, "httpd.pid"), filepath.Join(dir, "error.log"))
+	for _, m := range []string{"mpm_prefork", "authn_core", "authn_file", "auth_digest", "authz_core", "authz_user"} {
+		fmt.Fprintf(&conf, "LoadModule %s_module %s/mod_%s.so\n", m, modules, m)
+	}
+	fmt.Fprintf(&conf, `DocumentRoot %q
+<Location />
+  AuthType Digest
+  AuthName %q
+  AuthDigestProvider file
+  AuthUserFile %q
+  AuthDigestNonceLifetime 2
+  Require valid-user
+</Location>
+`, filepath.Join(dir, "htdocs"), testRealm, filepath.Join(dir, "htdigest"))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "httpd.conf"), []byte(conf.String()), 0o644))
+	startDaemon(t, port, apache, "-X", "-f", filepath.Join(dir, "httpd.conf"))
+
+	url := fmt.Sprintf("http://127.0.0.1:%d/index.html", port)
+	c := newTestClient(t, func(cfg *ClientConfig) { cfg.MutualAuth = true })
+	code, body, info := digestGet(t, c, url)
+	require.Equal(t, http.StatusOK, code)
+	assert.Equal(t, interopBody, body)
+	assert.Contains(t, info, "rspauth=", "Apache proves itself, and the client checked it")
+	assert.Equal(t, "MD5", c.Algorithm().Name())
+
+	do := func(auth []byte) *http.Response {
+		req, err := http.NewRequest(http.MethodGet, url, nil)
+		require.NoError(t, err)
+		req.Header.Set("Authorization", string(auth))
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	// A later request: nc 2 on the same nonce, or nc 1 on the nextnonce
+	// Apache handed over in Authentication-Info.
+	for range 2 {
+		auth, err := c.NextRequest(Input{Method: "GET", Target: "/index.html"})
+		require.NoError(t, err)
+		assert.Equal(t, http.StatusOK, do(auth).StatusCode, "%s", auth)
+	}
+
+	// Past AuthDigestNonceLifetime: Apache answers stale=true, and the
+	// client answers the new challenge without failing.
+	time.Sleep(3 * time.Second)
+	auth, err := c.NextRequest(Input{Method: "GET", Target: "/index.html"})
+	require.NoError(t, err)
+	resp := do(auth)
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	ch := resp.Header.Get("WWW-Authenticate")
+	assert.Contains(t, ch, "stale=true")
+	auth, st, err := c.Step(Input{Token: []byte(ch), Method: "GET", Target: "/index.html"})
+	require.NoError(t, err)
+	require.Equal(t, sspi.SEC_I_CONTINUE_NEEDED, st)
+	resp = do(auth)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	if info := resp.Header.Get("Authentication-Info"); info != "" {
+		_, st, err = c.Step(Input{Token: []byte(info)})
+		require.NoError(t, err)
+		assert.Equal(t, sspi.SEC_E_OK, st)
+	}
+
+	bad := newTestClient(t, func(cfg *ClientConfig) { cfg.Secret.Password = "wrong" })
+	code, _, _ = digestGet(t, bad, url)
+	assert.Equal(t, http.StatusUnauthorized, code)
 }
