@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -132,6 +133,89 @@ func TestInteropCyrusSASLServer(t *testing.T) {
 			assert.Contains(t, log, "Username: chris")
 			assert.Contains(t, log, fmt.Sprintf("SSF: %d\n", tc.ssf))
 			assert.Equal(t, tc.qop != QopAuth, c.Layer() != nil)
+		})
+	}
+}
+
+// TestInteropCyrusSASLClient authenticates Cyrus SASL's sample client to
+// the SASL server engine, for each layer the client picks by SSF, with an
+// authzid. The client reads its password with getpass, which without a
+// controlling terminal reads the next line of stdin: the test runs it in
+// a new session and writes the password after the challenge.
+func TestInteropCyrusSASLClient(t *testing.T) {
+	client := requirePeer(t, "sasl-sample-client")
+	for _, tc := range []struct {
+		name   string
+		ssf    int
+		qop    string
+		cipher string
+	}{
+		{"auth", 0, QopAuth, ""},
+		{"auth-int", 1, QopAuthInt, ""},
+		{"rc4-40", 40, QopAuthConf, "rc4-40"},
+		{"rc4-56", 56, QopAuthConf, "rc4-56"},
+		{"des", 55, QopAuthConf, "des"},
+		{"rc4", 128, QopAuthConf, "rc4"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := newTestServer(t, &clock{}, func(cfg *ServerConfig) {
+				cfg.Mode, cfg.Now, cfg.Realm = SASL, time.Now, "test.realm"
+				cfg.Qop = []string{QopAuth, QopAuthInt, QopAuthConf}
+				cfg.Lookup = func(u string) (Secret, bool) { return Secret{Password: "secret"}, u == "chris" }
+			})
+			sc := srv.NewContext()
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, "stdbuf", "-oL", client, "-m", "DIGEST-MD5", "-s", "imap", "-n", "localhost",
+				"-a", "chris", "-u", "admin", "-r", "test.realm", "-b", fmt.Sprintf("min=%d,max=%d", tc.ssf, tc.ssf))
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+			stdin, err := cmd.StdinPipe()
+			require.NoError(t, err)
+			stdout, err := cmd.StdoutPipe()
+			require.NoError(t, err)
+			cmd.Stderr = cmd.Stdout
+			require.NoError(t, cmd.Start())
+			defer cmd.Wait()
+			out := bufio.NewScanner(stdout)
+			var log strings.Builder
+			recv := func() []byte {
+				for out.Scan() {
+					line := out.Text()
+					log.WriteString(line + "\n")
+					if b64, ok := strings.CutPrefix(line, "C: "); ok {
+						b, err := base64.StdEncoding.DecodeString(b64)
+						require.NoError(t, err)
+						return b
+					}
+				}
+				t.Fatalf("sasl-sample-client ended: %s", log.String())
+				return nil
+			}
+			send := func(b []byte, extra string) {
+				_, err := fmt.Fprintf(stdin, "S: %s\n%s", base64.StdEncoding.EncodeToString(b), extra)
+				require.NoError(t, err)
+			}
+
+			send([]byte("DIGEST-MD5"), "")
+			assert.Equal(t, "DIGEST-MD5", string(recv()))
+			ch, st, err := sc.Step(Input{Target: "imap/localhost"})
+			require.NoError(t, err)
+			require.Equal(t, sspi.SEC_I_CONTINUE_NEEDED, st)
+			send(ch, "secret\n")
+			resp := recv()
+			rsp, st, err := sc.Step(Input{Token: resp, Target: "imap/localhost"})
+			require.NoError(t, err, "response %q; client said %s", resp, log.String())
+			require.Equal(t, sspi.SEC_E_OK, st)
+			send(rsp, "")
+			stdin.Close()
+			for out.Scan() {
+				log.WriteString(out.Text() + "\n")
+			}
+			assert.Contains(t, log.String(), "Negotiation complete")
+			assert.Contains(t, log.String(), fmt.Sprintf("SSF: %d\n", tc.ssf))
+			assert.Equal(t, "chris", sc.Username())
+			assert.Equal(t, "admin", sc.Authzid())
+			assert.Equal(t, tc.qop != QopAuth, sc.Layer() != nil)
 		})
 	}
 }
