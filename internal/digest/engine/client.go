@@ -156,6 +156,10 @@ func (c *Client) Step(in Input) ([]byte, sspi.Status, error) {
 
 func (c *Client) stepHTTP(in Input) ([]byte, sspi.Status, *sspi.Error) {
 	tok := string(in.Token)
+	if len(tok) == 0 {
+		// An empty Authentication-Info would pass for success unchecked.
+		return nil, 0, fail(sspi.SEC_E_INVALID_TOKEN, "HTTP mode needs the server's challenge or Authentication-Info")
+	}
 	if c.state != clientStart {
 		// A bare parameter list is Authentication-Info; a challenge
 		// starts with its scheme and never parses as one.

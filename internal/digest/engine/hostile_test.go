@@ -99,6 +99,7 @@ func TestHostileServerForClient(t *testing.T) {
 		{"wrong rspauth", []string{ok, `rspauth="0123456789abcdef0123456789abcdef"`}, sspi.SEC_E_MUTUAL_AUTH_FAILED},
 		{"rspauth for another nc", []string{ok, `rspauth="0a", nc=00000002`}, sspi.SEC_E_MUTUAL_AUTH_FAILED},
 		{"malformed Authentication-Info", []string{ok, `rspauth="zz"`}, sspi.SEC_E_INVALID_TOKEN},
+		{"empty Authentication-Info", []string{ok, ``}, sspi.SEC_E_INVALID_TOKEN},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := newTestClient(t, nil)
