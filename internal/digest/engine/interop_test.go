@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -44,13 +45,31 @@ func requirePeer(t *testing.T, program string) string {
 
 const interopBody = "hello from the protected page\n"
 
+// recorder keeps the Authorization values a handler saw.
+type recorder struct {
+	mu   sync.Mutex
+	vals []string
+}
+
+func (r *recorder) add(v string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.vals = append(r.vals, v)
+}
+
+func (r *recorder) all() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.vals...)
+}
+
 // digestHandler is the test-only HTTP adapter of the server engine: a
 // fresh context per request, the engine's token in WWW-Authenticate or
 // Authentication-Info.
-func digestHandler(srv *Server, seen *[]string) http.Handler {
+func digestHandler(srv *Server, seen *recorder) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if a := r.Header.Get("Authorization"); a != "" && seen != nil {
-			*seen = append(*seen, a)
+			seen.add(a)
 		}
 		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 		in := Input{
@@ -93,8 +112,8 @@ func TestInteropCurlClient(t *testing.T) {
 				cfg.Algorithms = []*crypto.Algorithm{tc.alg}
 				cfg.Userhash = tc.userhash
 			})
-			var seen []string
-			ts := httptest.NewServer(digestHandler(srv, &seen))
+			rec := &recorder{}
+			ts := httptest.NewServer(digestHandler(srv, rec))
 			defer ts.Close()
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
@@ -106,6 +125,7 @@ func TestInteropCurlClient(t *testing.T) {
 			// What curl sent: the algorithm asked for and userhash when
 			// offered. curl 7.88 takes a new challenge for each request,
 			// so nc stays 1; NextRequest's nc+1 is checked by lighttpd.
+			seen := rec.all()
 			require.Len(t, seen, 2)
 			assert.Contains(t, seen[0], "algorithm="+tc.alg.Name())
 			assert.Equal(t, tc.userhash, strings.Contains(seen[0], "userhash=true"), seen[0])
