@@ -22,9 +22,12 @@
 //   - server: SEC_I_CONTINUE_NEEDED with a challenge (for an empty token,
 //     and with stale=true for an expired nonce and a correct response);
 //     SEC_E_OK with Authentication-Info (HTTP) or rspauth (SASL);
-//     SEC_E_LOGON_DENIED for a wrong user, realm or response, with a fresh
-//     challenge to send; SEC_E_OUT_OF_SEQUENCE for a reused nc;
-//     SEC_E_INVALID_TOKEN for malformed input or a wrong uri or opaque.
+//     SEC_E_LOGON_DENIED for a wrong user, realm or response;
+//     SEC_E_OUT_OF_SEQUENCE for a reused nc; SEC_E_QOP_NOT_SUPPORTED for a
+//     qop or cipher not offered; SEC_E_INVALID_TOKEN for malformed input or
+//     a wrong uri or opaque. In HTTP mode a failure still carries a fresh
+//     challenge to send with the 401, and the context lives on; a SASL
+//     context that failed is over.
 //
 // The engine never returns SEC_I_COMPLETE_NEEDED: the Authorization is
 // complete when Step returns it. Callers written for Windows treat

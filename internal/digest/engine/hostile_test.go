@@ -147,3 +147,23 @@ func TestClientConfigErrors(t *testing.T) {
 	_, _, err = newTestClient(t, func(cfg *ClientConfig) { cfg.Realm = "mine" }).Step(get([]byte(`Digest realm="r", nonce="n"`)))
 	assert.Equal(t, sspi.SEC_E_NO_CREDENTIALS, statusOf(err))
 }
+
+// TestHTTPUserhashOptional: a server offering userhash still accepts the
+// plain user name (RFC 7616 section 3.4.4 leaves the choice to the client).
+func TestHTTPUserhashOptional(t *testing.T) {
+	srv := newTestServer(t, newClock(), func(cfg *ServerConfig) { cfg.Userhash = true })
+	sc := srv.NewContext()
+	ch, _, err := sc.Step(get(nil))
+	require.NoError(t, err)
+	auth, _, err := newTestClient(t, nil).Step(get(ch))
+	require.NoError(t, err)
+	r, err := wire.ParseAuthorization(string(auth))
+	require.NoError(t, err)
+	require.True(t, r.Userhash)
+	r.Username, r.Userhash = testUser, false
+	tok, err := r.Marshal()
+	require.NoError(t, err)
+	_, st, err := sc.Step(get([]byte(tok)))
+	require.NoError(t, err)
+	assert.Equal(t, sspi.SEC_E_OK, st)
+}

@@ -226,6 +226,8 @@ func (c *ServerContext) stepHTTP(in Input) ([]byte, sspi.Status, *sspi.Error) {
 	if r.Opaque != c.s.opaque {
 		return c.deny(sspi.SEC_E_INVALID_TOKEN, "opaque is not ours")
 	}
+	// An empty Target leaves the uri to the caller, who may compare it
+	// with a request-target in a form the engine cannot know.
 	if in.Target != "" && r.URI != in.Target {
 		// RFC 7616 section 3.4.6: the uri must be the request-target.
 		return c.deny(sspi.SEC_E_INVALID_TOKEN, "uri %q is not the request-target %q", r.URI, in.Target)
@@ -233,8 +235,10 @@ func (c *ServerContext) stepHTTP(in Input) ([]byte, sspi.Status, *sspi.Error) {
 	if r.Realm != cfg.Realm {
 		return c.deny(sspi.SEC_E_LOGON_DENIED, "realm %q is not %q", r.Realm, cfg.Realm)
 	}
-	if r.Userhash != cfg.Userhash {
-		return c.deny(sspi.SEC_E_LOGON_DENIED, "userhash is %v, the challenge said %v", r.Userhash, cfg.Userhash)
+	if r.Userhash && !cfg.Userhash {
+		// Offering userhash lets the client hash its name; it may
+		// still send it plain (RFC 7616 section 3.4.4).
+		return c.deny(sspi.SEC_E_LOGON_DENIED, "userhash was not offered")
 	}
 	now := cfg.Now()
 	state, issued := c.s.nonces.check(r.Nonce, now)
