@@ -251,13 +251,12 @@ func (c *ServerContext) stepHTTP(in Input) ([]byte, sspi.Status, *sspi.Error) {
 			return c.deny(sspi.SEC_E_LOGON_DENIED, "unknown userhash")
 		}
 	}
-	secret, ok := cfg.Lookup(user)
-	if !ok {
-		return c.deny(sspi.SEC_E_LOGON_DENIED, "unknown user")
-	}
+	secret, known := cfg.Lookup(user)
 	stored, ok := secret.ha1(alg, user, cfg.Realm)
-	if !ok {
-		return c.deny(sspi.SEC_E_LOGON_DENIED, "no H(A1) for %s", alg.Name())
+	if !known || !ok {
+		// Spend the time a known user costs, so that the answer's
+		// delay does not tell which user names exist.
+		stored, _ = (&Secret{Password: "\x00"}).ha1(alg, user, cfg.Realm)
 	}
 	e := crypto.Exchange{
 		Alg: alg, HA1: alg.SessionHA1(stored, r.Nonce, r.Cnonce), Nonce: r.Nonce,
@@ -266,8 +265,8 @@ func (c *ServerContext) stepHTTP(in Input) ([]byte, sspi.Status, *sspi.Error) {
 	if r.Qop == QopAuthInt {
 		e.EntityHash = in.entityHash(alg)
 	}
-	if !crypto.Equal(r.Response, e.Response()) {
-		return c.deny(sspi.SEC_E_LOGON_DENIED, "wrong response")
+	if !crypto.Equal(r.Response, e.Response()) || !known || !ok {
+		return c.deny(sspi.SEC_E_LOGON_DENIED, "wrong response, unknown user or no H(A1) for %s", alg.Name())
 	}
 	// The response is right: a too old nonce, or one whose nc history
 	// is lost, asks for a retry with a new nonce (RFC 7616 section 3.3).
