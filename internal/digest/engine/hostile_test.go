@@ -167,3 +167,34 @@ func TestHTTPUserhashOptional(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, sspi.SEC_E_OK, st)
 }
+
+// TestHTTPAuthIntBody: with auth-int the request body is part of the
+// response, given as bytes or, as Windows passes it, as H(entity-body).
+func TestHTTPAuthIntBody(t *testing.T) {
+	srv := newTestServer(t, newClock(), func(cfg *ServerConfig) {
+		cfg.Qop = []string{QopAuthInt}
+		cfg.Algorithms = []*crypto.Algorithm{crypto.SHA256}
+	})
+	sc := srv.NewContext()
+	ch, _, err := sc.Step(get(nil))
+	require.NoError(t, err)
+	c := newTestClient(t, nil)
+	in := Input{Token: ch, Method: "PUT", Target: "/f", EntityHash: crypto.SHA256.EntityHash([]byte("payload"))}
+	auth, _, err := c.Step(in)
+	require.NoError(t, err)
+	require.Contains(t, string(auth), "qop=auth-int")
+
+	_, _, err = sc.Step(Input{Token: auth, Method: "PUT", Target: "/f", Body: []byte("payload!")})
+	assert.Equal(t, sspi.SEC_E_LOGON_DENIED, statusOf(err), "another body")
+	info, st, err := sc.Step(Input{Token: auth, Method: "PUT", Target: "/f", Body: []byte("payload"), ResponseBody: []byte("created")})
+	require.NoError(t, err)
+	require.Equal(t, sspi.SEC_E_OK, st)
+
+	// rspauth covers the response body too (RFC 7616 section 3.5).
+	c2 := *c
+	_, _, err = c2.Step(Input{Token: info, Body: []byte("tampered")})
+	assert.Equal(t, sspi.SEC_E_MUTUAL_AUTH_FAILED, statusOf(err))
+	_, st, err = c.Step(Input{Token: info, Body: []byte("created")})
+	require.NoError(t, err)
+	assert.Equal(t, sspi.SEC_E_OK, st)
+}
