@@ -86,8 +86,8 @@ func cyrusConf(t *testing.T) string {
 // SASL's sample server, for each security layer Cyrus picks by SSF. Cyrus
 // checks the response (whose A2 changes with auth-int and auth-conf), the
 // realm and the digest-uri, and its rspauth is checked by the engine.
-// The sample programs exchange no protected message after authentication,
-// so the layers' bytes are covered by the crypto package's tests only.
+// The sample programs exchange no protected message after authentication;
+// TestInteropCyrusSASLLayer and TestInteropCyrusSASLLayerServer do.
 func TestInteropCyrusSASLServer(t *testing.T) {
 	server := requirePeer(t, "sasl-sample-server")
 	dir := cyrusConf(t)
