@@ -238,15 +238,16 @@ func TestInteropCyrusSASLClient(t *testing.T) {
 // cyrusLayerHelper builds testdata/cyrus_layer.c and returns the Cyrus
 // configuration directory and the program.
 func cyrusLayerHelper(t *testing.T) (dir, bin string) {
-	// gcc and the library are build tools rather than peers, so their
-	// absence skips even under SCHANNEL_INTEROP=require.
-	gcc, err := exec.LookPath("gcc")
-	if err != nil {
-		t.Skip("gcc is not installed; it builds the Cyrus layer helper")
-	}
+	// gcc builds the helper and libsasl2 is the peer: CI installs both,
+	// so their absence fails under SCHANNEL_INTEROP=require.
+	gcc := requirePeer(t, "gcc")
 	libs, _ := filepath.Glob("/usr/lib/*/libsasl2.so.2")
 	if len(libs) == 0 {
-		t.Skip("libsasl2.so.2 not found under /usr/lib/*/")
+		msg := "libsasl2.so.2 not found under /usr/lib/*/ (Debian package libsasl2-2)"
+		if os.Getenv("SCHANNEL_INTEROP") == "require" {
+			t.Fatal(msg + " (SCHANNEL_INTEROP=require)")
+		}
+		t.Skip(msg)
 	}
 	dir = cyrusConf(t)
 	bin = filepath.Join(dir, "cyrus_layer")
