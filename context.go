@@ -1,6 +1,8 @@
 package schannel
 
 import (
+	"net"
+
 	"github.com/gosspi/schannel/internal/sspi"
 )
 
@@ -37,7 +39,7 @@ type Context struct {
 // to the next call. A failure status comes with an error saying why and, if
 // output holds a SECBUFFER_ALERT buffer, the alert record to send.
 func InitializeSecurityContext(cred *Credentials, ctx *Context, targetName string, contextReq uint32, input, output []SecBuffer) (*Context, Status, error) {
-	return handshakeCall(cred, SECPKG_CRED_OUTBOUND, ctx, targetName, contextReq, input, output)
+	return handshakeCall(cred, SECPKG_CRED_OUTBOUND, ctx, targetName, contextReq, input, output, nil)
 }
 
 // AcceptSecurityContext maps AcceptSecurityContext (the server side of the
@@ -47,10 +49,17 @@ func InitializeSecurityContext(cred *Credentials, ctx *Context, targetName strin
 // behave as for InitializeSecurityContext. ASC_REQ_MUTUAL_AUTH asks the
 // client for a certificate even when tls.Config.ClientAuth does not.
 func AcceptSecurityContext(cred *Credentials, ctx *Context, input []SecBuffer, contextReq uint32, output []SecBuffer) (*Context, Status, error) {
-	return handshakeCall(cred, SECPKG_CRED_INBOUND, ctx, "", contextReq, input, output)
+	return handshakeCall(cred, SECPKG_CRED_INBOUND, ctx, "", contextReq, input, output, nil)
 }
 
-func handshakeCall(cred *Credentials, use CredentialUse, ctx *Context, targetName string, contextReq uint32, input, output []SecBuffer) (*Context, Status, error) {
+// helloConnSetter is implemented by providers that can report the
+// connection to tls.Config callbacks (ClientHelloInfo.Conn). Only Conn knows
+// the connection; the SSPI calls themselves carry none.
+type helloConnSetter interface{ setHelloConn(net.Conn) }
+
+// handshakeCall is ISC/ASC; conn, non-nil only when Conn makes the call, is
+// given to a new context's provider before its first handshake step.
+func handshakeCall(cred *Credentials, use CredentialUse, ctx *Context, targetName string, contextReq uint32, input, output []SecBuffer, conn net.Conn) (*Context, Status, error) {
 	if err := cred.usable(use); err != nil {
 		return ctx, statusOf(err), err
 	}
@@ -58,6 +67,9 @@ func handshakeCall(cred *Credentials, use CredentialUse, ctx *Context, targetNam
 		p, err := cred.newProvider(cred, use == SECPKG_CRED_INBOUND, targetName, contextReq, input)
 		if err != nil {
 			return nil, statusOf(err), err
+		}
+		if hc, ok := p.(helloConnSetter); ok && conn != nil {
+			hc.setHelloConn(conn)
 		}
 		ctx = &Context{p: p}
 	} else if err := ctx.valid(); err != nil {

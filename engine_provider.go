@@ -4,9 +4,11 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/binary"
+	"net"
 
-	"github.com/gosspi/schannel/internal/tls/engine"
 	"github.com/gosspi/schannel/internal/sspi"
+	"github.com/gosspi/schannel/internal/tls/engine"
+	"github.com/gosspi/schannel/internal/tls/session"
 	"github.com/gosspi/schannel/internal/tls/wire"
 )
 
@@ -47,6 +49,13 @@ func newGoProvider(cred *Credentials, server bool, targetName string, contextReq
 			NextProtos:        protos,
 			RequestClientCert: contextReq&ASC_REQ_MUTUAL_AUTH != 0,
 			TicketKeys:        ticketKeys,
+			TicketKeysFor: func(cfg *tls.Config) (*session.TicketKeys, *sspi.Error) {
+				keys, err := ticketKeysFor(cfg)
+				if err != nil {
+					return nil, sspi.Errorf(statusOf(err), "%v", err)
+				}
+				return keys, nil
+			},
 		})
 	} else {
 		eng, serr = engine.NewClient(cred.config, engine.Options{
@@ -60,6 +69,10 @@ func newGoProvider(cred *Credentials, server bool, targetName string, contextReq
 	}
 	return &goProvider{eng: eng, server: server}, nil
 }
+
+// setHelloConn passes the Conn's socket down to the engine, which reports it
+// as ClientHelloInfo.Conn and never touches it (see helloConnSetter).
+func (p *goProvider) setHelloConn(conn net.Conn) { p.eng.SetHelloConn(conn) }
 
 func (p *goProvider) handshake(input, output []SecBuffer, contextReq uint32) (Status, uint32, error) {
 	attrs := uint32(iscAlwaysReturned | contextReq&iscEchoed)

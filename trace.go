@@ -147,10 +147,10 @@ func (c *Conn) handshakeCall(flags uint32, in, out []SecBuffer) (Status, error) 
 	)
 	if c.isClient {
 		fn = "InitializeSecurityContext"
-		ctx, status, err = InitializeSecurityContext(c.cred, c.ctx, c.serverName, flags, in, out)
+		ctx, status, err = handshakeCall(c.cred, SECPKG_CRED_OUTBOUND, c.ctx, c.serverName, flags, in, out, c.conn)
 	} else {
 		fn = "AcceptSecurityContext"
-		ctx, status, err = AcceptSecurityContext(c.cred, c.ctx, in, flags, out)
+		ctx, status, err = handshakeCall(c.cred, SECPKG_CRED_INBOUND, c.ctx, "", flags, in, out, c.conn)
 	}
 	// Only the handshake sets the context; later calls return the same one,
 	// and writing it again would race with EncryptMessage on another goroutine.

@@ -7,8 +7,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/gosspi/schannel/internal/tls/keys"
 	"github.com/gosspi/schannel/internal/sspi"
+	"github.com/gosspi/schannel/internal/tls/keys"
 	"github.com/gosspi/schannel/internal/tls/wire"
 )
 
@@ -68,8 +68,6 @@ func newSettings(cfg *tls.Config) (*settings, *sspi.Error) {
 	switch {
 	case cfg.NameToCertificate != nil: //nolint:staticcheck // detecting the deprecated field is the point
 		return nil, unsupported("NameToCertificate (use GetCertificate)")
-	case cfg.GetConfigForClient != nil:
-		return nil, unsupported("GetConfigForClient")
 	case cfg.UnwrapSession != nil || cfg.WrapSession != nil:
 		return nil, unsupported("WrapSession/UnwrapSession")
 	case cfg.Renegotiation != tls.RenegotiateNever:

@@ -15,11 +15,12 @@ import (
 	"bytes"
 	"crypto/tls"
 	"crypto/x509"
+	"net"
 	"sync/atomic"
 
+	"github.com/gosspi/schannel/internal/sspi"
 	"github.com/gosspi/schannel/internal/tls/keys"
 	"github.com/gosspi/schannel/internal/tls/session"
-	"github.com/gosspi/schannel/internal/sspi"
 	"github.com/gosspi/schannel/internal/tls/wire"
 )
 
@@ -79,6 +80,9 @@ type Options struct {
 	RequestClientCert bool
 	// TicketKeys seal a server's session tickets; nil issues none.
 	TicketKeys *session.TicketKeys
+	// TicketKeysFor, when set, gives the ticket keys of a configuration that
+	// GetConfigForClient returned, which replace TicketKeys.
+	TicketKeysFor func(*tls.Config) (*session.TicketKeys, *sspi.Error)
 	// KeyUpdateRecords, when non-zero, replaces the record count after which
 	// KeyUpdateDue reports true (half the AEAD's RFC 8446 5.5 limit).
 	KeyUpdateRecords uint64
@@ -154,6 +158,9 @@ type Context struct {
 	// and what a client stores with each NewSessionTicket.
 	resumptionSecret []byte
 	ticketState      session.State
+
+	// helloConn is the connection ClientHelloInfo.Conn reports (SetHelloConn).
+	helloConn net.Conn
 
 	hs    *handshakeState // per-handshake state, dropped once connected
 	suite *keys.Suite     // negotiated suite: fixed once the ServerHello is processed

@@ -6,8 +6,8 @@ import (
 	"io"
 	"slices"
 
-	"github.com/gosspi/schannel/internal/tls/keys"
 	"github.com/gosspi/schannel/internal/sspi"
+	"github.com/gosspi/schannel/internal/tls/keys"
 	"github.com/gosspi/schannel/internal/tls/wire"
 )
 
@@ -64,6 +64,9 @@ func (c *Context) serverClientHello(msg []byte) *sspi.Error {
 	retry := c.hs != nil
 	if !retry {
 		c.hs = &handshakeState{}
+		if err := c.applyConfigForClient(hello); err != nil {
+			return err
+		}
 	}
 	hs := c.hs
 	hs.clientRandom = hello.Random
@@ -225,20 +228,7 @@ func (c *Context) serverCertificate(hello *wire.ClientHello) (*tls.Certificate, 
 	cfg := c.set.cfg
 	candidates := cfg.Certificates
 	if cfg.GetCertificate != nil {
-		info := &tls.ClientHelloInfo{
-			CipherSuites:      hello.CipherSuites,
-			ServerName:        hello.ServerName,
-			SupportedPoints:   hello.ECPointFormats,
-			SupportedProtos:   hello.ALPNProtocols,
-			SupportedVersions: hello.SupportedVersions,
-		}
-		for _, g := range hello.SupportedGroups {
-			info.SupportedCurves = append(info.SupportedCurves, tls.CurveID(g))
-		}
-		for _, s := range hello.SignatureAlgorithms {
-			info.SignatureSchemes = append(info.SignatureSchemes, tls.SignatureScheme(s))
-		}
-		cert, err := cfg.GetCertificate(info)
+		cert, err := cfg.GetCertificate(c.clientHelloInfo(hello, c.hs != nil && c.hs.firstHello != nil))
 		if err != nil {
 			return nil, 0, fail(wire.AlertInternalError, "GetCertificate: %v", err)
 		}
