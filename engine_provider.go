@@ -17,6 +17,9 @@ import (
 type goProvider struct {
 	eng    *engine.Context
 	server bool
+	// keyingInfo is what SetContextAttributes(SECPKG_ATTR_KEYING_MATERIAL_INFO)
+	// asked for; nil until then.
+	keyingInfo *KeyingMaterialInfo
 	// sealScratch is EncryptMessage's own buffer for callers whose header,
 	// data and trailer are not one contiguous slice.
 	sealScratch []byte
@@ -305,7 +308,35 @@ func (p *goProvider) connectionState() tls.ConnectionState {
 		ServerName:         info.ServerName,
 		PeerCertificates:   info.PeerCertificates,
 		VerifiedChains:     info.VerifiedChains,
+		TLSUnique:          p.eng.TLSUnique(),
 	}
+}
+
+func (p *goProvider) setKeyingMaterialInfo(info KeyingMaterialInfo) error {
+	p.keyingInfo = &info
+	return nil
+}
+
+func (p *goProvider) keyingMaterial() ([]byte, error) {
+	if p.keyingInfo == nil {
+		return nil, sspi.Errorf(SEC_E_INVALID_PARAMETER, "schannel: SetContextAttributes(SECPKG_ATTR_KEYING_MATERIAL_INFO) was not called")
+	}
+	out, err := p.eng.ExportKeyingMaterial(p.keyingInfo.Label, p.keyingInfo.Context, p.keyingInfo.Length)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (p *goProvider) channelBindings(attribute uint32) ([]byte, error) {
+	if attribute == SECPKG_ATTR_ENDPOINT_BINDINGS {
+		return tlsServerEndPoint(p.eng.ServerLeaf())
+	}
+	unique := p.eng.TLSUnique()
+	if unique == nil {
+		return nil, sspi.Errorf(SEC_E_UNSUPPORTED_FUNCTION, "schannel: tls-unique exists in TLS 1.2 only (RFC 8446 appendix C.5); use tls-exporter")
+	}
+	return newChannelBindings(tlsUniquePrefix, unique), nil
 }
 
 func (p *goProvider) keyUpdate(requestPeerUpdate bool) ([]byte, error) {

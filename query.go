@@ -84,8 +84,9 @@ func (c *Context) ConnectionState() tls.ConnectionState {
 }
 
 // QueryContextAttributes maps QueryContextAttributes for callers ported from
-// C: it returns StreamSizes, ConnectionInfo, []*x509.Certificate or string
-// according to attribute (SECPKG_ATTR_*).
+// C: it returns StreamSizes, ConnectionInfo, []*x509.Certificate, string or
+// []byte (keying material, or a SEC_CHANNEL_BINDINGS structure for the
+// binding attributes) according to attribute (SECPKG_ATTR_*).
 func (c *Context) QueryContextAttributes(attribute uint32) (any, error) {
 	switch attribute {
 	case SECPKG_ATTR_STREAM_SIZES:
@@ -96,8 +97,32 @@ func (c *Context) QueryContextAttributes(attribute uint32) (any, error) {
 		return c.RemoteCertificate()
 	case SECPKG_ATTR_APPLICATION_PROTOCOL:
 		return c.ApplicationProtocol()
+	case SECPKG_ATTR_KEYING_MATERIAL:
+		return c.KeyingMaterial()
+	case SECPKG_ATTR_ENDPOINT_BINDINGS:
+		return c.EndpointBindings()
+	case SECPKG_ATTR_UNIQUE_BINDINGS:
+		return c.UniqueBindings()
 	}
 	return nil, sspi.Errorf(SEC_E_UNSUPPORTED_FUNCTION, "schannel: attribute %#x is not supported", attribute)
+}
+
+// SetContextAttributes maps SetContextAttributes. The one attribute Schannel
+// takes that this package implements is SECPKG_ATTR_KEYING_MATERIAL_INFO,
+// with a KeyingMaterialInfo (or a pointer to one).
+func (c *Context) SetContextAttributes(attribute uint32, value any) error {
+	if attribute == SECPKG_ATTR_KEYING_MATERIAL_INFO {
+		switch info := value.(type) {
+		case KeyingMaterialInfo:
+			return c.SetKeyingMaterialInfo(info)
+		case *KeyingMaterialInfo:
+			if info != nil {
+				return c.SetKeyingMaterialInfo(*info)
+			}
+		}
+		return sspi.Errorf(SEC_E_INVALID_PARAMETER, "schannel: SECPKG_ATTR_KEYING_MATERIAL_INFO takes a KeyingMaterialInfo")
+	}
+	return sspi.Errorf(SEC_E_UNSUPPORTED_FUNCTION, "schannel: attribute %#x cannot be set", attribute)
 }
 
 func (c *Context) established() error {

@@ -45,6 +45,7 @@ const (
 	SEC_E_DECRYPT_FAILURE               Status = 0x80090330
 	SEC_E_ALGORITHM_MISMATCH            Status = 0x80090331
 	SEC_E_APPLICATION_PROTOCOL_MISMATCH Status = 0x80090367
+	SEC_E_INVALID_PARAMETER             Status = 0x8009035D
 )
 
 var statusNames = map[Status]string{
@@ -77,6 +78,7 @@ var statusNames = map[Status]string{
 	SEC_E_DECRYPT_FAILURE:               "SEC_E_DECRYPT_FAILURE",
 	SEC_E_ALGORITHM_MISMATCH:            "SEC_E_ALGORITHM_MISMATCH",
 	SEC_E_APPLICATION_PROTOCOL_MISMATCH: "SEC_E_APPLICATION_PROTOCOL_MISMATCH",
+	SEC_E_INVALID_PARAMETER:             "SEC_E_INVALID_PARAMETER",
 }
 
 // String returns the Windows name of the status ("SEC_E_UNTRUSTED_ROOT"), or

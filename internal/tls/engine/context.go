@@ -159,6 +159,10 @@ type Context struct {
 	resumptionSecret []byte
 	ticketState      session.State
 
+	// exporter keeps what ExportKeyingMaterial and the channel bindings
+	// need after the handshake state is dropped.
+	exporter exporterState
+
 	// helloConn is the connection ClientHelloInfo.Conn reports (SetHelloConn).
 	helloConn net.Conn
 

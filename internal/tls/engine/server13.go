@@ -252,6 +252,9 @@ func (c *Context) serverCertificate(hello *wire.ClientHello) (*tls.Certificate, 
 	if cert == nil {
 		return nil, 0, fail(wire.AlertHandshakeFailure, "no certificate can sign with the client's signature schemes")
 	}
+	if len(cert.Certificate) > 0 {
+		c.hs.serverLeaf = cert.Certificate[0]
+	}
 	return cert, scheme, nil
 }
 
