@@ -31,6 +31,12 @@ var (
 func startSServer(t testing.TB, ctx context.Context, rsa bool, args ...string) (*proc, string) {
 	t.Helper()
 	cert, key := thePKI.serverFiles(rsa)
+	return startSServerWith(t, ctx, cert, key, args...)
+}
+
+// startSServerWith is startSServer with the given certificate and key files.
+func startSServerWith(t testing.TB, ctx context.Context, cert, key string, args ...string) (*proc, string) {
+	t.Helper()
 	all := append([]string{"s_server", "-accept", "127.0.0.1:0", "-cert", cert, "-key", key, "-msg"}, args...)
 	p := startProc(t, ctx, "openssl", all...)
 	m := p.waitFor(acceptLine, 10*time.Second)
@@ -102,6 +108,21 @@ func opensslServerFeatures(t *testing.T, peer string) {
 			p.waitText("CN = client", 5*time.Second)
 			assert.Contains(t, p.outputWith("verify return:1"), "verify return:1")
 			n.add("s_server -Verify 1 verified our certificate (CN=client)")
+		})
+
+		runCell(t, feature("ECDSA P-521 certificates", v), "", true, func(t *testing.T, n *notes) {
+			ctx := cellContext(t)
+			p, addr := startSServerWith(t, ctx, thePKI.P521File, thePKI.P521Key, v.OpenSSL, "-rev", "-groups", "P-521",
+				"-Verify", "1", "-verify_return_error", "-CAfile", thePKI.CAFile)
+			cfg := thePKI.clientConfig()
+			cfg.Certificates = []tls.Certificate{thePKI.ClientP521}
+			cfg.CurvePreferences = []tls.CurveID{tls.CurveP521}
+			c, _ := dialOurs(t, ctx, addr, cfg)
+			st, info := connInfo(c)
+			assertP521(t, n, st, info, v)
+			revRoundTrip(t, c, newLineReader(c), "p521")
+			p.waitText("CN = client", 5*time.Second)
+			n.add("s_server with a P-521 certificate and -groups P-521 verified our P-521 client certificate")
 		})
 
 		runCell(t, feature("resumption", v), "", true, func(t *testing.T, n *notes) {

@@ -146,11 +146,11 @@ func curlCells(t *testing.T) {
 	runCell(t, feature("HelloRetryRequest", tls13), "", true, func(t *testing.T, n *notes) {
 		ctx := cellContext(t)
 		srv := startOurHTTPServer(t, thePKI.serverConfig(false))
-		out := runCurl(t, ctx, srv, []string{"--tlsv1.3", "--curves", "P-521:P-384"}, "/hrr")
+		out := runCurl(t, ctx, srv, []string{"--tlsv1.3", "--curves", "X448:P-384"}, "/hrr")
 		assert.Contains(t, out, pageMarker)
 		rep := srv.nextRequest(t, 5*time.Second)
 		assert.Equal(t, tls.CurveP384, rep.Info.KeyExchangeGroup)
 		assert.Equal(t, 2, srv.trace.snapshot().flights, "server flights: HelloRetryRequest, then ServerHello")
-		n.add("curl --curves P-521:P-384: HRR, then %s", rep.Info.KeyExchangeGroup)
+		n.add("curl --curves X448:P-384: HRR, then %s", rep.Info.KeyExchangeGroup)
 	})
 }

@@ -99,6 +99,18 @@ func opensslClientFeatures(t *testing.T, peer string) {
 			n.add("s_client -alpn http/1.1,h2, our NextProtos h2,http/1.1: %q", res.state.NegotiatedProtocol)
 		})
 
+		runCell(t, feature("ECDSA P-521 certificates", v), "", true, func(t *testing.T, n *notes) {
+			ctx := cellContext(t)
+			cfg := &tls.Config{Certificates: []tls.Certificate{thePKI.P521}, CurvePreferences: []tls.CurveID{tls.CurveP521},
+				ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: thePKI.ca.Pool}
+			srv := startOurServer(t, ctx, cfg, echoLines(nil))
+			p := startSClient(t, ctx, srv.addr, v.OpenSSL, "-groups", "P-521", "-cert", thePKI.ClientP521File, "-key", thePKI.ClientP521Key)
+			pingPong(t, p, "ping-p521")
+			res := finish(t, p, srv)
+			assertP521(t, n, res.state, res.info, v)
+			n.add("s_client -groups P-521 with a P-521 client certificate, our P-521 server certificate")
+		})
+
 		runCell(t, feature("client certificate", v), "", true, func(t *testing.T, n *notes) {
 			ctx := cellContext(t)
 			cfg := thePKI.serverConfig(false)
@@ -162,15 +174,15 @@ func opensslClientFeatures(t *testing.T, peer string) {
 	runCell(t, feature("HelloRetryRequest", tls13), "", true, func(t *testing.T, n *notes) {
 		ctx := cellContext(t)
 		srv := startOurServer(t, ctx, thePKI.serverConfig(false), echoLines(nil))
-		// s_client sends a key share for its first group only: P-521, which
+		// s_client sends a key share for its first group only: X448, which
 		// we do not implement.
-		p := startSClient(t, ctx, srv.addr, "-tls1_3", "-groups", "P-521:P-384")
+		p := startSClient(t, ctx, srv.addr, "-tls1_3", "-groups", "X448:P-384")
 		pingPong(t, p, "ping-hrr")
 		res := finish(t, p, srv)
 		assert.Equal(t, tls.CurveP384, res.info.KeyExchangeGroup)
 		assert.Equal(t, 2, srv.trace.snapshot().flights, "server flights: HelloRetryRequest, then ServerHello")
 		assert.Len(t, clientHelloOut.FindAllString(p.output(), -1), 2, "s_client's ClientHellos")
-		n.add("s_client -groups P-521:P-384: HRR, second ClientHello, %s", res.info.KeyExchangeGroup)
+		n.add("s_client -groups X448:P-384: HRR, second ClientHello, %s", res.info.KeyExchangeGroup)
 	})
 
 	for _, cmd := range []string{"k", "K"} {
