@@ -5,6 +5,7 @@ package interop_test
 import (
 	"context"
 	"crypto/tls"
+	"encoding/hex"
 	"io"
 	"regexp"
 	"strings"
@@ -16,8 +17,14 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// exporterLabel is the label of the keying material cells (RFC 5705
+// section 4: EXPERIMENTAL labels need no registration).
+const exporterLabel = "EXPERIMENTAL-schannel-interop"
+
 var (
-	acceptLine = regexp.MustCompile(`ACCEPT 127\.0\.0\.1:(\d+)`)
+	// keyingMaterialLine is how s_client and s_server print -keymatexport.
+	keyingMaterialLine = regexp.MustCompile(`Keying material: ([0-9A-F]+)`)
+	acceptLine         = regexp.MustCompile(`ACCEPT 127\.0\.0\.1:(\d+)`)
 	// keyUpdateSent is the -msg line of a KeyUpdate that OpenSSL sent (its
 	// own messages after "k" are buffered, -msg output is flushed).
 	keyUpdateSent = regexp.MustCompile(`>>> [^\n]*KeyUpdate`)
@@ -123,6 +130,18 @@ func opensslServerFeatures(t *testing.T, peer string) {
 			revRoundTrip(t, c, newLineReader(c), "p521")
 			p.waitText("CN = client", 5*time.Second)
 			n.add("s_server with a P-521 certificate and -groups P-521 verified our P-521 client certificate")
+		})
+
+		runCell(t, feature("exported keying material", v), "", true, func(t *testing.T, n *notes) {
+			ctx := cellContext(t)
+			// Not -rev: only the default mode prints the connection's details.
+			p, addr := startSServer(t, ctx, false, v.OpenSSL, "-keymatexport", exporterLabel, "-keymatexportlen", "40")
+			c, _ := dialOurs(t, ctx, addr, thePKI.clientConfig())
+			ours, err := c.ExportKeyingMaterial(exporterLabel, nil, 40)
+			require.NoError(t, err)
+			m := p.waitFor(keyingMaterialLine, 5*time.Second)
+			assert.Equal(t, m[1], strings.ToUpper(hex.EncodeToString(ours)))
+			n.add("Conn.ExportKeyingMaterial(%q, no context, 40) equals s_server -keymatexport", exporterLabel)
 		})
 
 		runCell(t, feature("resumption", v), "", true, func(t *testing.T, n *notes) {

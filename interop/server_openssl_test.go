@@ -5,6 +5,7 @@ package interop_test
 import (
 	"context"
 	"crypto/tls"
+	"encoding/hex"
 	"io"
 	"path/filepath"
 	"regexp"
@@ -109,6 +110,26 @@ func opensslClientFeatures(t *testing.T, peer string) {
 			res := finish(t, p, srv)
 			assertP521(t, n, res.state, res.info, v)
 			n.add("s_client -groups P-521 with a P-521 client certificate, our P-521 server certificate")
+		})
+
+		runCell(t, feature("exported keying material", v), "", true, func(t *testing.T, n *notes) {
+			ctx := cellContext(t)
+			exported := make(chan []byte, 1)
+			srv := startOurServer(t, ctx, thePKI.serverConfig(false), func(c *schannel.Conn) error {
+				ekm, err := c.ExportKeyingMaterial(exporterLabel, nil, 40)
+				if err != nil {
+					return err
+				}
+				exported <- ekm
+				return echoLines(nil)(c)
+			})
+			p := startSClient(t, ctx, srv.addr, v.OpenSSL, "-keymatexport", exporterLabel, "-keymatexportlen", "40")
+			pingPong(t, p, "ping-exporter")
+			m := p.waitFor(keyingMaterialLine, 5*time.Second)
+			res := finish(t, p, srv)
+			assert.ErrorIs(t, res.err, io.EOF)
+			assert.Equal(t, m[1], strings.ToUpper(hex.EncodeToString(<-exported)))
+			n.add("Conn.ExportKeyingMaterial(%q, no context, 40) equals s_client -keymatexport", exporterLabel)
 		})
 
 		runCell(t, feature("client certificate", v), "", true, func(t *testing.T, n *notes) {
