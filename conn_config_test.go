@@ -162,3 +162,42 @@ func TestConnGetCertificateSupportsCertificate(t *testing.T) {
 		})
 	}
 }
+
+// TestConnGetConfigForClientTicketKeys: as in crypto/tls, a configuration
+// returned by GetConfigForClient without ticket keys of its own seals
+// tickets with the outer configuration's, so that a fresh Clone per
+// handshake still resumes; SessionTicketsDisabled in it turns tickets off.
+func TestConnGetConfigForClientTicketKeys(t *testing.T) {
+	p := pki(t)
+	for _, vc := range versionCases {
+		for _, disabled := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/disabled=%v", vc.name, disabled), func(t *testing.T) {
+				outer := &tls.Config{Certificates: []tls.Certificate{p.server}}
+				outer.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
+					cfg := &tls.Config{Certificates: []tls.Certificate{p.server}, SessionTicketsDisabled: disabled}
+					return cfg, nil
+				}
+				cache := tls.NewLRUClientSessionCache(4)
+				var resumed []bool
+				for range 2 {
+					rc, rs := connTCPPair(t)
+					server := schannel.Server(rs, outer)
+					serverErr := connAsync(func() error {
+						if err := server.Handshake(); err != nil {
+							return err
+						}
+						_, err := server.Write([]byte("x")) // the client reads past the ticket
+						return err
+					})
+					client := tls.Client(rc, &tls.Config{RootCAs: p.ca.Pool, ServerName: "example.com", MaxVersion: vc.max, ClientSessionCache: cache})
+					buf := make([]byte, 1)
+					_, err := client.Read(buf)
+					require.NoError(t, err)
+					require.NoError(t, connWait(t, serverErr))
+					resumed = append(resumed, client.ConnectionState().DidResume)
+				}
+				assert.Equal(t, []bool{false, !disabled}, resumed)
+			})
+		}
+	}
+}

@@ -52,7 +52,17 @@ func newGoProvider(cred *Credentials, server bool, targetName string, contextReq
 			NextProtos:        protos,
 			RequestClientCert: contextReq&ASC_REQ_MUTUAL_AUTH != 0,
 			TicketKeys:        ticketKeys,
+			// As crypto/tls: a configuration from GetConfigForClient uses
+			// its own ticket keys only when it sets them, else the outer
+			// configuration's, so that a fresh Clone per handshake still
+			// resumes.
 			TicketKeysFor: func(cfg *tls.Config) (*session.TicketKeys, *sspi.Error) {
+				if cfg.SessionTicketsDisabled {
+					return nil, nil
+				}
+				if cfg.SessionTicketKey == [32]byte{} {
+					return ticketKeys, nil
+				}
 				keys, err := ticketKeysFor(cfg)
 				if err != nil {
 					return nil, sspi.Errorf(statusOf(err), "%v", err)

@@ -280,3 +280,20 @@ func TestHTTPTransportHandshakeTimeout(t *testing.T) {
 	require.Error(t, err)
 	assert.Less(t, time.Since(start), 5*time.Second)
 }
+
+// TestHTTPServerShutdownClosesHandshakes: a client that connects and never
+// sends a ClientHello does not hold up Shutdown.
+func TestHTTPServerShutdownClosesHandshakes(t *testing.T) {
+	p := pki(t)
+	srv, base, served := startHTTPServer(t, tlsReportHandler(), p.serverConfig(), nil)
+	silent, err := net.Dial("tcp", base[len("https://"):])
+	require.NoError(t, err)
+	defer silent.Close()
+	time.Sleep(50 * time.Millisecond) // accepted, handshake waiting
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	require.NoError(t, srv.Shutdown(ctx))
+	assert.Less(t, time.Since(start), 2*time.Second)
+	assert.ErrorIs(t, connWait(t, served), schannel.ErrHTTPServerClosed)
+}

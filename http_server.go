@@ -45,6 +45,9 @@ type HTTPServer struct {
 	listener net.Listener
 	h1       *connListener
 	h2conns  map[*Conn]struct{}
+	// handshaking are the connections whose handshake is running: Shutdown
+	// closes them, as net/http closes connections that sent no request.
+	handshaking map[*Conn]struct{}
 	wg       sync.WaitGroup // accept loop, handshakes and HTTP/2 connections
 	h2once   sync.Once
 	h2       *http2.Server
@@ -132,6 +135,10 @@ func (s *HTTPServer) Serve(l net.Listener) error {
 			continue
 		}
 		s.wg.Add(1)
+		if s.handshaking == nil {
+			s.handshaking = map[*Conn]struct{}{}
+		}
+		s.handshaking[c] = struct{}{}
 		s.mu.Unlock()
 		go s.serveConn(ctx, c, h1)
 	}
@@ -183,8 +190,15 @@ func (s *HTTPServer) serveConn(ctx context.Context, c *Conn, h1 *connListener) {
 		hsCtx, cancel = context.WithTimeout(ctx, d)
 		defer cancel()
 	}
-	if err := c.HandshakeContext(hsCtx); err != nil {
-		s.logf("http: TLS handshake error from %s: %v", c.RemoteAddr(), err)
+	err := c.HandshakeContext(hsCtx)
+	s.mu.Lock()
+	delete(s.handshaking, c)
+	shut := s.inShut
+	s.mu.Unlock()
+	if err != nil {
+		if !shut {
+			s.logf("http: TLS handshake error from %s: %v", c.RemoteAddr(), err)
+		}
 		_ = c.Close()
 		return
 	}
@@ -272,10 +286,15 @@ func (s *HTTPServer) Close() error {
 	return err
 }
 
+// beginClose stops new connections and closes those still in their
+// handshake; it returns the listener to close.
 func (s *HTTPServer) beginClose() net.Listener {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.inShut = true
+	for c := range s.handshaking {
+		_ = c.Close()
+	}
 	return s.listener
 }
 
