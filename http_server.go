@@ -48,10 +48,10 @@ type HTTPServer struct {
 	// handshaking are the connections whose handshake is running: Shutdown
 	// closes them, as net/http closes connections that sent no request.
 	handshaking map[*Conn]struct{}
-	wg       sync.WaitGroup // accept loop, handshakes and HTTP/2 connections
-	h2once   sync.Once
-	h2       *http2.Server
-	h2err    error
+	wg          sync.WaitGroup // handshakes and HTTP/2 connections
+	h2once      sync.Once
+	h2          *http2.Server
+	h2err       error
 }
 
 // ErrHTTPServerClosed is returned by Serve after Shutdown or Close, as
