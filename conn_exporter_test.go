@@ -6,6 +6,7 @@ import (
 	"crypto/sha512"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/binary"
 	"math/big"
 	"net"
 	"testing"
@@ -241,4 +242,27 @@ func TestConnTLSUniqueAfterResumption(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzChannelBindingsApplicationData: any bytes give the application data
+// inside them or an error, never a panic or a slice past the input; what
+// the package builds reads back unchanged.
+func FuzzChannelBindingsApplicationData(f *testing.F) {
+	header := make([]byte, 32)
+	header[24], header[28] = 4, 32
+	f.Add(append(header, "abcd"...))
+	f.Add(header[:31])
+	f.Add(append(make([]byte, 24), 0xff, 0xff, 0xff, 0xff, 32, 0, 0, 0))
+	f.Add(append(make([]byte, 24), 1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 9))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		data, err := schannel.ChannelBindingsApplicationData(b)
+		if err != nil {
+			require.Nil(t, data)
+			return
+		}
+		off := int(binary.LittleEndian.Uint32(b[28:]))
+		require.Equal(t, int(binary.LittleEndian.Uint32(b[24:])), len(data))
+		require.LessOrEqual(t, off+len(data), len(b))
+		require.Equal(t, b[off:off+len(data)], data)
+	})
 }

@@ -297,3 +297,29 @@ func TestHTTPServerShutdownClosesHandshakes(t *testing.T) {
 	assert.Less(t, time.Since(start), 2*time.Second)
 	assert.ErrorIs(t, connWait(t, served), schannel.ErrHTTPServerClosed)
 }
+
+// TestHTTPTransportThroughHTTPSProxy: an https:// proxy is reached with our
+// TLS too (HTTP/1.1), and the server's TLS runs inside that TLS tunnel.
+func TestHTTPTransportThroughHTTPSProxy(t *testing.T) {
+	p := pki(t)
+	_, base, _ := startHTTPServer(t, tlsReportHandler(), p.serverConfig(), nil)
+	proxy := &connectProxy{}
+	proxyCfg := p.serverConfig()
+	proxyCfg.NextProtos = []string{"http/1.1"}
+	var proxyLog connTraceLog
+	_, proxyBase, _ := startHTTPServer(t, proxy, proxyCfg, proxyLog.hook)
+	proxyURL, err := url.Parse(proxyBase)
+	require.NoError(t, err)
+
+	tr := schannel.NewHTTPTransport(p.clientConfig())
+	tr.Proxy = http.ProxyURL(proxyURL)
+	c := &http.Client{Transport: tr, Timeout: connTestTimeout}
+	defer c.CloseIdleConnections()
+	body, resp := getBody(t, c, base+"/via-https-proxy")
+	assert.Equal(t, "HTTP/2.0", resp.Proto)
+	assert.Contains(t, body, "complete=true")
+	proxy.mu.Lock()
+	assert.Equal(t, []string{base[len("https://"):]}, proxy.targets)
+	proxy.mu.Unlock()
+	assert.Equal(t, 1, proxyLog.count("AcceptSecurityContext", schannel.SEC_E_OK), "the proxy's own TLS is ours")
+}
