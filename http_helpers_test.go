@@ -323,3 +323,31 @@ func TestHTTPTransportThroughHTTPSProxy(t *testing.T) {
 	proxy.mu.Unlock()
 	assert.Equal(t, 1, proxyLog.count("AcceptSecurityContext", schannel.SEC_E_OK), "the proxy's own TLS is ours")
 }
+
+// TestHTTPTransportConcurrentFirstRequests: requests that race to a new
+// HTTP/1.1-only server all fall back from the HTTP/2 attempt and succeed.
+func TestHTTPTransportConcurrentFirstRequests(t *testing.T) {
+	srv := httptest.NewUnstartedServer(tlsReportHandler())
+	srv.StartTLS() // HTTP/1.1 only
+	defer srv.Close()
+	roots := srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs
+	tr := schannel.NewHTTPTransport(&tls.Config{RootCAs: roots})
+	tr.Proxy = nil
+	c := &http.Client{Transport: tr, Timeout: connTestTimeout}
+	defer c.CloseIdleConnections()
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			resp, err := c.Get(srv.URL + "/c" + itoa(i))
+			if !assert.NoError(t, err) {
+				return
+			}
+			defer resp.Body.Close()
+			body, err := io.ReadAll(resp.Body)
+			assert.NoError(t, err)
+			assert.Equal(t, "HTTP/1.1", resp.Proto)
+			assert.Contains(t, string(body), "HTTP/1.1 complete=true")
+		})
+	}
+	wg.Wait()
+}
