@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gosspi/schannel"
+	"github.com/gosspi/schannel/internal/certgen"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -110,6 +111,30 @@ func opensslClientFeatures(t *testing.T, peer string) {
 			res := finish(t, p, srv)
 			assertP521(t, n, res.state, res.info, v)
 			n.add("s_client -groups P-521 with a P-521 client certificate, our P-521 server certificate")
+		})
+
+		runCell(t, feature("SNI: GetConfigForClient", v), "", true, func(t *testing.T, n *notes) {
+			ctx := cellContext(t)
+			alt := thePKI.ca.MustIssue(certgen.LeafOptions{Names: []string{"alt.interop"}})
+			seen := make(chan string, 1)
+			cfg := thePKI.serverConfig(false)
+			cfg.GetConfigForClient = func(info *tls.ClientHelloInfo) (*tls.Config, error) {
+				seen <- info.ServerName
+				if info.ServerName == "alt.interop" {
+					return &tls.Config{Certificates: []tls.Certificate{alt}}, nil
+				}
+				return nil, nil
+			}
+			srv := startOurServer(t, ctx, cfg, echoLines(nil))
+			// The later -servername and -verify_hostname replace startSClient's.
+			p := startSClient(t, ctx, srv.addr, v.OpenSSL, "-servername", "alt.interop", "-verify_hostname", "alt.interop")
+			pingPong(t, p, "ping-sni")
+			res := finish(t, p, srv)
+			assert.ErrorIs(t, res.err, io.EOF)
+			assert.Equal(t, "alt.interop", <-seen)
+			assert.Contains(t, p.output(), "CN = alt.interop")
+			assert.Contains(t, p.output(), "Verify return code: 0 (ok)")
+			n.add("s_client -servername alt.interop: GetConfigForClient saw the name and its certificate was verified")
 		})
 
 		runCell(t, feature("exported keying material", v), "", true, func(t *testing.T, n *notes) {
