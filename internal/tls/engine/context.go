@@ -15,7 +15,6 @@ import (
 	"bytes"
 	"crypto/tls"
 	"crypto/x509"
-	"net"
 	"sync/atomic"
 
 	"github.com/gosspi/schannel/internal/tls/keys"
@@ -164,7 +163,7 @@ type Context struct {
 	exporter exporterState
 
 	// helloConn is the connection ClientHelloInfo.Conn reports (SetHelloConn).
-	helloConn net.Conn
+	helloConn netConn
 
 	hs    *handshakeState // per-handshake state, dropped once connected
 	suite *keys.Suite     // negotiated suite: fixed once the ServerHello is processed

@@ -9,6 +9,10 @@ import (
 	"github.com/gosspi/schannel/internal/tls/wire"
 )
 
+// netConn is net.Conn, named here so that the Context struct needs no import
+// of package net.
+type netConn = net.Conn
+
 // SetHelloConn gives the server the connection its ClientHelloInfo reports
 // as Conn to GetConfigForClient and GetCertificate. The engine never reads
 // or writes it: it only hands it to the callbacks, as crypto/tls does.
