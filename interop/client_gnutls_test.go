@@ -5,6 +5,7 @@ package interop_test
 import (
 	"context"
 	"crypto/tls"
+	"encoding/hex"
 	"io"
 	"strconv"
 	"strings"
@@ -116,6 +117,28 @@ func gnutlsServerCells(t *testing.T) {
 			echoRoundTrip(t, c, newLineReader(c), "p521")
 			p.waitText("CN=client", 5*time.Second)
 			n.add("gnutls-serv with a P-521 certificate, SECP521R1 only, verified our P-521 client certificate")
+		})
+
+		runCell(t, feature("exported keying material, tls-exporter", v), "", true, func(t *testing.T, n *notes) {
+			ctx := cellContext(t)
+			p, addr := startGnuTLSServ(t, ctx, false, priority(v), "--keymatexport", exporterLabel, "--keymatexportsize", "40")
+			c, _ := dialOurs(t, ctx, addr, thePKI.clientConfig())
+			echoRoundTrip(t, c, newLineReader(c), "exporter")
+			ekm, err := c.ExportKeyingMaterial(exporterLabel, nil, 40)
+			require.NoError(t, err)
+			binding, err := c.TLSExporterBinding()
+			require.NoError(t, err)
+			data, err := schannel.ChannelBindingsApplicationData(binding)
+			require.NoError(t, err)
+			p.waitText("'tls-exporter'", 5*time.Second)
+			out := p.output()
+			if m := gnutlsKeyMaterial.FindStringSubmatch(out); assert.NotNil(t, m, "gnutls-serv's key material line") {
+				assert.Equal(t, m[1], hex.EncodeToString(ekm))
+			}
+			if m := gnutlsTLSExporter.FindStringSubmatch(out); assert.NotNil(t, m, "gnutls-serv's tls-exporter line") {
+				assert.Equal(t, "tls-exporter:"+m[1], "tls-exporter:"+hex.EncodeToString(data[len("tls-exporter:"):]))
+			}
+			n.add("ExportKeyingMaterial equals gnutls-serv --keymatexport; TLSExporterBinding equals its 'tls-exporter' (RFC 9266)")
 		})
 
 		runCell(t, feature("resumption", v), "", true, func(t *testing.T, n *notes) {

@@ -5,7 +5,9 @@ package interop_test
 import (
 	"context"
 	"crypto/tls"
+	"encoding/hex"
 	"io"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,6 +16,14 @@ import (
 	"github.com/gosspi/schannel"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+)
+
+var (
+	// gnutlsKeyMaterial and gnutlsTLSExporter are how gnutls-cli and
+	// gnutls-serv print --keymatexport and (gnutls-serv) the RFC 9266
+	// channel binding.
+	gnutlsKeyMaterial = regexp.MustCompile(`- Key material: ([0-9a-f]+)`)
+	gnutlsTLSExporter = regexp.MustCompile(`'tls-exporter': ([0-9a-f]+)`)
 )
 
 // startGnuTLSCli runs gnutls-cli against our server, verifying its
@@ -97,6 +107,28 @@ func gnutlsClientCells(t *testing.T) {
 			res := finish(t, p, srv)
 			assertP521(t, n, res.state, res.info, v)
 			n.add("gnutls-cli SECP521R1 only, with a P-521 client certificate; our P-521 server certificate")
+		})
+
+		runCell(t, feature("exported keying material", v), "", true, func(t *testing.T, n *notes) {
+			ctx := cellContext(t)
+			got := make(chan []byte, 1)
+			srv := startOurServer(t, ctx, thePKI.serverConfig(false), func(c *schannel.Conn) error {
+				ekm, err := c.ExportKeyingMaterial(exporterLabel, nil, 40)
+				if err != nil {
+					return err
+				}
+				got <- ekm
+				return echoLines(nil)(c)
+			})
+			p := startGnuTLSCli(t, ctx, srv, priority(v), "--keymatexport", exporterLabel, "--keymatexportsize", "40")
+			pingPong(t, p, "ping-exporter")
+			res := finish(t, p, srv)
+			assert.ErrorIs(t, res.err, io.EOF)
+			m := gnutlsKeyMaterial.FindStringSubmatch(p.output())
+			if assert.NotNil(t, m, "gnutls-cli's key material line") {
+				assert.Equal(t, m[1], hex.EncodeToString(<-got))
+			}
+			n.add("Conn.ExportKeyingMaterial(%q, no context, 40) equals gnutls-cli --keymatexport", exporterLabel)
 		})
 
 		runCell(t, feature("resumption", v), "", true, func(t *testing.T, n *notes) {
