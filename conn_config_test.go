@@ -201,3 +201,31 @@ func TestConnGetConfigForClientTicketKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestGetConfigForClientThroughSSPI: driven by AcceptSecurityContext alone,
+// with bytes split at random, GetConfigForClient still runs once and its
+// configuration wins; ClientHelloInfo.Conn is nil, since the SSPI calls
+// carry no socket.
+func TestGetConfigForClientThroughSSPI(t *testing.T) {
+	p := pki(t)
+	alt := p.ca.MustIssue(certgen.LeafOptions{Names: []string{"alt.example"}})
+	for _, vc := range versionCases {
+		t.Run(vc.name, func(t *testing.T) {
+			var infos []*tls.ClientHelloInfo
+			scfg := p.serverConfig()
+			scfg.GetConfigForClient = func(info *tls.ClientHelloInfo) (*tls.Config, error) {
+				infos = append(infos, info)
+				return &tls.Config{Certificates: []tls.Certificate{alt}}, nil
+			}
+			ccfg := &tls.Config{RootCAs: p.ca.Pool, ServerName: "alt.example", MaxVersion: vc.max}
+			client, server := newPeers(t, ccfg, scfg)
+			require.NoError(t, handshakePair(t, client, server, randomSplits(7)))
+			require.Len(t, infos, 1)
+			assert.Equal(t, "alt.example", infos[0].ServerName)
+			assert.Nil(t, infos[0].Conn)
+			peer, err := client.ctx.RemoteCertificate()
+			require.NoError(t, err)
+			assert.Equal(t, alt.Certificate[0], peer[0].Raw)
+		})
+	}
+}
