@@ -33,6 +33,7 @@ type Conn struct {
 	hsErr       error
 	established atomic.Bool
 	cred        *Credentials
+	helloCred   *Credentials // cred carrying the socket, for the first handshake call
 	ctx         *Context
 	flags       uint32      // the ISC_REQ_*/ASC_REQ_* flags of the handshake calls
 	sizes       StreamSizes // cached at the end of the handshake

@@ -2,6 +2,7 @@ package schannel
 
 import (
 	"crypto/tls"
+	"net"
 	"runtime"
 	"sync"
 	"weak"
@@ -50,6 +51,8 @@ func (schannelPackage) AcquireCredentials(_ string, use sspi.CredentialUse, auth
 		return nil, sspi.Errorf(sspi.SEC_E_UNSUPPORTED_FUNCTION, "schannel: a credential is either SECPKG_CRED_INBOUND or SECPKG_CRED_OUTBOUND")
 	}
 	switch config := authData.(type) {
+	case helloConnConfig:
+		return config, nil
 	case nil:
 		return &tls.Config{}, nil
 	case *tls.Config:
@@ -62,14 +65,32 @@ func (schannelPackage) AcquireCredentials(_ string, use sspi.CredentialUse, auth
 }
 
 func (schannelPackage) NewContext(cred *sspi.Credentials, server bool, targetName string, contextReq uint32, input []SecBuffer) (sspi.Provider, error) {
-	return newGoProvider(tlsConfigOf(cred), server, targetName, contextReq, input)
+	p, err := newGoProvider(tlsConfigOf(cred), server, targetName, contextReq, input)
+	if err != nil {
+		return nil, err
+	}
+	if hc, ok := cred.AuthData().(helloConnConfig); ok {
+		p.eng.SetHelloConn(hc.conn)
+	}
+	return p, nil
+}
+
+// helloConnConfig is the auth data of the credentials a Conn makes for its
+// handshake: its *tls.Config, and the socket that tls.Config callbacks see
+// as ClientHelloInfo.Conn. The engine never touches the socket.
+type helloConnConfig struct {
+	config *tls.Config
+	conn   net.Conn
 }
 
 // tlsConfigOf is the *tls.Config of Schannel credentials; an empty one for
 // credentials whose TLS settings live elsewhere (secur32.dll's).
 func tlsConfigOf(cred *Credentials) *tls.Config {
-	if config, ok := cred.AuthData().(*tls.Config); ok {
+	switch config := cred.AuthData().(type) {
+	case *tls.Config:
 		return config
+	case helloConnConfig:
+		return config.config
 	}
 	return &tls.Config{}
 }

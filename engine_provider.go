@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 
 	"github.com/gosspi/schannel/internal/tls/engine"
+	"github.com/gosspi/schannel/internal/tls/session"
 	"github.com/gosspi/schannel/internal/tls/wire"
 	"github.com/gosspi/schannel/sspi"
 )
@@ -15,6 +16,9 @@ import (
 type goProvider struct {
 	eng    *engine.Context
 	server bool
+	// keyingInfo is what SetContextAttributes(SECPKG_ATTR_KEYING_MATERIAL_INFO)
+	// asked for; nil until then.
+	keyingInfo *KeyingMaterialInfo
 	// sealScratch is EncryptMessage's own buffer for callers whose header,
 	// data and trailer are not one contiguous slice.
 	sealScratch []byte
@@ -47,6 +51,23 @@ func newGoProvider(config *tls.Config, server bool, targetName string, contextRe
 			NextProtos:        protos,
 			RequestClientCert: contextReq&ASC_REQ_MUTUAL_AUTH != 0,
 			TicketKeys:        ticketKeys,
+			// As crypto/tls: a configuration from GetConfigForClient uses
+			// its own ticket keys only when it sets them, else the outer
+			// configuration's, so that a fresh Clone per handshake still
+			// resumes.
+			TicketKeysFor: func(cfg *tls.Config) (*session.TicketKeys, *sspi.Error) {
+				if cfg.SessionTicketsDisabled {
+					return nil, nil
+				}
+				if cfg.SessionTicketKey == [32]byte{} {
+					return ticketKeys, nil
+				}
+				keys, err := ticketKeysFor(cfg)
+				if err != nil {
+					return nil, sspi.Errorf(statusOf(err), "%v", err)
+				}
+				return keys, nil
+			},
 		})
 	} else {
 		eng, serr = engine.NewClient(config, engine.Options{
@@ -281,7 +302,35 @@ func (p *goProvider) connectionState() tls.ConnectionState {
 		ServerName:         info.ServerName,
 		PeerCertificates:   info.PeerCertificates,
 		VerifiedChains:     info.VerifiedChains,
+		TLSUnique:          p.eng.TLSUnique(),
 	}
+}
+
+func (p *goProvider) setKeyingMaterialInfo(info KeyingMaterialInfo) error {
+	p.keyingInfo = &info
+	return nil
+}
+
+func (p *goProvider) keyingMaterial() ([]byte, error) {
+	if p.keyingInfo == nil {
+		return nil, sspi.Errorf(SEC_E_INVALID_PARAMETER, "schannel: SetContextAttributes(SECPKG_ATTR_KEYING_MATERIAL_INFO) was not called")
+	}
+	out, err := p.eng.ExportKeyingMaterial(p.keyingInfo.Label, p.keyingInfo.Context, p.keyingInfo.Length)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (p *goProvider) channelBindings(attribute uint32) ([]byte, error) {
+	if attribute == SECPKG_ATTR_ENDPOINT_BINDINGS {
+		return tlsServerEndPoint(p.eng.ServerLeaf())
+	}
+	unique := p.eng.TLSUnique()
+	if unique == nil {
+		return nil, sspi.Errorf(SEC_E_UNSUPPORTED_FUNCTION, "schannel: tls-unique exists in TLS 1.2 only (RFC 8446 appendix C.5); use tls-exporter")
+	}
+	return newChannelBindings(tlsUniquePrefix, unique), nil
 }
 
 func (p *goProvider) keyUpdate(requestPeerUpdate bool) ([]byte, error) {
@@ -303,3 +352,10 @@ func (p *goProvider) DeleteSecurityContext() error {
 	p.eng = nil
 	return nil
 }
+
+// SetContextAttributes takes Schannel's settable attributes.
+func (p *goProvider) SetContextAttributes(attribute uint32, value any) error {
+	return setTLSAttribute(p, attribute, value)
+}
+
+var _ tlsProvider = (*goProvider)(nil)

@@ -383,6 +383,46 @@ func (p *nativeProvider) connectionState() tls.ConnectionState {
 	}
 }
 
+func (p *nativeProvider) setKeyingMaterialInfo(info KeyingMaterialInfo) error {
+	label := append([]byte(info.Label), 0)
+	w := winapi.KeyingMaterialInfo{LabelLen: uint16(len(label)), Label: &label[0], ContextLen: uint16(len(info.Context)),
+		KeyingMaterialLen: uint32(info.Length)}
+	if len(info.Context) > 0 {
+		w.Context = &info.Context[0]
+	}
+	st := Status(winapi.SetContextAttributes(p.Handle(), SECPKG_ATTR_KEYING_MATERIAL_INFO, unsafe.Pointer(&w), uint32(unsafe.Sizeof(w))))
+	runtime.KeepAlive(label)
+	runtime.KeepAlive(info.Context)
+	if st.Failed() {
+		return &Error{Status: st, Alert: -1, Err: fmt.Errorf("secur32: SetContextAttributesW(SECPKG_ATTR_KEYING_MATERIAL_INFO) failed")}
+	}
+	return nil
+}
+
+func (p *nativeProvider) keyingMaterial() ([]byte, error) {
+	var km winapi.KeyingMaterial
+	if err := p.query(SECPKG_ATTR_KEYING_MATERIAL, unsafe.Pointer(&km), "SECPKG_ATTR_KEYING_MATERIAL"); err != nil {
+		return nil, err
+	}
+	if km.KeyingMaterial == nil {
+		return nil, nil
+	}
+	defer winapi.FreeContextBuffer(km.KeyingMaterial)
+	return bytes.Clone(unsafe.Slice(km.KeyingMaterial, km.KeyingMaterialLen)), nil
+}
+
+func (p *nativeProvider) channelBindings(attribute uint32) ([]byte, error) {
+	var b winapi.Bindings
+	if err := p.query(attribute, unsafe.Pointer(&b), fmt.Sprintf("attribute %d", attribute)); err != nil {
+		return nil, err
+	}
+	if b.Bindings == nil {
+		return nil, nil
+	}
+	defer winapi.FreeContextBuffer(b.Bindings)
+	return bytes.Clone(unsafe.Slice(b.Bindings, b.BindingsLength)), nil
+}
+
 func (p *nativeProvider) keyUpdate(bool) ([]byte, error) {
 	return nil, sspi.Errorf(SEC_E_UNSUPPORTED_FUNCTION, "schannel: secur32.dll has no KeyUpdate call")
 }
@@ -398,3 +438,10 @@ func (p *nativeProvider) QueryContextAttributes(attribute uint32) (any, error) {
 	}
 	return v, err
 }
+
+// SetContextAttributes takes Schannel's settable attributes.
+func (p *nativeProvider) SetContextAttributes(attribute uint32, value any) error {
+	return setTLSAttribute(p, attribute, value)
+}
+
+var _ tlsProvider = (*nativeProvider)(nil)

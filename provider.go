@@ -23,4 +23,12 @@ type tlsProvider interface {
 	connectionState() tls.ConnectionState
 	keyUpdate(requestPeerUpdate bool) ([]byte, error)
 	keyUpdateDue() bool
+	// setKeyingMaterialInfo and keyingMaterial are
+	// SetContextAttributes(SECPKG_ATTR_KEYING_MATERIAL_INFO) and
+	// QueryContextAttributes(SECPKG_ATTR_KEYING_MATERIAL).
+	setKeyingMaterialInfo(info KeyingMaterialInfo) error
+	keyingMaterial() ([]byte, error)
+	// channelBindings is QueryContextAttributes(SECPKG_ATTR_ENDPOINT_BINDINGS
+	// or SECPKG_ATTR_UNIQUE_BINDINGS): a SEC_CHANNEL_BINDINGS structure.
+	channelBindings(attribute uint32) ([]byte, error)
 }

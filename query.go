@@ -98,7 +98,8 @@ func queryTLS(p tlsProvider, attribute uint32) (any, error) {
 	if !p.Established() {
 		switch attribute {
 		case SECPKG_ATTR_STREAM_SIZES, SECPKG_ATTR_CONNECTION_INFO, SECPKG_ATTR_CIPHER_INFO,
-			SECPKG_ATTR_SESSION_INFO, SECPKG_ATTR_REMOTE_CERT_CONTEXT, SECPKG_ATTR_APPLICATION_PROTOCOL:
+			SECPKG_ATTR_SESSION_INFO, SECPKG_ATTR_REMOTE_CERT_CONTEXT, SECPKG_ATTR_APPLICATION_PROTOCOL,
+			SECPKG_ATTR_KEYING_MATERIAL, SECPKG_ATTR_ENDPOINT_BINDINGS, SECPKG_ATTR_UNIQUE_BINDINGS:
 			return nil, errNotEstablished
 		}
 	}
@@ -111,6 +112,10 @@ func queryTLS(p tlsProvider, attribute uint32) (any, error) {
 		return p.remoteCertificate()
 	case SECPKG_ATTR_APPLICATION_PROTOCOL:
 		return p.applicationProtocol()
+	case SECPKG_ATTR_KEYING_MATERIAL:
+		return p.keyingMaterial()
+	case SECPKG_ATTR_ENDPOINT_BINDINGS, SECPKG_ATTR_UNIQUE_BINDINGS:
+		return p.channelBindings(attribute)
 	}
 	return nil, sspi.Errorf(SEC_E_UNSUPPORTED_FUNCTION, "schannel: attribute %#x is not supported", attribute)
 }
@@ -128,4 +133,33 @@ func (c *Context) established() (tlsProvider, error) {
 		return nil, errNotEstablished
 	}
 	return p, nil
+}
+
+// setTLSAttribute answers SetContextAttributes for Schannel: the one
+// attribute it takes that this package implements is
+// SECPKG_ATTR_KEYING_MATERIAL_INFO, with a KeyingMaterialInfo (or a pointer
+// to one).
+func setTLSAttribute(p tlsProvider, attribute uint32, value any) error {
+	if attribute != SECPKG_ATTR_KEYING_MATERIAL_INFO {
+		return sspi.Errorf(SEC_E_UNSUPPORTED_FUNCTION, "schannel: attribute %#x cannot be set", attribute)
+	}
+	var info KeyingMaterialInfo
+	switch v := value.(type) {
+	case KeyingMaterialInfo:
+		info = v
+	case *KeyingMaterialInfo:
+		if v == nil {
+			return sspi.Errorf(SEC_E_INVALID_PARAMETER, "schannel: SECPKG_ATTR_KEYING_MATERIAL_INFO takes a KeyingMaterialInfo")
+		}
+		info = *v
+	default:
+		return sspi.Errorf(SEC_E_INVALID_PARAMETER, "schannel: SECPKG_ATTR_KEYING_MATERIAL_INFO takes a KeyingMaterialInfo")
+	}
+	if info.Length <= 0 {
+		return sspi.Errorf(SEC_E_INVALID_PARAMETER, "schannel: cbKeyingMaterial must be greater than zero")
+	}
+	if len(info.Label)+1 > 0xffff || len(info.Context) > 0xffff {
+		return sspi.Errorf(SEC_E_INVALID_PARAMETER, "schannel: cbLabel and cbContextValue are 16-bit counts")
+	}
+	return p.setKeyingMaterialInfo(info)
 }

@@ -2,6 +2,7 @@ package schannel_test
 
 import (
 	"crypto/tls"
+	"encoding/base64"
 	"fmt"
 	"net"
 	"net/smtp"
@@ -21,6 +22,10 @@ type smtpServer struct {
 	implicitTLS bool
 	wrap        func(net.Conn) net.Conn
 	messages    chan string
+	// ehlo records each EHLO as "secure name" or "plain name"; auth the
+	// AUTH PLAIN responses received over TLS (AUTH is offered only then).
+	ehlo []string
+	auth []string
 }
 
 func (s *smtpServer) serve(raw net.Conn) error {
@@ -44,11 +49,21 @@ func (s *smtpServer) serve(raw net.Conn) error {
 		verb, _, _ := strings.Cut(line, " ")
 		switch strings.ToUpper(verb) {
 		case "EHLO":
+			_, name, _ := strings.Cut(line, " ")
 			if !secure {
+				s.ehlo = append(s.ehlo, "plain "+name)
 				err = text.PrintfLine("250-test.local\r\n250-STARTTLS\r\n250 8BITMIME")
 			} else {
-				err = text.PrintfLine("250-test.local\r\n250 8BITMIME")
+				s.ehlo = append(s.ehlo, "secure "+name)
+				err = text.PrintfLine("250-test.local\r\n250-AUTH PLAIN\r\n250 8BITMIME")
 			}
+		case "AUTH":
+			if !secure {
+				err = text.PrintfLine("530 must issue STARTTLS first")
+				break
+			}
+			s.auth = append(s.auth, line)
+			err = text.PrintfLine("235 authenticated")
 		case "STARTTLS":
 			if secure {
 				err = text.PrintfLine("503 already secure")
@@ -191,4 +206,62 @@ func TestSMTPStartTLS(t *testing.T) {
 			assert.Equal(t, uint16(tls.VersionTLS13), conn.ConnectionState().Version)
 		})
 	}
+}
+
+// TestSMTPStartTLSHelper: SMTPStartTLS upgrades the session in one call,
+// says EHLO again (RFC 3207 4.2) so that the extensions offered over TLS are
+// seen, and smtp.PlainAuth, passed through Conn.SMTPAuth, sends the
+// password over it.
+func TestSMTPStartTLSHelper(t *testing.T) {
+	p := pki(t)
+	for name, wrap := range smtpWrappers(p) {
+		t.Run(name, func(t *testing.T) {
+			rc, rs := connTCPPair(t)
+			srv := &smtpServer{wrap: wrap, messages: make(chan string, 1)}
+			done := connAsync(func() error { return srv.serve(rs) })
+
+			c, err := smtp.NewClient(rc, "example.com")
+			require.NoError(t, err)
+			require.NoError(t, c.Hello("client.local"))
+			c, tlsConn, err := schannel.SMTPStartTLS(c, rc, p.clientConfig(), "client.local")
+			require.NoError(t, err)
+			assert.Equal(t, uint16(tls.VersionTLS13), tlsConn.ConnectionState().Version)
+			ok, _ := c.Extension("STARTTLS")
+			assert.False(t, ok, "the extensions are those offered over TLS")
+			ok, mechs := c.Extension("AUTH")
+			require.True(t, ok)
+			assert.Equal(t, "PLAIN", mechs)
+
+			plain := smtp.PlainAuth("", "alice", "s3cret", "example.com")
+			// net/smtp reports TLS only for *tls.Conn (and c.Auth quits the
+			// session when Start fails), so check Start on its own.
+			_, _, err = plain.Start(&smtp.ServerInfo{Name: "example.com", Auth: []string{"PLAIN"}})
+			assert.Error(t, err, "PlainAuth refuses a connection it does not know is TLS")
+			_, _, err = tlsConn.SMTPAuth(plain).Start(&smtp.ServerInfo{Name: "example.com", Auth: []string{"PLAIN"}})
+			assert.NoError(t, err)
+			require.NoError(t, c.Auth(tlsConn.SMTPAuth(plain)))
+
+			msg := smtpMessage()
+			sendMail(t, c, msg)
+			assertSameMessage(t, msg, connWait(t, srv.messages))
+			require.NoError(t, connWait(t, done))
+			assert.Equal(t, []string{"plain client.local", "secure client.local"}, srv.ehlo)
+			require.Len(t, srv.auth, 1)
+			assert.Equal(t, "AUTH PLAIN "+base64.StdEncoding.EncodeToString([]byte("\x00alice\x00s3cret")), srv.auth[0])
+		})
+	}
+}
+
+// TestSMTPStartTLSRefused: a server that does not offer STARTTLS is an
+// error, not a plaintext session.
+func TestSMTPStartTLSRefused(t *testing.T) {
+	p := pki(t)
+	rc, rs := connTCPPair(t)
+	srv := &smtpServer{implicitTLS: true, wrap: func(c net.Conn) net.Conn { return schannel.Server(c, p.serverConfig()) }, messages: make(chan string, 1)}
+	go func() { _ = srv.serve(rs) }()
+	conn := schannel.Client(rc, p.clientConfig())
+	c, err := smtp.NewClient(conn, "example.com") // SMTPS: already TLS, no STARTTLS offered
+	require.NoError(t, err)
+	_, _, err = schannel.SMTPStartTLS(c, conn, p.clientConfig(), "")
+	assert.ErrorContains(t, err, "does not offer STARTTLS")
 }

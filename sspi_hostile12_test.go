@@ -88,7 +88,7 @@ func TestHostileTLS12ServerFlight(t *testing.T) {
 		{"ServerKeyExchange group not offered", func(m [][]byte) [][]byte {
 			var kx wire.ServerKeyExchangeECDHE
 			require.NoError(t, kx.Unmarshal(m[serverKeyExchange]))
-			kx.Group = wire.GroupP521
+			kx.Group = 30 // x448: neither offered nor implemented
 			raw, err := kx.Marshal()
 			require.NoError(t, err)
 			m[serverKeyExchange] = raw

@@ -294,7 +294,7 @@ func TestServerRefusesWhatTLS13Forbids(t *testing.T) {
 		{"TLS 1.1 only client", &tls.Config{ServerName: "example.com", RootCAs: p.ca.Pool, MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS11}, schannel.SEC_E_ALGORITHM_MISMATCH},
 		{"TLS 1.2 client without extended master secret", &tls.Config{ServerName: "example.com", RootCAs: p.ca.Pool, MaxVersion: tls.VersionTLS12,
 			CipherSuites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA}}, schannel.SEC_E_ALGORITHM_MISMATCH},
-		{"no common group", &tls.Config{ServerName: "example.com", RootCAs: p.ca.Pool, CurvePreferences: []tls.CurveID{tls.CurveP521}}, schannel.SEC_E_ALGORITHM_MISMATCH},
+		{"no common group", &tls.Config{ServerName: "example.com", RootCAs: p.ca.Pool, CurvePreferences: []tls.CurveID{tls.SecP256r1MLKEM768}}, schannel.SEC_E_ALGORITHM_MISMATCH},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

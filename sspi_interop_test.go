@@ -179,9 +179,9 @@ func newSSPIStream(t *testing.T, conn net.Conn, cfg *tls.Config, server bool) *s
 }
 
 var (
-	allGroups = []tls.CurveID{tls.X25519MLKEM768, tls.X25519, tls.CurveP256, tls.CurveP384}
+	allGroups = []tls.CurveID{tls.X25519MLKEM768, tls.X25519, tls.CurveP256, tls.CurveP384, tls.CurveP521}
 	allSuites = []uint16{tls.TLS_AES_128_GCM_SHA256, tls.TLS_AES_256_GCM_SHA384, tls.TLS_CHACHA20_POLY1305_SHA256}
-	allKeys   = []certgen.KeyType{certgen.ECDSAP256, certgen.ECDSAP384, certgen.RSA2048, certgen.Ed25519}
+	allKeys   = []certgen.KeyType{certgen.ECDSAP256, certgen.ECDSAP384, certgen.ECDSAP521, certgen.RSA2048, certgen.Ed25519}
 )
 
 // serverCerts issues one server certificate per key type, once, before

@@ -422,10 +422,10 @@ func TestMissingServerNameIsTargetUnknown(t *testing.T) {
 
 func TestUnsupportedConfigFieldsAreErrors(t *testing.T) {
 	cases := map[string]*tls.Config{
-		"GetConfigForClient": {ServerName: "x", GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) { return nil, nil }},
-		"Renegotiation":      {ServerName: "x", Renegotiation: tls.RenegotiateOnceAsClient},
-		"MaxVersion 1.1":     {ServerName: "x", MaxVersion: tls.VersionTLS11},
-		"CurvePreferences":   {ServerName: "x", CurvePreferences: []tls.CurveID{tls.CurveP521}},
+		"NameToCertificate": {ServerName: "x", NameToCertificate: map[string]*tls.Certificate{}}, //nolint:staticcheck // refusing it is the point
+		"Renegotiation":     {ServerName: "x", Renegotiation: tls.RenegotiateOnceAsClient},
+		"MaxVersion 1.1":    {ServerName: "x", MaxVersion: tls.VersionTLS11},
+		"CurvePreferences":  {ServerName: "x", CurvePreferences: []tls.CurveID{30}}, // x448: not implemented
 	}
 	for name, cfg := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -21,13 +21,14 @@ var tls12Cases = []struct {
 }{
 	{tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, certgen.ECDSAP256},
 	{tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, certgen.ECDSAP384},
+	{tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, certgen.ECDSAP521},
 	{tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, certgen.Ed25519},
 	{tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, certgen.RSA2048},
 	{tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, certgen.RSA2048},
 	{tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256, certgen.RSA2048},
 }
 
-var groups12 = []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384}
+var groups12 = []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384, tls.CurveP521}
 
 func TestTLS12InteropOurClientWithCryptoTLSServer(t *testing.T) {
 	serverCert(t, certgen.ECDSAP256)

@@ -1,6 +1,7 @@
 package schannel
 
 import (
+	"crypto/tls"
 	"log/slog"
 
 	"github.com/gosspi/schannel/sspi"
@@ -48,10 +49,10 @@ func (c *Conn) handshakeCall(flags uint32, in, out []SecBuffer) (Status, error) 
 	)
 	if c.isClient {
 		fn = "InitializeSecurityContext"
-		ctx, status, err = InitializeSecurityContext(c.cred, c.ctx, c.serverName, flags, in, out)
+		ctx, status, err = InitializeSecurityContext(c.callCredentials(), c.ctx, c.serverName, flags, in, out)
 	} else {
 		fn = "AcceptSecurityContext"
-		ctx, status, err = AcceptSecurityContext(c.cred, c.ctx, in, flags, out)
+		ctx, status, err = AcceptSecurityContext(c.callCredentials(), c.ctx, in, flags, out)
 	}
 	// Only the handshake sets the context; later calls return the same one,
 	// and writing it again would race with EncryptMessage on another goroutine.
@@ -63,6 +64,29 @@ func (c *Conn) handshakeCall(flags uint32, in, out []SecBuffer) (Status, error) 
 			Out: append(summarize(out), summarize(rewrittenInputs(in))...), Err: err})
 	}
 	return status, err
+}
+
+// callCredentials are the credentials of the Conn's handshake calls. For
+// this module's own Schannel they are a copy that also carries the socket,
+// so that GetConfigForClient and GetCertificate see ClientHelloInfo.Conn
+// (the SSPI calls themselves carry no connection); other credentials go as
+// given. Freed credentials go as given too, so the call reports it.
+func (c *Conn) callCredentials() *Credentials {
+	if c.ctx != nil || c.cred.Usable(c.cred.Use()) != nil {
+		return c.cred
+	}
+	if c.helloCred == nil {
+		config, ok := c.cred.AuthData().(*tls.Config)
+		if !ok {
+			return c.cred
+		}
+		cred, err := sspi.NewCredentials(schannelPackage{}, c.cred.PackageInfo(), "", c.cred.Use(), helloConnConfig{config: config, conn: c.conn})
+		if err != nil {
+			return c.cred
+		}
+		c.helloCred = cred
+	}
+	return c.helloCred
 }
 
 // decryptMessage is DecryptMessage on the Conn's context.

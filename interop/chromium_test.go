@@ -19,8 +19,8 @@ import (
 
 var chromiumVersion = regexp.MustCompile(`Chromium ((\d+)\.[\d.]+)`)
 
-// TestChromium: headless Chromium fetches a page from net/http served on our
-// NewListener. The browser's real ClientHello (GREASE values, the
+// TestChromium: headless Chromium fetches a page from schannel.HTTPServer
+// (HTTP/2 or HTTP/1.1 by ALPN). The browser's real ClientHello (GREASE values, the
 // X25519MLKEM768 hybrid, extensions we do not know) must be accepted, and
 // the page must reach the DOM.
 func TestChromium(t *testing.T) {
@@ -74,10 +74,13 @@ func TestChromium(t *testing.T) {
 			}
 			assert.Equal(t, wantALPN, rep.State.NegotiatedProtocol)
 			assert.Equal(t, wantProto, rep.Proto)
+			if assert.NotNil(t, rep.RequestTLS, "Request.TLS") {
+				assert.True(t, rep.RequestTLS.HandshakeComplete, "Request.TLS is the completed handshake")
+			}
 			if wantMLKEM {
 				assert.Equal(t, tls.X25519MLKEM768, rep.Info.KeyExchangeGroup, "Chromium %d offers X25519MLKEM768 first", major)
 			}
-			n.add("%s, %s, %s, ALPN %q, %s; page marker in the dumped DOM",
+			n.add("%s, %s, %s, ALPN %q, %s, Request.TLS complete; page marker in the dumped DOM",
 				tls.VersionName(rep.State.Version), rep.Info.CipherSuiteName, rep.Info.KeyExchangeGroup, rep.State.NegotiatedProtocol, rep.Proto)
 		})
 	}

@@ -5,6 +5,7 @@ package interop_test
 import (
 	"context"
 	"crypto/tls"
+	"encoding/hex"
 	"io"
 	"strconv"
 	"strings"
@@ -22,6 +23,12 @@ import (
 func startGnuTLSServ(t testing.TB, ctx context.Context, rsa bool, priority string, args ...string) (*proc, string) {
 	t.Helper()
 	cert, key := thePKI.serverFiles(rsa)
+	return startGnuTLSServWith(t, ctx, cert, key, priority, args...)
+}
+
+// startGnuTLSServWith is startGnuTLSServ with the given certificate and key files.
+func startGnuTLSServWith(t testing.TB, ctx context.Context, cert, key, priority string, args ...string) (*proc, string) {
+	t.Helper()
 	for attempt := 0; ; attempt++ {
 		port := freePort(t)
 		all := append([]string{"--echo", "-p", strconv.Itoa(port), "--x509certfile", cert, "--x509keyfile", key, "--priority", priority}, args...)
@@ -95,6 +102,43 @@ func gnutlsServerCells(t *testing.T) {
 			echoRoundTrip(t, c, newLineReader(c), "mutual")
 			p.waitText("CN=client", 5*time.Second)
 			n.add("gnutls-serv --require-client-cert --verify-client-cert accepted CN=client")
+		})
+
+		runCell(t, feature("ECDSA P-521 certificates", v), "", true, func(t *testing.T, n *notes) {
+			ctx := cellContext(t)
+			p, addr := startGnuTLSServWith(t, ctx, thePKI.P521File, thePKI.P521Key, priority(v)+":-GROUP-ALL:+GROUP-SECP521R1",
+				"--require-client-cert", "--verify-client-cert", "--x509cafile", thePKI.CAFile)
+			cfg := thePKI.clientConfig()
+			cfg.Certificates = []tls.Certificate{thePKI.ClientP521}
+			cfg.CurvePreferences = []tls.CurveID{tls.CurveP521}
+			c, _ := dialOurs(t, ctx, addr, cfg)
+			st, info := connInfo(c)
+			assertP521(t, n, st, info, v)
+			echoRoundTrip(t, c, newLineReader(c), "p521")
+			p.waitText("CN=client", 5*time.Second)
+			n.add("gnutls-serv with a P-521 certificate, SECP521R1 only, verified our P-521 client certificate")
+		})
+
+		runCell(t, feature("exported keying material, tls-exporter", v), "", true, func(t *testing.T, n *notes) {
+			ctx := cellContext(t)
+			p, addr := startGnuTLSServ(t, ctx, false, priority(v), "--keymatexport", exporterLabel, "--keymatexportsize", "40")
+			c, _ := dialOurs(t, ctx, addr, thePKI.clientConfig())
+			echoRoundTrip(t, c, newLineReader(c), "exporter")
+			ekm, err := c.ExportKeyingMaterial(exporterLabel, nil, 40)
+			require.NoError(t, err)
+			binding, err := c.TLSExporterBinding()
+			require.NoError(t, err)
+			data, err := schannel.ChannelBindingsApplicationData(binding)
+			require.NoError(t, err)
+			p.waitText("'tls-exporter'", 5*time.Second)
+			out := p.output()
+			if m := gnutlsKeyMaterial.FindStringSubmatch(out); assert.NotNil(t, m, "gnutls-serv's key material line") {
+				assert.Equal(t, m[1], hex.EncodeToString(ekm))
+			}
+			if m := gnutlsTLSExporter.FindStringSubmatch(out); assert.NotNil(t, m, "gnutls-serv's tls-exporter line") {
+				assert.Equal(t, "tls-exporter:"+m[1], "tls-exporter:"+hex.EncodeToString(data[len("tls-exporter:"):]))
+			}
+			n.add("ExportKeyingMaterial equals gnutls-serv --keymatexport; TLSExporterBinding equals its 'tls-exporter' (RFC 9266)")
 		})
 
 		runCell(t, feature("resumption", v), "", true, func(t *testing.T, n *notes) {

@@ -5,6 +5,7 @@ package interop_test
 import (
 	"context"
 	"crypto/tls"
+	"encoding/hex"
 	"io"
 	"regexp"
 	"strings"
@@ -16,8 +17,14 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// exporterLabel is the label of the keying material cells (RFC 5705
+// section 4: EXPERIMENTAL labels need no registration).
+const exporterLabel = "EXPERIMENTAL-schannel-interop"
+
 var (
-	acceptLine = regexp.MustCompile(`ACCEPT 127\.0\.0\.1:(\d+)`)
+	// keyingMaterialLine is how s_client and s_server print -keymatexport.
+	keyingMaterialLine = regexp.MustCompile(`Keying material: ([0-9A-F]+)`)
+	acceptLine         = regexp.MustCompile(`ACCEPT 127\.0\.0\.1:(\d+)`)
 	// keyUpdateSent is the -msg line of a KeyUpdate that OpenSSL sent (its
 	// own messages after "k" are buffered, -msg output is flushed).
 	keyUpdateSent = regexp.MustCompile(`>>> [^\n]*KeyUpdate`)
@@ -31,6 +38,12 @@ var (
 func startSServer(t testing.TB, ctx context.Context, rsa bool, args ...string) (*proc, string) {
 	t.Helper()
 	cert, key := thePKI.serverFiles(rsa)
+	return startSServerWith(t, ctx, cert, key, args...)
+}
+
+// startSServerWith is startSServer with the given certificate and key files.
+func startSServerWith(t testing.TB, ctx context.Context, cert, key string, args ...string) (*proc, string) {
+	t.Helper()
 	all := append([]string{"s_server", "-accept", "127.0.0.1:0", "-cert", cert, "-key", key, "-msg"}, args...)
 	p := startProc(t, ctx, "openssl", all...)
 	m := p.waitFor(acceptLine, 10*time.Second)
@@ -102,6 +115,33 @@ func opensslServerFeatures(t *testing.T, peer string) {
 			p.waitText("CN = client", 5*time.Second)
 			assert.Contains(t, p.outputWith("verify return:1"), "verify return:1")
 			n.add("s_server -Verify 1 verified our certificate (CN=client)")
+		})
+
+		runCell(t, feature("ECDSA P-521 certificates", v), "", true, func(t *testing.T, n *notes) {
+			ctx := cellContext(t)
+			p, addr := startSServerWith(t, ctx, thePKI.P521File, thePKI.P521Key, v.OpenSSL, "-rev", "-groups", "P-521",
+				"-Verify", "1", "-verify_return_error", "-CAfile", thePKI.CAFile)
+			cfg := thePKI.clientConfig()
+			cfg.Certificates = []tls.Certificate{thePKI.ClientP521}
+			cfg.CurvePreferences = []tls.CurveID{tls.CurveP521}
+			c, _ := dialOurs(t, ctx, addr, cfg)
+			st, info := connInfo(c)
+			assertP521(t, n, st, info, v)
+			revRoundTrip(t, c, newLineReader(c), "p521")
+			p.waitText("CN = client", 5*time.Second)
+			n.add("s_server with a P-521 certificate and -groups P-521 verified our P-521 client certificate")
+		})
+
+		runCell(t, feature("exported keying material", v), "", true, func(t *testing.T, n *notes) {
+			ctx := cellContext(t)
+			// Not -rev: only the default mode prints the connection's details.
+			p, addr := startSServer(t, ctx, false, v.OpenSSL, "-keymatexport", exporterLabel, "-keymatexportlen", "40")
+			c, _ := dialOurs(t, ctx, addr, thePKI.clientConfig())
+			ours, err := c.ExportKeyingMaterial(exporterLabel, nil, 40)
+			require.NoError(t, err)
+			m := p.waitFor(keyingMaterialLine, 5*time.Second)
+			assert.Equal(t, m[1], strings.ToUpper(hex.EncodeToString(ours)))
+			n.add("Conn.ExportKeyingMaterial(%q, no context, 40) equals s_server -keymatexport", exporterLabel)
 		})
 
 		runCell(t, feature("resumption", v), "", true, func(t *testing.T, n *notes) {

@@ -5,16 +5,17 @@ package interop_test
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
+	"log"
 	"net"
 	"net/http"
-	"sync"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/gosspi/schannel"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/net/http2"
 )
 
 // pageMarker is in every page our HTTP server sends.
@@ -26,11 +27,12 @@ type httpConnReport struct {
 	Info  schannel.ConnectionInfo
 	Proto string // the request's protocol, "HTTP/1.1" or "HTTP/2.0"
 	Path  string
+	// RequestTLS is Request.TLS as the handler saw it.
+	RequestTLS *tls.ConnectionState
 }
 
-// ourHTTPServer is net/http on our NewListener: HTTP/1.1 through
-// http.Server, and HTTP/2 through x/net/http2 when ALPN chose h2 (http.Server
-// switches to HTTP/2 only on a *tls.Conn).
+// ourHTTPServer is schannel.HTTPServer on our NewListener: HTTP/2 or
+// HTTP/1.1 as ALPN chose, Request.TLS from the completed handshake.
 type ourHTTPServer struct {
 	addr     string
 	port     int
@@ -40,6 +42,20 @@ type ourHTTPServer struct {
 }
 
 type connCtxKey struct{}
+
+// handshakeErrors passes the "TLS handshake error" lines of the server's
+// ErrorLog on as errors.
+type handshakeErrors chan error
+
+func (h handshakeErrors) Write(p []byte) (int, error) {
+	if line := string(p); strings.Contains(line, "TLS handshake error") {
+		select {
+		case h <- errors.New(strings.TrimSpace(line)):
+		default:
+		}
+	}
+	return len(p), nil
+}
 
 // startOurHTTPServer serves a page with pageMarker (and what was negotiated)
 // on 127.0.0.1 until cleanup.
@@ -55,7 +71,7 @@ func startOurHTTPServer(t testing.TB, cfg *tls.Config) *ourHTTPServer {
 
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, _ := r.Context().Value(connCtxKey{}).(*schannel.Conn)
-		rep := httpConnReport{Proto: r.Proto, Path: r.URL.Path}
+		rep := httpConnReport{Proto: r.Proto, Path: r.URL.Path, RequestTLS: r.TLS}
 		if c != nil {
 			rep.State, rep.Info = connInfo(c)
 		}
@@ -69,75 +85,23 @@ func startOurHTTPServer(t testing.TB, cfg *tls.Config) *ourHTTPServer {
 			pageMarker, r.Proto, tls.VersionName(rep.State.Version), tls.CipherSuiteName(rep.State.CipherSuite),
 			rep.State.DidResume, rep.State.NegotiatedProtocol)
 	})
-
-	h1 := &chanListener{addr: inner.Addr(), conns: make(chan net.Conn), done: make(chan struct{})}
-	hs := &http.Server{
+	srv := &schannel.HTTPServer{Config: cfg, Server: &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: cellTimeout,
+		ErrorLog:          log.New(handshakeErrors(s.hsErrs), "", 0),
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
 			return context.WithValue(ctx, connCtxKey{}, c)
 		},
-	}
-	h2 := &http2.Server{}
-	var (
-		wg     sync.WaitGroup
-		mu     sync.Mutex
-		active = map[*schannel.Conn]struct{}{}
-	)
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		_ = hs.Serve(h1)
-	}()
-	go func() {
-		defer wg.Done()
-		for {
-			nc, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c := nc.(*schannel.Conn)
-			mu.Lock()
-			active[c] = struct{}{}
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				ctx, cancel := context.WithTimeout(context.Background(), cellTimeout)
-				defer cancel()
-				if err := c.HandshakeContext(ctx); err != nil {
-					s.hsErrs <- err
-					_ = c.Close()
-					return
-				}
-				if c.ConnectionState().NegotiatedProtocol == "h2" {
-					h2.ServeConn(c, &http2.ServeConnOpts{
-						Context: context.WithValue(context.Background(), connCtxKey{}, c),
-						Handler: handler, BaseConfig: hs,
-					})
-					_ = c.Close()
-					return
-				}
-				select {
-				case h1.conns <- c:
-				case <-h1.done:
-					_ = c.Close()
-				}
-			}()
-		}
-	}()
+	}}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
 	t.Cleanup(func() {
-		_ = ln.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		_ = hs.Shutdown(ctx)
-		_ = hs.Close()
-		mu.Lock()
-		for c := range active {
-			_ = c.Close() // HTTP/2 connections a client kept open
+		if srv.Shutdown(ctx) != nil {
+			_ = srv.Close() // HTTP/2 connections a client kept open
 		}
-		mu.Unlock()
-		wg.Wait()
+		<-served
 	})
 	return s
 }
@@ -155,27 +119,3 @@ func (s *ourHTTPServer) nextRequest(t testing.TB, timeout time.Duration) httpCon
 	}
 	return httpConnReport{}
 }
-
-// chanListener hands established connections to http.Server.
-type chanListener struct {
-	addr  net.Addr
-	conns chan net.Conn
-	once  sync.Once
-	done  chan struct{}
-}
-
-func (l *chanListener) Accept() (net.Conn, error) {
-	select {
-	case c := <-l.conns:
-		return c, nil
-	case <-l.done:
-		return nil, net.ErrClosed
-	}
-}
-
-func (l *chanListener) Close() error {
-	l.once.Do(func() { close(l.done) })
-	return nil
-}
-
-func (l *chanListener) Addr() net.Addr { return l.addr }

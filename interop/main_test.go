@@ -74,6 +74,12 @@ type pki struct {
 	RSAFile, RSAKey       string
 	Client                tls.Certificate // CN=client, client-auth usage
 	ClientFile, ClientKey string
+	// P521 and ClientP521 are ECDSA P-521 server and client certificates,
+	// for the cells that exercise ecdsa_secp521r1_sha512.
+	P521                          tls.Certificate
+	P521File, P521Key             string
+	ClientP521                    tls.Certificate
+	ClientP521File, ClientP521Key string
 }
 
 func newPKI(dir string) (*pki, error) {
@@ -92,6 +98,12 @@ func newPKI(dir string) (*pki, error) {
 	if p.Client, err = ca.Issue(certgen.LeafOptions{Names: []string{"client"}, Key: certgen.ECDSAP256, Client: true}); err != nil {
 		return nil, err
 	}
+	if p.P521, err = ca.Issue(certgen.LeafOptions{Names: names, Key: certgen.ECDSAP521}); err != nil {
+		return nil, err
+	}
+	if p.ClientP521, err = ca.Issue(certgen.LeafOptions{Names: []string{"client"}, Key: certgen.ECDSAP521, Client: true}); err != nil {
+		return nil, err
+	}
 	p.CAFile = filepath.Join(dir, "ca.pem")
 	if err := writePEM(p.CAFile, "CERTIFICATE", ca.Cert.Raw); err != nil {
 		return nil, err
@@ -105,6 +117,8 @@ func newPKI(dir string) (*pki, error) {
 		{p.ECDSA, &p.ECDSAFile, &p.ECDSAKey, "ecdsa"},
 		{p.RSA, &p.RSAFile, &p.RSAKey, "rsa"},
 		{p.Client, &p.ClientFile, &p.ClientKey, "client"},
+		{p.P521, &p.P521File, &p.P521Key, "p521"},
+		{p.ClientP521, &p.ClientP521File, &p.ClientP521Key, "client-p521"},
 	} {
 		*c.certFile = filepath.Join(dir, c.name+".pem")
 		*c.keyFile = filepath.Join(dir, c.name+".key")

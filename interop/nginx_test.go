@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -183,6 +184,69 @@ func TestNginx(t *testing.T) {
 				_, page = get("/")
 				assert.EqualValues(t, 2, dials.Load())
 				assert.True(t, last.Load().ConnectionState().DidResume, "the second connection did not resume")
+				assert.Contains(t, string(page), "reused=r")
+				n.add("new connection resumed (nginx reused=r)")
+			})
+		}
+	}
+}
+
+// TestNginxHTTPTransport: schannel.HTTPTransport against nginx, which
+// offers h2: HTTP/2 chosen by ALPN (HTTP/1.1 with DisableHTTP2), a large
+// file and three requests on one connection, Response.TLS set, and a new
+// connection resuming the session.
+func TestNginxHTTPTransport(t *testing.T) {
+	addr, big := startNginx(t)
+	peer := "nginx " + strings.TrimPrefix(peerVersion("nginx", "-v"), "nginx version: nginx/")
+	bigSum := sha256.Sum256(big)
+	for _, v := range versions {
+		for _, h2 := range []bool{true, false} {
+			feature, proto, alpn := "schannel.HTTPTransport, h2 by ALPN", "HTTP/2.0", "h2"
+			if !h2 {
+				feature, proto, alpn = "schannel.HTTPTransport, DisableHTTP2", "HTTP/1.1", "http/1.1"
+			}
+			runCell(t, cell{Peer: peer, Ours: "client", Version: v.Name, Feature: feature}, "", true, func(t *testing.T, n *notes) {
+				ctx := cellContext(t)
+				cfg := thePKI.clientConfig()
+				cfg.MinVersion, cfg.MaxVersion = v.ID, v.ID
+				cfg.ClientSessionCache = tls.NewLRUClientSessionCache(8)
+				var dials atomic.Int32
+				tr := schannel.NewHTTPTransport(cfg)
+				tr.Proxy, tr.DisableHTTP2 = nil, !h2
+				tr.NetDialer = &net.Dialer{Timeout: cellTimeout, Control: func(string, string, syscall.RawConn) error {
+					dials.Add(1)
+					return nil
+				}}
+				defer tr.CloseIdleConnections()
+				hc := &http.Client{Transport: tr, Timeout: cellTimeout}
+				get := func(path string) (*http.Response, []byte) {
+					t.Helper()
+					req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+addr+path, nil)
+					require.NoError(t, err)
+					resp, err := hc.Do(req)
+					require.NoError(t, err)
+					defer resp.Body.Close()
+					body, err := io.ReadAll(resp.Body)
+					require.NoError(t, err)
+					require.Equal(t, http.StatusOK, resp.StatusCode, "%s: %s", path, body)
+					return resp, body
+				}
+				resp, page := get("/")
+				assert.Equal(t, proto, resp.Proto)
+				require.NotNil(t, resp.TLS, "Response.TLS")
+				assert.Equal(t, alpn, resp.TLS.NegotiatedProtocol)
+				assert.Equal(t, v.ID, resp.TLS.Version)
+				assert.Contains(t, string(page), "alpn="+alpn)
+				_, body := get("/static/big.bin")
+				assert.True(t, bytes.Equal(bigSum[:], sha256Of(body)), "the large file arrived altered")
+				_, _ = get("/")
+				assert.EqualValues(t, 1, dials.Load(), "requests on one connection")
+				n.add("%s; 3 MiB file intact, 3 requests on 1 connection", strings.TrimSpace(strings.TrimPrefix(string(page), "nginx-page ")))
+
+				tr.CloseIdleConnections()
+				resp, page = get("/")
+				assert.EqualValues(t, 2, dials.Load())
+				assert.True(t, resp.TLS.DidResume, "the second connection did not resume")
 				assert.Contains(t, string(page), "reused=r")
 				n.add("new connection resumed (nginx reused=r)")
 			})

@@ -5,6 +5,7 @@ package interop_test
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
 	"crypto/tls"
 	"io"
 	"net"
@@ -241,4 +242,23 @@ func reverse(s string) string {
 		r[i], r[j] = r[j], r[i]
 	}
 	return string(r)
+}
+
+// assertP521 checks a P-521 cell: the group, and in TLS 1.3 the peer's
+// CertificateVerify scheme, which a P-521 key fixes (RFC 8446 4.2.3).
+func assertP521(t testing.TB, n *notes, st tls.ConnectionState, info schannel.ConnectionInfo, v tlsVersion) {
+	t.Helper()
+	assert.Equal(t, v.ID, st.Version)
+	if !assert.Equal(t, tls.CurveP521, info.KeyExchangeGroup) {
+		n.add("ConnectionInfo().KeyExchangeGroup is %s, not P-521", info.KeyExchangeGroup)
+	}
+	if v.isTLS13() {
+		assert.Equal(t, tls.ECDSAWithP521AndSHA512, info.SignatureScheme)
+	}
+	if assert.NotEmpty(t, st.PeerCertificates) {
+		if k, ok := st.PeerCertificates[0].PublicKey.(*ecdsa.PublicKey); assert.True(t, ok, "an ECDSA peer certificate") {
+			assert.Equal(t, "P-521", k.Curve.Params().Name)
+		}
+	}
+	n.add("group %s, peer signature %s", info.KeyExchangeGroup, info.SignatureScheme)
 }

@@ -42,9 +42,10 @@ var (
 	groupX25519         = group{"X25519", tls.X25519, "X25519", "GROUP-X25519", false}
 	groupP256           = group{"P-256", tls.CurveP256, "P-256", "GROUP-SECP256R1", false}
 	groupP384           = group{"P-384", tls.CurveP384, "P-384", "GROUP-SECP384R1", false}
+	groupP521           = group{"P-521", tls.CurveP521, "P-521", "GROUP-SECP521R1", false}
 )
 
-var groups = []group{groupX25519MLKEM768, groupX25519, groupP256, groupP384}
+var groups = []group{groupX25519MLKEM768, groupX25519, groupP256, groupP384, groupP521}
 
 // suite is a cipher suite this engine implements.
 type suite struct {

@@ -66,6 +66,10 @@ func curlCells(t *testing.T) {
 			assert.Contains(t, out, pageMarker)
 			rep := srv.nextRequest(t, 5*time.Second)
 			assertNegotiatedState(t, n, rep.State, rep.Info, cb)
+			if assert.NotNil(t, rep.RequestTLS, "Request.TLS") {
+				assert.True(t, rep.RequestTLS.HandshakeComplete)
+				assert.Equal(t, cb.S.ID, rep.RequestTLS.CipherSuite, "Request.TLS's suite")
+			}
 			cb.noteGroups(n)
 			if m := curlSSLLine.FindStringSubmatch(out); assert.NotNil(t, m) {
 				assert.Equal(t, cb.S.OpenSSL, m[2])
@@ -90,7 +94,9 @@ func curlCells(t *testing.T) {
 			assert.Equal(t, "h2", rep.State.NegotiatedProtocol)
 			assert.Equal(t, "HTTP/2.0", rep.Proto)
 			assert.Contains(t, out, "ALPN: server accepted h2")
-			n.add("curl --http2: ALPN %q, served as %s by x/net/http2", rep.State.NegotiatedProtocol, rep.Proto)
+			require.NotNil(t, rep.RequestTLS)
+			assert.True(t, rep.RequestTLS.HandshakeComplete)
+			n.add("curl --http2: ALPN %q, served as %s by schannel.HTTPServer (x/net/http2); Request.TLS complete", rep.State.NegotiatedProtocol, rep.Proto)
 		})
 
 		runCell(t, feature("ALPN http/1.1", v), "", true, func(t *testing.T, n *notes) {
@@ -146,11 +152,11 @@ func curlCells(t *testing.T) {
 	runCell(t, feature("HelloRetryRequest", tls13), "", true, func(t *testing.T, n *notes) {
 		ctx := cellContext(t)
 		srv := startOurHTTPServer(t, thePKI.serverConfig(false))
-		out := runCurl(t, ctx, srv, []string{"--tlsv1.3", "--curves", "P-521:P-384"}, "/hrr")
+		out := runCurl(t, ctx, srv, []string{"--tlsv1.3", "--curves", "X448:P-384"}, "/hrr")
 		assert.Contains(t, out, pageMarker)
 		rep := srv.nextRequest(t, 5*time.Second)
 		assert.Equal(t, tls.CurveP384, rep.Info.KeyExchangeGroup)
 		assert.Equal(t, 2, srv.trace.snapshot().flights, "server flights: HelloRetryRequest, then ServerHello")
-		n.add("curl --curves P-521:P-384: HRR, then %s", rep.Info.KeyExchangeGroup)
+		n.add("curl --curves X448:P-384: HRR, then %s", rep.Info.KeyExchangeGroup)
 	})
 }

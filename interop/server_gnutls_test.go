@@ -5,7 +5,9 @@ package interop_test
 import (
 	"context"
 	"crypto/tls"
+	"encoding/hex"
 	"io"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,6 +16,14 @@ import (
 	"github.com/gosspi/schannel"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+)
+
+var (
+	// gnutlsKeyMaterial and gnutlsTLSExporter are how gnutls-cli and
+	// gnutls-serv print --keymatexport and (gnutls-serv) the RFC 9266
+	// channel binding.
+	gnutlsKeyMaterial = regexp.MustCompile(`- Key material: ([0-9a-f]+)`)
+	gnutlsTLSExporter = regexp.MustCompile(`'tls-exporter': ([0-9a-f]+)`)
 )
 
 // startGnuTLSCli runs gnutls-cli against our server, verifying its
@@ -86,6 +96,41 @@ func gnutlsClientCells(t *testing.T) {
 			n.add("RequireAndVerifyClientCert: verified CN=%s", res.state.PeerCertificates[0].Subject.CommonName)
 		})
 
+		runCell(t, feature("ECDSA P-521 certificates", v), "", true, func(t *testing.T, n *notes) {
+			ctx := cellContext(t)
+			cfg := &tls.Config{Certificates: []tls.Certificate{thePKI.P521}, CurvePreferences: []tls.CurveID{tls.CurveP521},
+				ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: thePKI.ca.Pool}
+			srv := startOurServer(t, ctx, cfg, echoLines(nil))
+			p := startGnuTLSCli(t, ctx, srv, priority(v)+":-GROUP-ALL:+GROUP-SECP521R1",
+				"--x509certfile", thePKI.ClientP521File, "--x509keyfile", thePKI.ClientP521Key)
+			pingPong(t, p, "ping-p521")
+			res := finish(t, p, srv)
+			assertP521(t, n, res.state, res.info, v)
+			n.add("gnutls-cli SECP521R1 only, with a P-521 client certificate; our P-521 server certificate")
+		})
+
+		runCell(t, feature("exported keying material", v), "", true, func(t *testing.T, n *notes) {
+			ctx := cellContext(t)
+			got := make(chan []byte, 1)
+			srv := startOurServer(t, ctx, thePKI.serverConfig(false), func(c *schannel.Conn) error {
+				ekm, err := c.ExportKeyingMaterial(exporterLabel, nil, 40)
+				if err != nil {
+					return err
+				}
+				got <- ekm
+				return echoLines(nil)(c)
+			})
+			p := startGnuTLSCli(t, ctx, srv, priority(v), "--keymatexport", exporterLabel, "--keymatexportsize", "40")
+			pingPong(t, p, "ping-exporter")
+			res := finish(t, p, srv)
+			assert.ErrorIs(t, res.err, io.EOF)
+			m := gnutlsKeyMaterial.FindStringSubmatch(p.output())
+			if assert.NotNil(t, m, "gnutls-cli's key material line") {
+				assert.Equal(t, m[1], hex.EncodeToString(<-got))
+			}
+			n.add("Conn.ExportKeyingMaterial(%q, no context, 40) equals gnutls-cli --keymatexport", exporterLabel)
+		})
+
 		runCell(t, feature("resumption", v), "", true, func(t *testing.T, n *notes) {
 			ctx := cellContext(t)
 			srv := startOurServer(t, ctx, thePKI.serverConfig(false), echoLines(nil))
@@ -116,13 +161,16 @@ func gnutlsClientCells(t *testing.T) {
 	runCell(t, feature("HelloRetryRequest", tls13), "", true, func(t *testing.T, n *notes) {
 		ctx := cellContext(t)
 		srv := startOurServer(t, ctx, thePKI.serverConfig(false), echoLines(nil))
-		// Key shares for groups we do not implement, P-384 allowed after them.
-		p := startGnuTLSCli(t, ctx, srv, "NORMAL:-VERS-ALL:+VERS-TLS1.3:-GROUP-ALL:+GROUP-SECP521R1:+GROUP-X448:+GROUP-SECP384R1")
+		// GnuTLS sends a key share for its first group and for the first of
+		// each other kind; X25519 is of X448's kind, so its only share is for
+		// X448, which we do not implement. (P-521 served here before we
+		// implemented it.)
+		p := startGnuTLSCli(t, ctx, srv, "NORMAL:-VERS-ALL:+VERS-TLS1.3:-GROUP-ALL:+GROUP-X448:+GROUP-X25519")
 		pingPong(t, p, "ping-hrr")
 		res := finish(t, p, srv)
-		assert.Equal(t, tls.CurveP384, res.info.KeyExchangeGroup)
+		assert.Equal(t, tls.X25519, res.info.KeyExchangeGroup)
 		assert.Equal(t, 2, srv.trace.snapshot().flights, "server flights: HelloRetryRequest, then ServerHello")
-		n.add("gnutls-cli groups SECP521R1,X448,SECP384R1: HRR, then %s", res.info.KeyExchangeGroup)
+		n.add("gnutls-cli groups X448,X25519: HRR, then %s", res.info.KeyExchangeGroup)
 	})
 
 	for _, cmd := range []string{"^rekey1^", "^rekey^"} {

@@ -5,6 +5,7 @@ package interop_test
 import (
 	"context"
 	"crypto/tls"
+	"encoding/hex"
 	"io"
 	"path/filepath"
 	"regexp"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gosspi/schannel"
+	"github.com/gosspi/schannel/internal/certgen"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -99,6 +101,62 @@ func opensslClientFeatures(t *testing.T, peer string) {
 			n.add("s_client -alpn http/1.1,h2, our NextProtos h2,http/1.1: %q", res.state.NegotiatedProtocol)
 		})
 
+		runCell(t, feature("ECDSA P-521 certificates", v), "", true, func(t *testing.T, n *notes) {
+			ctx := cellContext(t)
+			cfg := &tls.Config{Certificates: []tls.Certificate{thePKI.P521}, CurvePreferences: []tls.CurveID{tls.CurveP521},
+				ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: thePKI.ca.Pool}
+			srv := startOurServer(t, ctx, cfg, echoLines(nil))
+			p := startSClient(t, ctx, srv.addr, v.OpenSSL, "-groups", "P-521", "-cert", thePKI.ClientP521File, "-key", thePKI.ClientP521Key)
+			pingPong(t, p, "ping-p521")
+			res := finish(t, p, srv)
+			assertP521(t, n, res.state, res.info, v)
+			n.add("s_client -groups P-521 with a P-521 client certificate, our P-521 server certificate")
+		})
+
+		runCell(t, feature("SNI: GetConfigForClient", v), "", true, func(t *testing.T, n *notes) {
+			ctx := cellContext(t)
+			alt := thePKI.ca.MustIssue(certgen.LeafOptions{Names: []string{"alt.interop"}})
+			seen := make(chan string, 1)
+			cfg := thePKI.serverConfig(false)
+			cfg.GetConfigForClient = func(info *tls.ClientHelloInfo) (*tls.Config, error) {
+				seen <- info.ServerName
+				if info.ServerName == "alt.interop" {
+					return &tls.Config{Certificates: []tls.Certificate{alt}}, nil
+				}
+				return nil, nil
+			}
+			srv := startOurServer(t, ctx, cfg, echoLines(nil))
+			// The later -servername and -verify_hostname replace startSClient's.
+			p := startSClient(t, ctx, srv.addr, v.OpenSSL, "-servername", "alt.interop", "-verify_hostname", "alt.interop")
+			pingPong(t, p, "ping-sni")
+			res := finish(t, p, srv)
+			assert.ErrorIs(t, res.err, io.EOF)
+			assert.Equal(t, "alt.interop", <-seen)
+			assert.Contains(t, p.output(), "CN = alt.interop")
+			assert.Contains(t, p.output(), "Verify return code: 0 (ok)")
+			n.add("s_client -servername alt.interop: GetConfigForClient saw the name and its certificate was verified")
+		})
+
+		runCell(t, feature("exported keying material", v), "", true, func(t *testing.T, n *notes) {
+			ctx := cellContext(t)
+			exported := make(chan []byte, 1)
+			srv := startOurServer(t, ctx, thePKI.serverConfig(false), func(c *schannel.Conn) error {
+				ekm, err := c.ExportKeyingMaterial(exporterLabel, nil, 40)
+				if err != nil {
+					return err
+				}
+				exported <- ekm
+				return echoLines(nil)(c)
+			})
+			p := startSClient(t, ctx, srv.addr, v.OpenSSL, "-keymatexport", exporterLabel, "-keymatexportlen", "40")
+			pingPong(t, p, "ping-exporter")
+			m := p.waitFor(keyingMaterialLine, 5*time.Second)
+			res := finish(t, p, srv)
+			assert.ErrorIs(t, res.err, io.EOF)
+			assert.Equal(t, m[1], strings.ToUpper(hex.EncodeToString(<-exported)))
+			n.add("Conn.ExportKeyingMaterial(%q, no context, 40) equals s_client -keymatexport", exporterLabel)
+		})
+
 		runCell(t, feature("client certificate", v), "", true, func(t *testing.T, n *notes) {
 			ctx := cellContext(t)
 			cfg := thePKI.serverConfig(false)
@@ -162,15 +220,15 @@ func opensslClientFeatures(t *testing.T, peer string) {
 	runCell(t, feature("HelloRetryRequest", tls13), "", true, func(t *testing.T, n *notes) {
 		ctx := cellContext(t)
 		srv := startOurServer(t, ctx, thePKI.serverConfig(false), echoLines(nil))
-		// s_client sends a key share for its first group only: P-521, which
+		// s_client sends a key share for its first group only: X448, which
 		// we do not implement.
-		p := startSClient(t, ctx, srv.addr, "-tls1_3", "-groups", "P-521:P-384")
+		p := startSClient(t, ctx, srv.addr, "-tls1_3", "-groups", "X448:P-384")
 		pingPong(t, p, "ping-hrr")
 		res := finish(t, p, srv)
 		assert.Equal(t, tls.CurveP384, res.info.KeyExchangeGroup)
 		assert.Equal(t, 2, srv.trace.snapshot().flights, "server flights: HelloRetryRequest, then ServerHello")
 		assert.Len(t, clientHelloOut.FindAllString(p.output(), -1), 2, "s_client's ClientHellos")
-		n.add("s_client -groups P-521:P-384: HRR, second ClientHello, %s", res.info.KeyExchangeGroup)
+		n.add("s_client -groups X448:P-384: HRR, second ClientHello, %s", res.info.KeyExchangeGroup)
 	})
 
 	for _, cmd := range []string{"k", "K"} {

@@ -5,6 +5,7 @@
 //	schannel connect host:port like openssl s_client: log, chain, parameters, then stdin <-> conn
 //	schannel serve addr        a TLS echo (or -http) server with a generated certificate
 //	schannel packages          the security packages, as EnumerateSecurityPackages lists them
+//	schannel get URL           an HTTP client like curl: HTTP/2 or HTTP/1.1 by ALPN
 //
 // Run "schannel <command> -h" for the flags of each command.
 package main
@@ -53,6 +54,8 @@ func (c *cli) run(ctx context.Context, args []string) error {
 		return c.serve(ctx, args, nil)
 	case "packages":
 		return c.packages(ctx, args)
+	case "get":
+		return c.get(ctx, args)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(c.stdout, usage)
 		return nil
@@ -70,10 +73,12 @@ commands:
   connect host:port
                    connect like openssl s_client: SSPI log, certificate chain and
                    parameters on stderr, then stdin -> connection -> stdout
-  serve addr       a TLS echo server (-http: an HTTP server) with -cert/-key or a
-                   generated certificate whose CA it prints
+  serve addr       a TLS echo server (-http: an HTTP/2 and HTTP/1.1 server) with
+                   -cert/-key or a generated certificate whose CA it prints
   packages         list the security packages (EnumerateSecurityPackages): name,
                    capabilities, cbMaxToken
+  get URL          fetch URL like curl (HTTP/2 when the server chooses h2); -v
+                   shows the SSPI log, the chain and the negotiated parameters
 
 run "schannel <command> -h" for the flags of a command
 `

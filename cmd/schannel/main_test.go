@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -147,10 +148,11 @@ func TestServeHTTPAndConnect(t *testing.T) {
 	caFile := filepath.Join(t.TempDir(), "ca.pem")
 	addr, _ := startServe(t, "-http", "-ca-out", caFile)
 	stdout, stderr, err := runConnect(t, "GET /page HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
-		"-cafile", caFile, "-alpn", "h2,http/1.1", addr)
+		"-cafile", caFile, "-alpn", "http/1.1", addr)
 	require.NoError(t, err, stderr)
 	assert.Contains(t, stdout, "HTTP/1.1 200 OK")
 	assert.Contains(t, stdout, "GET /page HTTP/1.1 from 127.0.0.1:")
+	assert.Contains(t, stdout, `Request.TLS: TLS 1.3, TLS_AES_128_GCM_SHA256, ALPN "http/1.1", handshake complete true`)
 	assert.Contains(t, stdout, "ALPN          http/1.1")
 	assert.Contains(t, stderr, "ALPN          http/1.1")
 	assert.Contains(t, stderr, "server name   127.0.0.1")
@@ -237,4 +239,89 @@ func pemKey(t *testing.T, cert tls.Certificate) []byte {
 	der, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
 	require.NoError(t, err)
 	return pemBlock("PRIVATE KEY", der)
+}
+
+func runGet(t *testing.T, args ...string) (string, string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	c, stdout, stderr := testCLI("")
+	err := c.run(ctx, append([]string{"get"}, args...))
+	return stdout.String(), stderr.String(), err
+}
+
+// TestServeHTTPAndGet: "serve -http" answers HTTP/2 to "get" (and HTTP/1.1
+// with -http1.1), the page showing Request.TLS; -v prints the SSPI log, the
+// chain, the parameters and the headers; -H, -d and -o behave as in curl.
+func TestServeHTTPAndGet(t *testing.T) {
+	t.Setenv("HTTPS_PROXY", "")
+	t.Setenv("https_proxy", "")
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	addr, _ := startServe(t, "-http", "-ca-out", caFile)
+	url := "https://" + addr + "/page?x=1"
+
+	stdout, stderr, err := runGet(t, "-cafile", caFile, "-v", "-H", "X-Test: yes", url)
+	require.NoError(t, err, stderr)
+	assert.Contains(t, stdout, "GET /page?x=1 HTTP/2.0 from 127.0.0.1:")
+	assert.Contains(t, stdout, `Request.TLS: TLS 1.3, TLS_AES_128_GCM_SHA256, ALPN "h2", handshake complete true`)
+	for _, want := range []string{
+		"* InitializeSecurityContext -> SEC_I_CONTINUE_NEEDED",
+		"* InitializeSecurityContext -> SEC_E_OK",
+		"certificate chain:\n  0 s:CN=localhost\n    i:CN=schannel serve CA",
+		"protocol      TLS 1.3 (SP_PROT_TLS1_3_CLIENT)",
+		"ALPN          h2",
+		"> GET /page?x=1 HTTP/2.0",
+		"> X-Test: yes",
+		"< HTTP/2.0 200 OK",
+		"< Content-Type: text/plain; charset=utf-8",
+	} {
+		assert.Contains(t, stderr, want)
+	}
+
+	out := filepath.Join(t.TempDir(), "body.txt")
+	stdout, stderr, err = runGet(t, "-cafile", caFile, "-http1.1", "-d", "a=b", "-o", out, url)
+	require.NoError(t, err, stderr)
+	assert.Empty(t, stdout, "the body went to -o")
+	assert.Empty(t, stderr, "nothing on stderr without -v")
+	body, err := os.ReadFile(out)
+	require.NoError(t, err)
+	assert.Contains(t, string(body), "POST /page?x=1 HTTP/1.1 from 127.0.0.1:")
+	assert.Contains(t, string(body), `ALPN "http/1.1"`)
+
+	_, _, err = runGet(t, url) // the system roots do not know the generated CA
+	assert.ErrorIs(t, err, schannel.SEC_E_UNTRUSTED_ROOT)
+	stdout, _, err = runGet(t, "-insecure", url)
+	require.NoError(t, err)
+	assert.Contains(t, stdout, "HTTP/2.0")
+	_, _, err = runGet(t, "-insecure", "-H", "no colon", url)
+	assert.ErrorContains(t, err, "want 'Name: value'")
+}
+
+// TestServeHTTPWithCurl: curl --http2 gets HTTP/2 from "serve -http", and
+// the page reports the handshake from Request.TLS. It needs curl; without
+// it the test is skipped, unless SCHANNEL_INTEROP=require.
+func TestServeHTTPWithCurl(t *testing.T) {
+	curl, err := exec.LookPath("curl")
+	if err != nil {
+		if os.Getenv("SCHANNEL_INTEROP") == "require" {
+			t.Fatal("curl is not installed (SCHANNEL_INTEROP=require)")
+		}
+		t.Skip("curl is not installed")
+	}
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	addr, _ := startServe(t, "-http", "-ca-out", caFile)
+	for _, tc := range []struct{ flag, proto string }{{"--http2", "HTTP/2.0"}, {"--http1.1", "HTTP/1.1"}} {
+		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+		out, err := exec.CommandContext(ctx, curl, "-sS", tc.flag, "--noproxy", "*", "--cacert", caFile, "https://localhost:"+portOf(addr)+"/curl").CombinedOutput()
+		cancel()
+		require.NoError(t, err, "%s", out)
+		assert.Contains(t, string(out), "GET /curl "+tc.proto+" from 127.0.0.1:")
+		assert.Contains(t, string(out), "Request.TLS: TLS 1.3, ")
+		assert.Contains(t, string(out), "handshake complete true")
+	}
+}
+
+func portOf(addr string) string {
+	_, port, _ := net.SplitHostPort(addr)
+	return port
 }

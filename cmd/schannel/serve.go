@@ -31,7 +31,7 @@ func (c *cli) serve(ctx context.Context, args []string, ready func(addr string))
 	keyFile := fs.String("key", "", "PEM private key of -cert")
 	caOut := fs.String("ca-out", "", "with a generated certificate, also write its CA to this file")
 	serveHTTP := fs.Bool("http", false, "serve HTTP (a page describing the connection) instead of echoing")
-	alpn := fs.String("alpn", "", "ALPN protocols to accept, comma-separated (default: http/1.1 with -http)")
+	alpn := fs.String("alpn", "", "ALPN protocols to accept, comma-separated (default: h2,http/1.1 with -http)")
 	verbose := fs.Bool("v", false, "print the SSPI log of every connection")
 	fs.Usage = func() {
 		fmt.Fprintln(c.stderr, "usage: schannel serve [flags] addr\n\nServes TLS on addr (e.g. 127.0.0.1:8443): echoes what each client sends,\nor with -http answers HTTP requests. Without -cert/-key a certificate for\nlocalhost, 127.0.0.1, ::1 and the host of addr is generated and its CA printed.\n\nflags:")
@@ -53,7 +53,7 @@ func (c *cli) serve(ctx context.Context, args []string, ready func(addr string))
 	if *alpn != "" {
 		config.NextProtos = strings.Split(*alpn, ",")
 	} else if *serveHTTP {
-		config.NextProtos = []string{"http/1.1"}
+		config.NextProtos = []string{"h2", "http/1.1"} // as ServeTLS offers
 	}
 
 	inner, err := net.Listen("tcp", addr)
@@ -77,7 +77,7 @@ func (c *cli) serve(ctx context.Context, args []string, ready func(addr string))
 	stop := context.AfterFunc(ctx, func() { _ = ln.Close() })
 	defer stop()
 	if *serveHTTP {
-		err = c.serveHTTP(ctx, ln)
+		err = c.serveHTTP(ctx, ln, config)
 	} else {
 		err = c.serveEcho(ln)
 	}
@@ -144,28 +144,37 @@ func (c *cli) serveEcho(ln net.Listener) error {
 	}
 }
 
-// serveHTTP answers every request with a page that says how it arrived.
-func (c *cli) serveHTTP(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{
+// serveHTTP answers every request with a page that says how it arrived:
+// HTTP/2 or HTTP/1.1 as ALPN chose, and what Request.TLS reports.
+func (c *cli) serveHTTP(ctx context.Context, ln net.Listener, config *tls.Config) error {
+	srv := &schannel.HTTPServer{Config: config, Server: &http.Server{
 		ReadHeaderTimeout: 30 * time.Second,
 		ConnContext: func(ctx context.Context, conn net.Conn) context.Context {
 			return context.WithValue(ctx, connKey{}, conn)
 		},
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-			fmt.Fprintf(w, "hello from schannel serve\n%s %s %s from %s\n\n", r.Method, r.URL, r.Proto, r.RemoteAddr)
-			// net/http sets r.TLS only for *tls.Conn; the connection itself
-			// is in the context.
+			fmt.Fprintf(w, "hello from schannel serve\n%s %s %s from %s\n", r.Method, r.URL, r.Proto, r.RemoteAddr)
+			if r.TLS != nil {
+				fmt.Fprintf(w, "Request.TLS: %s, %s, ALPN %q, handshake complete %v\n\n",
+					tls.VersionName(r.TLS.Version), tls.CipherSuiteName(r.TLS.CipherSuite), r.TLS.NegotiatedProtocol, r.TLS.HandshakeComplete)
+			}
 			if sc, ok := r.Context().Value(connKey{}).(*schannel.Conn); ok {
 				c.logConnection(sc)
 				printParameters(w, sc)
 			}
 		}),
-	}
-	stop := context.AfterFunc(ctx, func() { _ = srv.Close() })
+	}}
+	stop := context.AfterFunc(ctx, func() {
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if srv.Shutdown(shutdownCtx) != nil {
+			_ = srv.Close()
+		}
+	})
 	defer stop()
 	err := srv.Serve(ln)
-	if errors.Is(err, http.ErrServerClosed) || errors.Is(err, net.ErrClosed) {
+	if errors.Is(err, schannel.ErrHTTPServerClosed) || errors.Is(err, net.ErrClosed) {
 		return nil
 	}
 	return err

@@ -27,10 +27,11 @@ const (
 	ECDSAP384
 	RSA2048
 	Ed25519
+	ECDSAP521
 )
 
 func (k KeyType) String() string {
-	return [...]string{"ECDSA-P256", "ECDSA-P384", "RSA-2048", "Ed25519"}[k]
+	return [...]string{"ECDSA-P256", "ECDSA-P384", "RSA-2048", "Ed25519", "ECDSA-P521"}[k]
 }
 
 // CA is a certificate authority that issues leaf certificates.
@@ -137,6 +138,8 @@ func newKey(k KeyType) (crypto.Signer, error) {
 	switch k {
 	case ECDSAP384:
 		return ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	case ECDSAP521:
+		return ecdsa.GenerateKey(elliptic.P521(), rand.Reader)
 	case RSA2048:
 		return rsa.GenerateKey(rand.Reader, 2048)
 	case Ed25519:

@@ -19,6 +19,7 @@ var (
 	procApplyControlToken           = secur32.NewProc("ApplyControlToken")
 	procQueryContextAttributesW     = secur32.NewProc("QueryContextAttributesW")
 	procFreeContextBuffer           = secur32.NewProc("FreeContextBuffer")
+	procSetContextAttributesW       = secur32.NewProc("SetContextAttributesW")
 	procCertOpenSystemStoreW        = crypt32.NewProc("CertOpenSystemStoreW")
 	procCertCloseStore              = crypt32.NewProc("CertCloseStore")
 	procCertFindCertificateInStore  = crypt32.NewProc("CertFindCertificateInStore")
@@ -165,7 +166,36 @@ type ApplicationProtocol struct {
 	ID                [255]byte
 }
 
+// Bindings is SecPkgContext_Bindings: a SEC_CHANNEL_BINDINGS structure of
+// BindingsLength bytes, freed with FreeContextBuffer.
+type Bindings struct {
+	BindingsLength uint32
+	Bindings       *byte
+}
+
+// KeyingMaterialInfo is SecPkgContext_KeyingMaterialInfo; Label is
+// NUL-terminated and LabelLen counts the NUL.
+type KeyingMaterialInfo struct {
+	LabelLen          uint16
+	Label             *byte
+	ContextLen        uint16
+	Context           *byte
+	KeyingMaterialLen uint32
+}
+
+// KeyingMaterial is SecPkgContext_KeyingMaterial, freed with FreeContextBuffer.
+type KeyingMaterial struct {
+	KeyingMaterialLen uint32
+	KeyingMaterial    *byte
+}
+
 func status(r uintptr) uint32 { return uint32(r) }
+
+// SetContextAttributes calls SetContextAttributesW.
+func SetContextAttributes(ctx *SecHandle, attribute uint32, buf unsafe.Pointer, size uint32) uint32 {
+	r, _, _ := procSetContextAttributesW.Call(uintptr(unsafe.Pointer(ctx)), uintptr(attribute), uintptr(buf), uintptr(size))
+	return status(r)
+}
 
 // Available reports whether secur32.dll and its Schannel entry points load.
 func Available() error {

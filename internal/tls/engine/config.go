@@ -13,8 +13,9 @@ import (
 )
 
 // defaultGroups is our key exchange preference: the post-quantum hybrid first,
-// then the classical groups every peer has.
-var defaultGroups = []uint16{wire.GroupX25519MLKEM768, wire.GroupX25519, wire.GroupP256, wire.GroupP384}
+// then the classical groups every peer has, P-521 last as in crypto/tls
+// (Windows Schannel supports it too).
+var defaultGroups = []uint16{wire.GroupX25519MLKEM768, wire.GroupX25519, wire.GroupP256, wire.GroupP384, wire.GroupP521}
 
 // signatureSchemes13 are the schemes we accept and offer for TLS 1.3
 // CertificateVerify. PKCS#1 v1.5 is only offered for certificate signatures
@@ -68,8 +69,6 @@ func newSettings(cfg *tls.Config) (*settings, *sspi.Error) {
 	switch {
 	case cfg.NameToCertificate != nil: //nolint:staticcheck // detecting the deprecated field is the point
 		return nil, unsupported("NameToCertificate (use GetCertificate)")
-	case cfg.GetConfigForClient != nil:
-		return nil, unsupported("GetConfigForClient")
 	case cfg.UnwrapSession != nil || cfg.WrapSession != nil:
 		return nil, unsupported("WrapSession/UnwrapSession")
 	case cfg.Renegotiation != tls.RenegotiateNever:

@@ -80,6 +80,9 @@ type Options struct {
 	RequestClientCert bool
 	// TicketKeys seal a server's session tickets; nil issues none.
 	TicketKeys *session.TicketKeys
+	// TicketKeysFor, when set, gives the ticket keys of a configuration that
+	// GetConfigForClient returned, which replace TicketKeys.
+	TicketKeysFor func(*tls.Config) (*session.TicketKeys, *sspi.Error)
 	// KeyUpdateRecords, when non-zero, replaces the record count after which
 	// KeyUpdateDue reports true (half the AEAD's RFC 8446 5.5 limit).
 	KeyUpdateRecords uint64
@@ -155,6 +158,13 @@ type Context struct {
 	// and what a client stores with each NewSessionTicket.
 	resumptionSecret []byte
 	ticketState      session.State
+
+	// exporter keeps what ExportKeyingMaterial and the channel bindings
+	// need after the handshake state is dropped.
+	exporter exporterState
+
+	// helloConn is the connection ClientHelloInfo.Conn reports (SetHelloConn).
+	helloConn netConn
 
 	hs    *handshakeState // per-handshake state, dropped once connected
 	suite *keys.Suite     // negotiated suite: fixed once the ServerHello is processed

@@ -87,7 +87,9 @@ func (c *Context) finished12(label string) []byte {
 }
 
 func (c *Context) sendFinished12(label string) *sspi.Error {
-	return c.sendMessage(&wire.Finished{VerifyData: c.finished12(label)})
+	verifyData := c.finished12(label)
+	c.noteFinished12(verifyData)
+	return c.sendMessage(&wire.Finished{VerifyData: verifyData})
 }
 
 func (c *Context) checkFinished12(msg []byte, label string) *sspi.Error {
@@ -98,6 +100,7 @@ func (c *Context) checkFinished12(msg []byte, label string) *sspi.Error {
 	if !hmac.Equal(fin.VerifyData, c.finished12(label)) {
 		return fail(wire.AlertDecryptError, "the peer's Finished does not match the handshake")
 	}
+	c.noteFinished12(fin.VerifyData)
 	c.record(msg)
 	return nil
 }

@@ -34,6 +34,9 @@ type handshakeState struct {
 
 	clientSecret, serverSecret []byte // handshake traffic secrets
 	clientAppSecret            []byte // held until the client's Finished is sent or checked
+	exporterSecret             []byte // exporter_master_secret, kept for the exporter
+	firstFinished              []byte // TLS 1.2: verify_data of the first Finished (tls-unique)
+	serverLeaf                 []byte // the server's leaf certificate as sent (DER)
 
 	certRequest *wire.CertificateRequest13 // the one received (client) or sent (server)
 	peerPublic  any                        // public key of the peer's leaf certificate
@@ -115,7 +118,8 @@ func (c *Context) deriveApplicationSecrets() (clientApp, serverApp []byte) {
 	serverApp = hs.schedule.ServerApplicationTrafficSecret(th)
 	c.logKey("CLIENT_TRAFFIC_SECRET_0", clientApp)
 	c.logKey("SERVER_TRAFFIC_SECRET_0", serverApp)
-	c.logKey("EXPORTER_SECRET", hs.schedule.ExporterMasterSecret(th))
+	hs.exporterSecret = hs.schedule.ExporterMasterSecret(th)
+	c.logKey("EXPORTER_SECRET", hs.exporterSecret)
 	return clientApp, serverApp
 }
 
@@ -163,6 +167,7 @@ func (c *Context) finishHandshake() {
 	c.info.Version = c.vers
 	c.info.CipherSuite = c.hs.suite.ID
 	c.info.DidResume = c.hs.resumed
+	c.saveExporterState()
 	c.hs = nil
 	c.scratch = nil // post-handshake records are decrypted in the caller's buffer
 	c.uselessRecords = 0

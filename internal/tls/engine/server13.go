@@ -65,6 +65,9 @@ func (c *Context) serverClientHello(msg []byte) *sspi.Error {
 	retry := c.hs != nil
 	if !retry {
 		c.hs = &handshakeState{}
+		if err := c.applyConfigForClient(hello); err != nil {
+			return err
+		}
 	}
 	hs := c.hs
 	hs.clientRandom = hello.Random
@@ -266,20 +269,7 @@ func (c *Context) serverCertificate(hello *wire.ClientHello) (*tls.Certificate, 
 	cfg := c.set.cfg
 	candidates := cfg.Certificates
 	if cfg.GetCertificate != nil {
-		info := &tls.ClientHelloInfo{
-			CipherSuites:      hello.CipherSuites,
-			ServerName:        hello.ServerName,
-			SupportedPoints:   hello.ECPointFormats,
-			SupportedProtos:   hello.ALPNProtocols,
-			SupportedVersions: hello.SupportedVersions,
-		}
-		for _, g := range hello.SupportedGroups {
-			info.SupportedCurves = append(info.SupportedCurves, tls.CurveID(g))
-		}
-		for _, s := range hello.SignatureAlgorithms {
-			info.SignatureSchemes = append(info.SignatureSchemes, tls.SignatureScheme(s))
-		}
-		cert, err := cfg.GetCertificate(info)
+		cert, err := cfg.GetCertificate(c.clientHelloInfo(hello, c.hs != nil && c.hs.firstHello != nil))
 		if err != nil {
 			return nil, 0, fail(wire.AlertInternalError, "GetCertificate: %v", err)
 		}
@@ -302,6 +292,9 @@ func (c *Context) serverCertificate(hello *wire.ClientHello) (*tls.Certificate, 
 	}
 	if cert == nil {
 		return nil, 0, fail(wire.AlertHandshakeFailure, "no certificate can sign with the client's signature schemes")
+	}
+	if len(cert.Certificate) > 0 {
+		c.hs.serverLeaf = cert.Certificate[0]
 	}
 	return cert, scheme, nil
 }

@@ -10,6 +10,7 @@ import (
 const (
 	GroupP256           uint16 = 23
 	GroupP384           uint16 = 24
+	GroupP521           uint16 = 25
 	GroupX25519         uint16 = 29
 	GroupX25519MLKEM768 uint16 = 0x11EC
 )
@@ -19,7 +20,7 @@ const x25519KeyLen = 32
 // SupportedGroup reports whether g is a named group this package implements.
 func SupportedGroup(g uint16) bool {
 	switch g {
-	case GroupX25519, GroupP256, GroupP384, GroupX25519MLKEM768:
+	case GroupX25519, GroupP256, GroupP384, GroupP521, GroupX25519MLKEM768:
 		return true
 	}
 	return false
@@ -31,6 +32,8 @@ func nistCurve(g uint16) ecdh.Curve {
 		return ecdh.P256()
 	case GroupP384:
 		return ecdh.P384()
+	case GroupP521:
+		return ecdh.P521()
 	}
 	return nil
 }
@@ -54,7 +57,7 @@ type PrivateShare struct {
 //
 // For X25519, alone or in the hybrid, it reads 32 bytes from rand and uses
 // them as the private key, so a test can inject a known key such as RFC
-// 8448's. P-256 and P-384 use ecdh GenerateKey(rand), which since Go 1.26
+// 8448's. P-256, P-384 and P-521 use ecdh GenerateKey(rand), which since Go 1.26
 // ignores rand and always draws from the system source; ML-KEM-768 key
 // generation takes no reader at all.
 func NewPrivateShare(group uint16, rand io.Reader) (*PrivateShare, error) {
@@ -65,7 +68,7 @@ func NewPrivateShare(group uint16, rand io.Reader) (*PrivateShare, error) {
 			return nil, err
 		}
 		return &PrivateShare{group: group, ecdh: priv, public: priv.PublicKey().Bytes()}, nil
-	case GroupP256, GroupP384:
+	case GroupP256, GroupP384, GroupP521:
 		priv, err := nistCurve(group).GenerateKey(rand)
 		if err != nil {
 			return nil, err
@@ -150,7 +153,7 @@ func ecdhSecret(priv *ecdh.PrivateKey, peer []byte) ([]byte, error) {
 // rather than generating one of its own.
 func RespondToShare(group uint16, clientShare []byte, rand io.Reader) (serverShare, secret []byte, err error) {
 	switch group {
-	case GroupX25519, GroupP256, GroupP384:
+	case GroupX25519, GroupP256, GroupP384, GroupP521:
 		return respondECDH(group, clientShare, rand)
 	case GroupX25519MLKEM768:
 		return respondX25519MLKEM768(clientShare, rand)

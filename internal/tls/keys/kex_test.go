@@ -20,6 +20,7 @@ var groups = []struct {
 	{"X25519", keys.GroupX25519, 32, 32, 32},
 	{"P-256", keys.GroupP256, 65, 65, 32},
 	{"P-384", keys.GroupP384, 97, 97, 48},
+	{"P-521", keys.GroupP521, 133, 133, 66},
 	{"X25519MLKEM768", keys.GroupX25519MLKEM768, 1184 + 32, 1088 + 32, 64},
 }
 
@@ -27,7 +28,7 @@ func TestSupportedGroup(t *testing.T) {
 	for _, g := range groups {
 		assert.True(t, keys.SupportedGroup(g.id), g.name)
 	}
-	for _, id := range []uint16{0, 25, 30, 0x0100, 0x11EB, 0x11ED} {
+	for _, id := range []uint16{0, 26, 30, 0x0100, 0x11EB, 0x11ED} {
 		assert.False(t, keys.SupportedGroup(id), "group %#x", id)
 	}
 }
@@ -149,6 +150,8 @@ func TestKeyExchangeRejectsBadShares(t *testing.T) {
 		{"P-256 X25519-sized", keys.GroupP256, validX25519, validX25519},
 		{"P-384 off curve", keys.GroupP384, offCurve(keys.GroupP384), offCurve(keys.GroupP384)},
 		{"P-384 given a P-256 point", keys.GroupP384, validPoint(keys.GroupP256), validPoint(keys.GroupP256)},
+		{"P-521 off curve", keys.GroupP521, offCurve(keys.GroupP521), offCurve(keys.GroupP521)},
+		{"P-521 given a P-384 point", keys.GroupP521, validPoint(keys.GroupP384), validPoint(keys.GroupP384)},
 		{"hybrid X25519 only", keys.GroupX25519MLKEM768, validX25519, validX25519},
 		{"hybrid short", keys.GroupX25519MLKEM768, append(validMLKEM, validX25519[:31]...), make([]byte, 1088+31)},
 		{"hybrid long", keys.GroupX25519MLKEM768, append(append(validMLKEM, validX25519...), 0), make([]byte, 1088+33)},
@@ -173,9 +176,10 @@ func TestKeyExchangeRejectsBadShares(t *testing.T) {
 }
 
 func TestKeyExchangeUnsupportedGroup(t *testing.T) {
-	_, err := keys.NewPrivateShare(25, rand.Reader)
+	// x448 (30): registered, not implemented.
+	_, err := keys.NewPrivateShare(30, rand.Reader)
 	assert.Equal(t, keys.AlertInternalError, alertOf(t, err))
-	_, _, err = keys.RespondToShare(25, make([]byte, 133), rand.Reader)
+	_, _, err = keys.RespondToShare(30, make([]byte, 56), rand.Reader)
 	assert.Equal(t, keys.AlertInternalError, alertOf(t, err))
 }
 
