@@ -5,8 +5,8 @@ import (
 	"crypto/x509"
 	"encoding/binary"
 
-	"github.com/gosspi/schannel/internal/tls/engine"
 	"github.com/gosspi/schannel/internal/sspi"
+	"github.com/gosspi/schannel/internal/tls/engine"
 	"github.com/gosspi/schannel/internal/tls/wire"
 )
 
@@ -288,6 +288,8 @@ func (p *goProvider) connectionState() tls.ConnectionState {
 		HandshakeComplete:  true,
 		DidResume:          info.DidResume,
 		CipherSuite:        info.CipherSuite,
+		CurveID:            tls.CurveID(info.Group),
+		HelloRetryRequest:  info.HelloRetryRequest,
 		NegotiatedProtocol: info.ALPN,
 		ServerName:         info.ServerName,
 		PeerCertificates:   info.PeerCertificates,

@@ -8,8 +8,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/gosspi/schannel/internal/tls/keys"
 	"github.com/gosspi/schannel/internal/sspi"
+	"github.com/gosspi/schannel/internal/tls/keys"
 	"github.com/gosspi/schannel/internal/tls/wire"
 )
 
@@ -238,6 +238,7 @@ func (c *Context) clientHelloRetryRequest(hrr *wire.ServerHello, msg []byte, sui
 		return fail(wire.AlertUnexpectedMessage, "a second HelloRetryRequest")
 	}
 	hs.helloRetried = true
+	c.info.HelloRetryRequest = true
 	hs.suite = suite
 	group := hrr.SelectedGroup
 	if group == 0 && len(hrr.Cookie) == 0 {

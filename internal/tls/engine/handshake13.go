@@ -4,11 +4,12 @@ import (
 	"crypto"
 	"crypto/hmac"
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 
+	"github.com/gosspi/schannel/internal/sspi"
 	"github.com/gosspi/schannel/internal/tls/keys"
 	"github.com/gosspi/schannel/internal/tls/session"
-	"github.com/gosspi/schannel/internal/sspi"
 	"github.com/gosspi/schannel/internal/tls/wire"
 )
 
@@ -56,6 +57,11 @@ type handshakeState struct {
 	psk           []byte
 	hrrPrefix     [][]byte // message_hash and HelloRetryRequest, for a second hello's binder
 	resumed       bool
+	// The session being offered (client) or resumed (server), its peer
+	// chain parsed and verified again before it was chosen.
+	origin       *session.State
+	originCerts  []*x509.Certificate
+	originChains [][]*x509.Certificate
 }
 
 // record adds a handshake message to the transcript (and, for TLS 1.2, to the
@@ -175,6 +181,8 @@ func (c *Context) connectionState() tls.ConnectionState {
 		HandshakeComplete:  true,
 		DidResume:          c.info.DidResume,
 		CipherSuite:        c.hs.suite.ID,
+		CurveID:            tls.CurveID(c.info.Group),
+		HelloRetryRequest:  c.info.HelloRetryRequest,
 		NegotiatedProtocol: c.info.ALPN,
 		ServerName:         c.info.ServerName,
 		PeerCertificates:   c.info.PeerCertificates,

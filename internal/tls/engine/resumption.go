@@ -4,19 +4,24 @@ import (
 	"crypto"
 	"crypto/hmac"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/binary"
 	"io"
 	"slices"
 
+	"github.com/gosspi/schannel/internal/sspi"
 	"github.com/gosspi/schannel/internal/tls/keys"
 	"github.com/gosspi/schannel/internal/tls/session"
-	"github.com/gosspi/schannel/internal/sspi"
 	"github.com/gosspi/schannel/internal/tls/wire"
 )
 
-// ticketLifetime is how long our tickets may be used: RFC 8446's maximum,
-// as crypto/tls does. Ticket keys rotate daily underneath (session package).
-const ticketLifetime = session.MaxLifetime
+// ticketLifetime is how long our tickets may be used and what we advertise:
+// what the server's ticket keys guarantee (session.TicketLifetime, 6 days).
+// A client caps a server's promise at RFC 8446's maximum of 7 days.
+const (
+	ticketLifetime       = session.TicketLifetime
+	clientTicketLifetime = session.MaxLifetime
+)
 
 // cacheKey is where a client keeps its session for this server.
 func (c *Context) cacheKey() string { return c.info.ServerName }
@@ -36,7 +41,34 @@ func (c *Context) loadSession() {
 	if !ok || !c.set.allows(st.Version) {
 		return
 	}
+	// The server's chain is checked now, before the session is offered: a
+	// server that accepts it cannot be refused afterwards, and a chain that
+	// has expired or lost its root since must cost one full handshake, not
+	// every connection until the server forgets the ticket.
+	certs, chains, err := c.checkSessionChain(st)
+	if err != nil {
+		session.Forget(c.set.cfg.ClientSessionCache, c.cacheKey())
+		return
+	}
 	c.hs.offered, c.hs.offeredTicket = st, ticket
+	c.hs.origin, c.hs.originCerts, c.hs.originChains = st, certs, chains
+}
+
+// checkSessionChain parses and verifies again the peer chain a session
+// carries, by the rules of a full handshake at the current time.
+func (c *Context) checkSessionChain(st *session.State) ([]*x509.Certificate, [][]*x509.Certificate, *sspi.Error) {
+	if len(st.PeerCertificates) == 0 {
+		return nil, nil, nil
+	}
+	certs, err := parsePeerChain(st.PeerCertificates)
+	if err != nil {
+		return nil, nil, err
+	}
+	chains, err := c.verifyChainX509(certs)
+	if err != nil {
+		return nil, nil, err
+	}
+	return certs, chains, nil
 }
 
 // offerSession13 adds a pre_shared_key offer for a TLS 1.3 session to hello,
@@ -49,6 +81,7 @@ func (c *Context) offerSession13(hello *wire.ClientHello) {
 	}) {
 		return
 	}
+	// RFC 8446 4.2.11.1: milliseconds since the ticket was received.
 	age := uint32(c.set.now().Unix()-int64(st.CreatedAt)) * 1000
 	hello.PSKIdentities = []wire.PSKIdentity{{Label: c.hs.offeredTicket, ObfuscatedTicketAge: age + st.AgeAdd}}
 	hello.PSKBinders = [][]byte{make([]byte, suite.Hash.Size())}
@@ -98,29 +131,40 @@ func (c *Context) acceptResumption13(sh *wire.ServerHello, suite *keys.Suite) *s
 	hs.psk = hs.offered.Secret
 	hs.resumed = true
 	c.info.ALPN = hs.offered.ALPN
-	return c.restorePeerCertificates(hs.offered)
+	return c.restorePeerCertificates()
 }
 
 // restorePeerCertificates gives a resumed session the peer's chain from the
-// original handshake, checked again now (it may have expired since) by the
-// same rules as a fresh one.
-func (c *Context) restorePeerCertificates(st *session.State) *sspi.Error {
-	if len(st.PeerCertificates) == 0 {
+// original handshake, as checkSessionChain verified it before the session
+// was chosen.
+func (c *Context) restorePeerCertificates() *sspi.Error {
+	if len(c.hs.originCerts) == 0 {
 		return nil
 	}
-	return c.acceptPeerChain(st.PeerCertificates)
+	return c.keepPeerChain(c.hs.originCerts, c.hs.originChains)
 }
 
-// sessionState captures what resuming this connection needs.
+// sessionState captures what resuming this connection needs. A resumed
+// connection's session keeps the time of the full handshake it descends
+// from: renewing a ticket never extends how long a session lives.
 func (c *Context) sessionState(secret []byte) *session.State {
+	now := uint64(c.set.now().Unix())
 	st := &session.State{
-		Version:     c.vers,
-		CipherSuite: c.hs.suite.ID,
-		Secret:      secret,
-		CreatedAt:   uint64(c.set.now().Unix()),
-		Lifetime:    ticketLifetime,
-		ALPN:        c.info.ALPN,
-		ServerName:  c.info.ServerName,
+		Version:         c.vers,
+		CipherSuite:     c.hs.suite.ID,
+		Secret:          secret,
+		CreatedAt:       now,
+		AuthenticatedAt: now,
+		Lifetime:        ticketLifetime,
+		ALPN:            c.info.ALPN,
+		ServerName:      c.info.ServerName,
+		Group:           c.info.Group,
+	}
+	if o := c.hs.origin; c.hs.resumed && o != nil {
+		st.AuthenticatedAt = o.AuthenticatedAt
+		if st.AuthenticatedAt == 0 || st.AuthenticatedAt > now {
+			st.AuthenticatedAt = min(o.CreatedAt, now)
+		}
 	}
 	if c.vers == wire.VersionTLS12 {
 		st.ExtendedMasterSecret = true
@@ -139,7 +183,8 @@ func (c *Context) storeTicket13(nst *wire.NewSessionTicket13) {
 	st := c.ticketState
 	st.Secret = keys.ResumptionPSK(c.suite.Hash, c.resumptionSecret, nst.Nonce)
 	st.CreatedAt = uint64(c.set.now().Unix())
-	st.Lifetime = min(nst.Lifetime, ticketLifetime)
+	st.AuthenticatedAt = min(st.AuthenticatedAt, st.CreatedAt)
+	st.Lifetime = min(nst.Lifetime, clientTicketLifetime)
 	st.AgeAdd = nst.AgeAdd
 	_ = session.Store(c.set.cfg.ClientSessionCache, c.cacheKey(), nst.Ticket, &st)
 }
@@ -161,11 +206,27 @@ func (c *Context) serverTryResumption13(hello *wire.ClientHello, helloMsg []byte
 	if !hmac.Equal(hello.PSKBinders[0], pskBinder(suite.Hash, st.Secret, transcriptPrefix, truncated)) {
 		return nil, fail(wire.AlertDecryptError, "the PSK binder does not verify")
 	}
-	if err := c.restorePeerCertificates(st); err != nil {
+	if !c.adoptTicketSession(st) {
+		return nil, nil
+	}
+	if err := c.restorePeerCertificates(); err != nil {
 		return nil, err
 	}
 	c.hs.resumed = true
 	return st.Secret, nil
+}
+
+// adoptTicketSession verifies again the client chain a ticket carries and
+// keeps the session for resumption. A chain that no longer verifies (expired,
+// or its CA no longer trusted) means a full handshake, where the client may
+// present a certificate that does.
+func (c *Context) adoptTicketSession(st *session.State) bool {
+	certs, chains, err := c.checkSessionChain(st)
+	if err != nil {
+		return false
+	}
+	c.hs.origin, c.hs.originCerts, c.hs.originChains = st, certs, chains
+	return true
 }
 
 // resumable reports whether a session from a ticket may resume this
@@ -191,7 +252,7 @@ func (c *Context) newSessionTicket13(hello *wire.ClientHello) *sspi.Error {
 	nonce := []byte{0}
 	st := c.sessionState(keys.ResumptionPSK(c.hs.suite.Hash, c.resumptionSecret, nonce))
 	st.AgeAdd = binary.BigEndian.Uint32(random[:])
-	ticket, err := c.opts.TicketKeys.Seal(st, c.set.now(), c.set.rand)
+	ticket, err := c.opts.TicketKeys.Seal(st)
 	if err != nil {
 		return nil // too large to fit a ticket: the client will do a full handshake next time
 	}

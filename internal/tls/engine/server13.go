@@ -6,8 +6,8 @@ import (
 	"io"
 	"slices"
 
-	"github.com/gosspi/schannel/internal/tls/keys"
 	"github.com/gosspi/schannel/internal/sspi"
+	"github.com/gosspi/schannel/internal/tls/keys"
 	"github.com/gosspi/schannel/internal/tls/wire"
 )
 
@@ -291,6 +291,7 @@ func (c *Context) sendHelloRetryRequest(hello *wire.ClientHello, msg []byte, par
 		return err
 	}
 	hs.hrrPrefix = append(hs.hrrPrefix, hrr.Raw)
+	c.info.HelloRetryRequest = true
 	c.sendCompatibilityCCSOnce(hello)
 	c.yield = true
 	return nil
