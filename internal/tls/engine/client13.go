@@ -383,11 +383,15 @@ func (c *Context) clientCertificate() (*tls.Certificate, uint16, *sspi.Error) {
 		schemes, authorities = cr.SignatureAlgorithms, cr.CertificateAuthorities
 	}
 	if cfg.GetClientCertificate != nil {
-		info := &tls.CertificateRequestInfo{AcceptableCAs: authorities, Version: c.vers}
-		for _, s := range schemes {
-			info.SignatureSchemes = append(info.SignatureSchemes, tls.SignatureScheme(s))
+		if !c.hs.gotClientCert {
+			info := &tls.CertificateRequestInfo{AcceptableCAs: authorities, Version: c.vers}
+			for _, s := range schemes {
+				info.SignatureSchemes = append(info.SignatureSchemes, tls.SignatureScheme(s))
+			}
+			c.hs.clientCert, c.hs.clientCertFail = cfg.GetClientCertificate(info)
+			c.hs.gotClientCert = true
 		}
-		cert, err := cfg.GetClientCertificate(info)
+		cert, err := c.hs.clientCert, c.hs.clientCertFail
 		if err != nil {
 			return nil, 0, sspi.Errorf(sspi.SEC_E_NO_CREDENTIALS, "schannel: GetClientCertificate: %v", err)
 		}

@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"sync"
 
 	"github.com/gosspi/schannel/internal/sspi"
 	"github.com/gosspi/schannel/internal/tls/keys"
@@ -37,7 +38,12 @@ type handshakeState struct {
 	clientAppSecret            []byte // held until the client's Finished is sent or checked
 
 	certRequest *wire.CertificateRequest13 // the one received (client) or sent (server)
-	peerPublic  any                        // public key of the peer's leaf certificate
+	// Client: what tls.Config.GetClientCertificate answered, asked once per
+	// handshake (it may prompt for a smart card's PIN).
+	gotClientCert  bool
+	clientCert     *tls.Certificate
+	clientCertFail error
+	peerPublic     any // public key of the peer's leaf certificate
 
 	// TLS 1.2 only.
 	messages       []byte // every handshake message: a 1.2 CertificateVerify signs them all
@@ -200,9 +206,19 @@ func (c *Context) runVerifyConnection() *sspi.Error {
 	return nil
 }
 
+// keyLogMutex serialises KeyLogWriter writes across connections, as
+// crypto/tls does: one writer is commonly shared by every connection of a
+// program, and need not be safe for concurrent use.
+var keyLogMutex sync.Mutex
+
 // logKey writes an NSS key-log line so captures can be decrypted.
 func (c *Context) logKey(label string, secret []byte) {
-	if w := c.set.cfg.KeyLogWriter; w != nil {
-		fmt.Fprintf(w, "%s %x %x\n", label, c.hs.clientRandom, secret)
+	w := c.set.cfg.KeyLogWriter
+	if w == nil {
+		return
 	}
+	line := fmt.Appendf(nil, "%s %x %x\n", label, c.hs.clientRandom, secret)
+	keyLogMutex.Lock()
+	defer keyLogMutex.Unlock()
+	_, _ = w.Write(line)
 }
