@@ -67,9 +67,15 @@ func (c *Context) sendClientHello() *sspi.Error {
 		hello.SecureRenegotiationSupported = true
 	}
 	for _, g := range shareGroups {
-		share, err := keys.NewPrivateShare(g, c.set.rand)
-		if err != nil {
-			return sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "schannel: generating a key share: %v", err)
+		var share *keys.PrivateShare
+		if g == wire.GroupX25519 && len(hs.shares) > 0 {
+			share = hs.shares[0].X25519Fallback() // the hybrid's X25519 key, reused
+		}
+		if share == nil {
+			var err error
+			if share, err = keys.NewPrivateShare(g, c.set.rand); err != nil {
+				return sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "schannel: generating a key share: %v", err)
+			}
 		}
 		hs.shares = append(hs.shares, share)
 		hello.KeyShares = append(hello.KeyShares, wire.KeyShare{Group: g, Data: share.Public()})

@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"io"
 	"slices"
+	"strings"
 
 	"github.com/gosspi/schannel/internal/sspi"
 	"github.com/gosspi/schannel/internal/tls/keys"
@@ -54,8 +55,12 @@ func (c *Context) loadSession() {
 	c.hs.origin, c.hs.originCerts, c.hs.originChains = st, certs, chains
 }
 
-// checkSessionChain parses and verifies again the peer chain a session
-// carries, by the rules of a full handshake at the current time.
+// checkSessionChain checks again, by the rules of a full handshake at the
+// current time, the peer chain a session carries, the way crypto/tls does:
+// the chain that verified it then must still be within its validity period
+// (every certificate of it), still end in a root we trust, and a server's
+// leaf still carry our server name. A session made without verification is
+// not resumed by a side that verifies now.
 func (c *Context) checkSessionChain(st *session.State) ([]*x509.Certificate, [][]*x509.Certificate, *sspi.Error) {
 	if len(st.PeerCertificates) == 0 {
 		return nil, nil, nil
@@ -64,11 +69,39 @@ func (c *Context) checkSessionChain(st *session.State) ([]*x509.Certificate, [][
 	if err != nil {
 		return nil, nil, err
 	}
-	chains, err := c.verifyChainX509(certs)
+	if !c.verifiesChains() {
+		return certs, nil, nil
+	}
+	if len(st.VerifiedChain) == 0 {
+		return nil, nil, fail(wire.AlertBadCertificate, "the session's peer chain was not verified")
+	}
+	chain, err := parsePeerChain(st.VerifiedChain)
 	if err != nil {
 		return nil, nil, err
 	}
-	return certs, chains, nil
+	now := c.set.now()
+	for _, cert := range chain {
+		if now.Before(cert.NotBefore) || now.After(cert.NotAfter) {
+			return nil, nil, certificateFailure(x509.CertificateInvalidError{Cert: cert, Reason: x509.Expired})
+		}
+	}
+	opts := x509.VerifyOptions{CurrentTime: now}
+	if c.isServer {
+		opts.Roots = c.set.cfg.ClientCAs
+		opts.KeyUsages = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
+	} else {
+		if err := certs[0].VerifyHostname(strings.TrimSuffix(c.info.ServerName, ".")); err != nil {
+			return nil, nil, certificateFailure(err)
+		}
+		opts.Roots = c.set.cfg.RootCAs
+		opts.KeyUsages = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+	}
+	// The chain verified before; what may have changed is whether its root
+	// is still trusted. Verifying the root alone asks exactly that.
+	if _, err := chain[len(chain)-1].Verify(opts); err != nil {
+		return nil, nil, certificateFailure(err)
+	}
+	return certs, [][]*x509.Certificate{chain}, nil
 }
 
 // offerSession13 adds a pre_shared_key offer for a TLS 1.3 session to hello,
@@ -171,6 +204,11 @@ func (c *Context) sessionState(secret []byte) *session.State {
 	}
 	for _, cert := range c.info.PeerCertificates {
 		st.PeerCertificates = append(st.PeerCertificates, cert.Raw)
+	}
+	if len(c.info.VerifiedChains) > 0 {
+		for _, cert := range c.info.VerifiedChains[0] {
+			st.VerifiedChain = append(st.VerifiedChain, cert.Raw)
+		}
 	}
 	return st
 }

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -66,6 +67,12 @@ type State struct {
 	ALPN             string
 	ServerName       string
 	PeerCertificates [][]byte // DER, leaf first: what ConnectionState reports after resumption
+	// VerifiedChain is the chain (DER, the leaf of PeerCertificates first,
+	// the root last) that verified PeerCertificates when the session was
+	// made, empty when they were not verified. A resumption checks that chain
+	// again at its own time and against its own roots (as crypto/tls does)
+	// instead of building a new one.
+	VerifiedChain [][]byte
 }
 
 // Marshal encodes s. The encoding is this package's own and is what a
@@ -86,6 +93,7 @@ type State struct {
 //	certificate peer_certificates<0..2^24-1>;  /* at most 10 entries */
 //	uint64 authenticated_at;           /* 0 or at most created_at */
 //	uint16 group;
+//	certificate verified_chain<0..2^24-1>;     /* at most 10 entries */
 //
 // Marshal refuses a State that Unmarshal would refuse, so every encoding it
 // produces reads back.
@@ -112,6 +120,11 @@ func (s *State) Marshal() ([]byte, error) {
 	})
 	b.AddUint64(s.AuthenticatedAt)
 	b.AddUint16(s.Group)
+	b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) {
+		for _, cert := range s.VerifiedChain {
+			b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(cert) })
+		}
+	})
 	return b.Bytes()
 }
 
@@ -127,6 +140,7 @@ func (s *State) Unmarshal(b []byte) error {
 		secret          cryptobyte.String
 		alpn, name      cryptobyte.String
 		certList, entry cryptobyte.String
+		chainList       cryptobyte.String
 	)
 	if !in.ReadUint8(&format) ||
 		!in.ReadUint16(&parsed.Version) ||
@@ -141,7 +155,8 @@ func (s *State) Unmarshal(b []byte) error {
 		!in.ReadUint8LengthPrefixed(&name) ||
 		!in.ReadUint24LengthPrefixed(&certList) ||
 		!in.ReadUint64(&parsed.AuthenticatedAt) ||
-		!in.ReadUint16(&parsed.Group) {
+		!in.ReadUint16(&parsed.Group) ||
+		!in.ReadUint24LengthPrefixed(&chainList) {
 		return fmt.Errorf("%w: truncated", ErrInvalidState)
 	}
 	if !in.Empty() {
@@ -167,6 +182,15 @@ func (s *State) Unmarshal(b []byte) error {
 			return fmt.Errorf("%w: truncated certificate", ErrInvalidState)
 		}
 		parsed.PeerCertificates = append(parsed.PeerCertificates, append([]byte(nil), entry...))
+	}
+	for !chainList.Empty() {
+		if len(parsed.VerifiedChain) == MaxCertificates {
+			return fmt.Errorf("%w: more than %d certificates in the verified chain", ErrInvalidState, MaxCertificates)
+		}
+		if !chainList.ReadUint16LengthPrefixed(&entry) {
+			return fmt.Errorf("%w: truncated certificate", ErrInvalidState)
+		}
+		parsed.VerifiedChain = append(parsed.VerifiedChain, append([]byte(nil), entry...))
 	}
 	if err := parsed.validate(); err != nil {
 		return err
@@ -209,7 +233,13 @@ func (s *State) validate() error {
 	if len(s.PeerCertificates) > MaxCertificates {
 		return fmt.Errorf("%w: %d certificates", ErrInvalidState, len(s.PeerCertificates))
 	}
-	for _, cert := range s.PeerCertificates {
+	if len(s.VerifiedChain) > MaxCertificates {
+		return fmt.Errorf("%w: %d certificates in the verified chain", ErrInvalidState, len(s.VerifiedChain))
+	}
+	if len(s.VerifiedChain) > 0 && (len(s.PeerCertificates) == 0 || !bytes.Equal(s.VerifiedChain[0], s.PeerCertificates[0])) {
+		return fmt.Errorf("%w: a verified chain that does not start with the peer's certificate", ErrInvalidState)
+	}
+	for _, cert := range append(s.PeerCertificates[:len(s.PeerCertificates):len(s.PeerCertificates)], s.VerifiedChain...) {
 		if len(cert) == 0 || len(cert) > MaxCertificateLen {
 			return fmt.Errorf("%w: certificate of %d bytes", ErrInvalidState, len(cert))
 		}

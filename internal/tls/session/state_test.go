@@ -73,6 +73,7 @@ type rawState struct {
 	certList    []byte // used instead of certs when not nil
 	authAt      uint64
 	group       uint16
+	chain       [][]byte
 }
 
 func validRaw() rawState {
@@ -110,6 +111,11 @@ func (r rawState) encode() []byte {
 	})
 	b.AddUint64(r.authAt)
 	b.AddUint16(r.group)
+	b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) {
+		for _, c := range r.chain {
+			b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(c) })
+		}
+	})
 	return b.BytesOrPanic()
 }
 
@@ -121,6 +127,12 @@ func TestStateUnmarshalRefuses(t *testing.T) {
 		{"unknown format", func(r *rawState) { r.format = 3 }},
 		{"format 1", func(r *rawState) { r.format = 1 }},
 		{"authenticated after issue", func(r *rawState) { r.authAt = uint64(baseTime.Unix()) + 1 }},
+		{"11 certificates in the verified chain", func(r *rawState) {
+			r.chain = append([][]byte{[]byte("leaf")}, repeatCerts(session.MaxCertificates, 1)...)
+		}},
+		{"empty certificate in the verified chain", func(r *rawState) { r.chain = [][]byte{[]byte("leaf"), {}} }},
+		{"verified chain of another leaf", func(r *rawState) { r.chain = [][]byte{[]byte("other"), []byte("root")} }},
+		{"verified chain without a peer certificate", func(r *rawState) { r.certs, r.chain = nil, [][]byte{[]byte("root")} }},
 		{"format zero", func(r *rawState) { r.format = 0 }},
 		{"TLS 1.1", func(r *rawState) { r.version = 0x0302 }},
 		{"DTLS 1.3", func(r *rawState) { r.version = 0xfefc }},

@@ -124,6 +124,7 @@ func TestTicketAutomaticKeyRing(t *testing.T) {
 			clk.Set(baseTime.Add(sealedAfter))
 			st := ticketState()
 			st.CreatedAt, st.Lifetime = uint64(clk.Now().Unix()), session.TicketLifetime
+			st.AuthenticatedAt = st.CreatedAt
 			ticket := seal(t, keys, st)
 
 			// Connections go on every hour, rotating the ring as they do.
@@ -162,7 +163,7 @@ func TestTicketSealRefuses(t *testing.T) {
 	assert.ErrorIs(t, err, session.ErrInvalidState)
 
 	huge := ticketState()
-	huge.PeerCertificates = repeatCerts(session.MaxCertificates, 2000)
+	huge.PeerCertificates, huge.VerifiedChain = repeatCerts(session.MaxCertificates, 2000), nil
 	_, err = keys.Seal(huge)
 	assert.ErrorIs(t, err, session.ErrTicketStateTooLarge)
 
@@ -176,7 +177,7 @@ func TestTicketSealRefuses(t *testing.T) {
 func TestTicketLargestState(t *testing.T) {
 	keys := newKeys(t, keyedConfig(testRoot))
 	s := ticketState()
-	s.PeerCertificates = [][]byte{{1}}
+	s.PeerCertificates, s.VerifiedChain = [][]byte{{1}}, nil
 	s.PeerCertificates[0] = make([]byte, 1+session.MaxTicketStateLen-len(mustMarshal(*s)))
 	require.Len(t, mustMarshal(*s), session.MaxTicketStateLen)
 
