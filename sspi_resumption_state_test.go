@@ -8,6 +8,7 @@ import (
 
 	"github.com/gosspi/schannel"
 	"github.com/gosspi/schannel/internal/certgen"
+	"github.com/gosspi/schannel/internal/tls/session"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -246,6 +247,43 @@ func TestConnectionStateGroupAndRetry(t *testing.T) {
 					assert.Equal(t, tc.group, info.KeyExchangeGroup, "%s, connection %d", side, i)
 				}
 			}
+		})
+	}
+}
+
+// TestResumptionAdvertisedLifetime: the ticket_lifetime a server advertises
+// is what it accepts, to the second, with the key ring crypto/tls rotates
+// underneath.
+func TestResumptionAdvertisedLifetime(t *testing.T) {
+	lifetime := time.Duration(session.TicketLifetime) * time.Second
+	for _, version := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+		t.Run(tls.VersionName(version), func(t *testing.T) {
+			p := pki(t)
+			clock := newTestClock()
+			cache := tls.NewLRUClientSessionCache(4)
+			ccfg := &tls.Config{ServerName: "example.com", InsecureSkipVerify: true, MaxVersion: version,
+				ClientSessionCache: cache, Time: clock.Now}
+			scfg := p.serverConfig()
+			scfg.Time = clock.Now
+			_, _, err := connectOnce(t, ccfg, scfg)
+			require.NoError(t, err)
+			_, st, ok := session.Load(cache, "example.com", clock.Now())
+			require.True(t, ok)
+			assert.Equal(t, uint32(session.TicketLifetime), st.Lifetime, "advertised lifetime")
+			entry, _ := cache.Get("example.com")
+
+			clock.Advance(lifetime)
+			client, server, err := connectOnce(t, ccfg, scfg)
+			require.NoError(t, err)
+			assert.True(t, client.ctx.ConnectionState().DidResume, "at the end of the lifetime")
+			assert.True(t, server.ctx.ConnectionState().DidResume)
+
+			cache.Put("example.com", entry) // the first ticket again, one second too old
+			clock.Advance(time.Second)
+			client, server, err = connectOnce(t, ccfg, scfg)
+			require.NoError(t, err)
+			assert.False(t, client.ctx.ConnectionState().DidResume, "past the lifetime")
+			assert.False(t, server.ctx.ConnectionState().DidResume)
 		})
 	}
 }
