@@ -2,6 +2,8 @@ package schannel_test
 
 import (
 	"crypto/tls"
+	"io"
+	"net"
 	"sync"
 	"testing"
 	"time"
@@ -284,6 +286,51 @@ func TestResumptionAdvertisedLifetime(t *testing.T) {
 			require.NoError(t, err)
 			assert.False(t, client.ctx.ConnectionState().DidResume, "past the lifetime")
 			assert.False(t, server.ctx.ConnectionState().DidResume)
+		})
+	}
+}
+
+// TestResumptionFleetMixedWithCryptoTLS: during a migration, our servers and
+// crypto/tls servers may share ticket keys. Each resumes its own tickets,
+// and a ticket of the other kind costs a full handshake, never a failure.
+func TestResumptionFleetMixedWithCryptoTLS(t *testing.T) {
+	p := pki(t)
+	key := [32]byte{9}
+	for _, version := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+		t.Run(tls.VersionName(version), func(t *testing.T) {
+			ours, theirs := p.serverConfig(), p.serverConfig()
+			ours.SetSessionTicketKeys([][32]byte{key})
+			theirs.SetSessionTicketKeys([][32]byte{key})
+			ccfg := &tls.Config{RootCAs: p.ca.Pool, ServerName: "example.com", MaxVersion: version,
+				ClientSessionCache: tls.NewLRUClientSessionCache(4)}
+			resumes := func(ourServer bool) bool {
+				t.Helper()
+				c1, c2 := tcpPair(t)
+				var srv net.Conn = tls.Server(c2, theirs)
+				if ourServer {
+					srv = schannel.Server(c2, ours)
+				}
+				go func() {
+					buf := make([]byte, 4)
+					if _, err := io.ReadFull(srv, buf); err == nil {
+						_, _ = srv.Write(buf)
+					}
+				}()
+				cli := tls.Client(c1, ccfg)
+				defer cli.Close()
+				defer srv.Close()
+				_, err := cli.Write([]byte("ping"))
+				require.NoError(t, err)
+				_, err = io.ReadFull(cli, make([]byte, 4)) // the ticket arrives with the reply
+				require.NoError(t, err)
+				return cli.ConnectionState().DidResume
+			}
+			assert.False(t, resumes(true))
+			assert.True(t, resumes(true), "ours resumes its own ticket")
+			assert.False(t, resumes(false), "crypto/tls opens our ticket but cannot resume it")
+			assert.True(t, resumes(false), "crypto/tls resumes its own ticket")
+			assert.False(t, resumes(true), "ours opens crypto/tls's ticket but cannot resume it")
+			assert.True(t, resumes(true))
 		})
 	}
 }
