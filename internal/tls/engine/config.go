@@ -7,8 +7,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/gosspi/schannel/internal/sspi"
 	"github.com/gosspi/schannel/internal/tls/keys"
+	"github.com/gosspi/schannel/internal/sspi"
 	"github.com/gosspi/schannel/internal/tls/wire"
 )
 

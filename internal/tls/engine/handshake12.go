@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"crypto/hmac"
 
-	"github.com/gosspi/schannel/internal/sspi"
 	"github.com/gosspi/schannel/internal/tls/keys"
+	"github.com/gosspi/schannel/internal/sspi"
 	"github.com/gosspi/schannel/internal/tls/wire"
 )
 

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/gosspi/schannel/internal/sspi"
 	"github.com/gosspi/schannel/internal/tls/keys"
+	"github.com/gosspi/schannel/internal/sspi"
 	"github.com/gosspi/schannel/internal/tls/wire"
 )
 
