@@ -3,8 +3,8 @@ package schannel
 import (
 	"crypto/tls"
 
-	"github.com/gosspi/schannel/internal/sspi"
 	"github.com/gosspi/schannel/internal/tls/session"
+	"github.com/gosspi/schannel/internal/sspi"
 )
 
 // Credentials is a credential handle (CredHandle): the configuration a
