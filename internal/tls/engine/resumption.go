@@ -167,6 +167,25 @@ func (c *Context) acceptResumption13(sh *wire.ServerHello, suite *keys.Suite) *s
 	return c.restorePeerCertificates()
 }
 
+// keepPeerChain makes certs the peer's chain: verified now unless chains
+// holds a verification already made in this handshake (a resumed session's,
+// checked before it was chosen), then VerifyPeerCertificate.
+func (c *Context) keepPeerChain(certs []*x509.Certificate, chains [][]*x509.Certificate) *sspi.Error {
+	c.info.PeerCertificates = certs
+	if chains == nil {
+		var err *sspi.Error
+		if chains, err = c.verifyChainX509(certs); err != nil {
+			return err
+		}
+	}
+	c.info.VerifiedChains = chains
+	if err := c.runVerifyPeerCertificate(certs); err != nil {
+		return err
+	}
+	c.hs.peerPublic = certs[0].PublicKey
+	return nil
+}
+
 // restorePeerCertificates gives a resumed session the peer's chain from the
 // original handshake, as checkSessionChain verified it before the session
 // was chosen.

@@ -6,11 +6,8 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
-	"weak"
 
 	"github.com/gosspi/schannel/internal/sspi"
 	"github.com/gosspi/schannel/internal/tls/wire"
@@ -19,81 +16,20 @@ import (
 // acceptPeerChain parses the peer's chain (DER, leaf first), checks it and
 // keeps it and its leaf's key for the CertificateVerify or ServerKeyExchange.
 func (c *Context) acceptPeerChain(ders [][]byte) *sspi.Error {
-	certs, err := parsePeerChain(ders)
-	if err != nil {
-		return err
-	}
-	return c.keepPeerChain(certs, nil)
-}
-
-// parsePeerChain parses a chain of DER certificates.
-func parsePeerChain(ders [][]byte) ([]*x509.Certificate, *sspi.Error) {
 	certs := make([]*x509.Certificate, 0, len(ders))
 	for _, der := range ders {
 		cert, err := parseCertificateCached(der)
 		if err != nil {
-			return nil, failWith(sspi.SEC_E_CERT_UNKNOWN, wire.AlertBadCertificate, fmt.Errorf("tls: parsing the peer's certificate: %w", err))
+			return failWith(sspi.SEC_E_CERT_UNKNOWN, wire.AlertBadCertificate, fmt.Errorf("tls: parsing the peer's certificate: %w", err))
 		}
 		certs = append(certs, cert)
 	}
-	return certs, nil
-}
-
-// keepPeerChain makes certs the peer's chain: verified now unless chains
-// holds a verification already made in this handshake (a resumed session's,
-// checked before it was chosen), then VerifyPeerCertificate.
-func (c *Context) keepPeerChain(certs []*x509.Certificate, chains [][]*x509.Certificate) *sspi.Error {
 	c.info.PeerCertificates = certs
-	if chains == nil {
-		var err *sspi.Error
-		if chains, err = c.verifyChainX509(certs); err != nil {
-			return err
-		}
-	}
-	c.info.VerifiedChains = chains
-	if err := c.runVerifyPeerCertificate(certs); err != nil {
+	if err := c.verifyPeerChain(certs); err != nil {
 		return err
 	}
 	c.hs.peerPublic = certs[0].PublicKey
 	return nil
-}
-
-// certCache keeps the certificates parsed for live connections by their
-// DER, so that the next connection to the same peer, and above all a
-// resumption, which carries its peer's chain in its session, need not parse
-// it again (crypto/tls keeps a cache of the same kind). Entries are weak:
-// once no connection holds a certificate, its entry goes.
-var certCache = struct {
-	sync.Mutex
-	m map[string]weak.Pointer[x509.Certificate]
-}{m: make(map[string]weak.Pointer[x509.Certificate])}
-
-// parseCertificateCached is x509.ParseCertificate through certCache. The
-// certificates it returns are shared and must not be modified, which
-// tls.ConnectionState already asks of its users.
-func parseCertificateCached(der []byte) (*x509.Certificate, error) {
-	certCache.Lock()
-	if cert := certCache.m[string(der)].Value(); cert != nil {
-		certCache.Unlock()
-		return cert, nil
-	}
-	certCache.Unlock()
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, err
-	}
-	key := string(der)
-	certCache.Lock()
-	certCache.m[key] = weak.Make(cert)
-	certCache.Unlock()
-	runtime.AddCleanup(cert, func(key string) {
-		certCache.Lock()
-		if certCache.m[key].Value() == nil {
-			delete(certCache.m, key)
-		}
-		certCache.Unlock()
-	}, key)
-	return cert, nil
 }
 
 // entryData lists the certificates of a TLS 1.3 Certificate message.
@@ -103,6 +39,17 @@ func entryData(entries []wire.CertificateEntry) [][]byte {
 		ders[i] = e.Data
 	}
 	return ders
+}
+
+// verifyPeerChain checks the peer's chain through crypto/x509 unless the
+// configuration leaves that to the caller, then runs VerifyPeerCertificate.
+func (c *Context) verifyPeerChain(certs []*x509.Certificate) *sspi.Error {
+	chains, err := c.verifyChainX509(certs)
+	if err != nil {
+		return err
+	}
+	c.info.VerifiedChains = chains
+	return c.runVerifyPeerCertificate(certs)
 }
 
 // verifiesChains reports whether this side checks the peer's chain through
