@@ -2,13 +2,9 @@ package engine
 
 import (
 	"crypto/x509"
-	"fmt"
 	"runtime"
 	"sync"
 	"weak"
-
-	"github.com/gosspi/schannel/internal/sspi"
-	"github.com/gosspi/schannel/internal/tls/wire"
 )
 
 // certCache keeps the certificates parsed for live connections by their
@@ -47,17 +43,4 @@ func parseCertificateCached(der []byte) (*x509.Certificate, error) {
 		certCache.Unlock()
 	}, key)
 	return cert, nil
-}
-
-// parsePeerChain parses a chain of DER certificates.
-func parsePeerChain(ders [][]byte) ([]*x509.Certificate, *sspi.Error) {
-	certs := make([]*x509.Certificate, 0, len(ders))
-	for _, der := range ders {
-		cert, err := parseCertificateCached(der)
-		if err != nil {
-			return nil, failWith(sspi.SEC_E_CERT_UNKNOWN, wire.AlertBadCertificate, fmt.Errorf("tls: parsing the peer's certificate: %w", err))
-		}
-		certs = append(certs, cert)
-	}
-	return certs, nil
 }

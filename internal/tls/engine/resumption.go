@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"slices"
 	"strings"
@@ -165,6 +166,19 @@ func (c *Context) acceptResumption13(sh *wire.ServerHello, suite *keys.Suite) *s
 	hs.resumed = true
 	c.info.ALPN = hs.offered.ALPN
 	return c.restorePeerCertificates()
+}
+
+// parsePeerChain parses a chain of DER certificates.
+func parsePeerChain(ders [][]byte) ([]*x509.Certificate, *sspi.Error) {
+	certs := make([]*x509.Certificate, 0, len(ders))
+	for _, der := range ders {
+		cert, err := parseCertificateCached(der)
+		if err != nil {
+			return nil, failWith(sspi.SEC_E_CERT_UNKNOWN, wire.AlertBadCertificate, fmt.Errorf("tls: parsing the peer's certificate: %w", err))
+		}
+		certs = append(certs, cert)
+	}
+	return certs, nil
 }
 
 // keepPeerChain makes certs the peer's chain: verified now unless chains
