@@ -3,9 +3,6 @@ package schannel
 import (
 	"crypto/tls"
 	"net"
-	"runtime"
-	"sync"
-	"weak"
 
 	"github.com/gosspi/schannel/internal/tls/session"
 	"github.com/gosspi/schannel/sspi"
@@ -108,34 +105,19 @@ func AcquireCredentialsHandle(use CredentialUse, config *tls.Config) (*Credentia
 	return sspi.NewCredentials(schannelPackage{}, packageInfo, "", use, config)
 }
 
-// ticketKeyRing holds the random session ticket keys of each server
-// configuration that has no SessionTicketKey, the way crypto/tls keeps them
-// inside its Config: every connection served with one *tls.Config can resume
-// the others' sessions, and no other configuration can. Entries go away
-// with their configuration.
-var ticketKeyRing sync.Map // weak.Pointer[tls.Config] -> *session.TicketKeys
-
 // ticketKeysFor returns the keys that seal a server's session tickets, nil
-// when tickets are disabled.
+// when tickets are disabled. They are the ticket keys crypto/tls would use
+// for cfg (SetSessionTicketKeys, SessionTicketKey, or its own rotating ring
+// of random keys), kept inside cfg itself: every connection served with one
+// *tls.Config, or with configurations given the same keys, can resume the
+// others' sessions.
 func ticketKeysFor(cfg *tls.Config) (*session.TicketKeys, error) {
 	if cfg.SessionTicketsDisabled {
 		return nil, nil
 	}
-	if cfg.SessionTicketKey != [32]byte{} {
-		// Servers sharing the key share tickets; the epoch rotation is derived from it.
-		return session.NewTicketKeys(cfg.SessionTicketKey, 0), nil
-	}
-	ref := weak.Make(cfg)
-	if keys, ok := ticketKeyRing.Load(ref); ok {
-		return keys.(*session.TicketKeys), nil
-	}
-	keys, err := session.RandomTicketKeys()
+	keys, err := session.NewTicketKeys(cfg)
 	if err != nil {
 		return nil, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "schannel: session ticket keys: %v", err)
 	}
-	actual, loaded := ticketKeyRing.LoadOrStore(ref, keys)
-	if !loaded {
-		runtime.AddCleanup(cfg, func(ref weak.Pointer[tls.Config]) { ticketKeyRing.Delete(ref) }, ref)
-	}
-	return actual.(*session.TicketKeys), nil
+	return keys, nil
 }

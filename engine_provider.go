@@ -298,6 +298,8 @@ func (p *goProvider) connectionState() tls.ConnectionState {
 		HandshakeComplete:  true,
 		DidResume:          info.DidResume,
 		CipherSuite:        info.CipherSuite,
+		CurveID:            tls.CurveID(info.Group),
+		HelloRetryRequest:  info.HelloRetryRequest,
 		NegotiatedProtocol: info.ALPN,
 		ServerName:         info.ServerName,
 		PeerCertificates:   info.PeerCertificates,

@@ -172,6 +172,19 @@ func opensslClientFeatures(t *testing.T, peer string) {
 			n.add("RequireAndVerifyClientCert: verified CN=%s", res.state.PeerCertificates[0].Subject.CommonName)
 		})
 
+		runCell(t, feature("signature scheme: the client's order", v), "", true, func(t *testing.T, n *notes) {
+			// Issue 10: among the schemes our RSA key can make, the one the
+			// client lists first wins, as in crypto/tls (SHA-256 before).
+			ctx := cellContext(t)
+			srv := startOurServer(t, ctx, thePKI.serverConfig(true), echoLines(nil))
+			p := startSClient(t, ctx, srv.addr, v.OpenSSL, "-sigalgs", "rsa_pss_rsae_sha384:rsa_pss_rsae_sha256")
+			pingPong(t, p, "ping-sigalgs")
+			_ = finish(t, p, srv)
+			assert.Contains(t, p.outputWith("Peer signing digest: SHA384"), "Peer signing digest: SHA384")
+			assert.Contains(t, p.outputWith("Peer signature type: RSA-PSS"), "Peer signature type: RSA-PSS")
+			n.add("s_client -sigalgs rsa_pss_rsae_sha384:rsa_pss_rsae_sha256: our server signed with RSA-PSS SHA-384")
+		})
+
 		runCell(t, feature("resumption", v), "", true, func(t *testing.T, n *notes) {
 			ctx := cellContext(t)
 			srv := startOurServer(t, ctx, thePKI.serverConfig(false), echoLines(nil))

@@ -148,8 +148,9 @@ func (c *Context) client12Resumed() *sspi.Error {
 	}
 	hs.resumed = true
 	hs.masterSecret = st.Secret
+	c.info.Group = st.Group // no key exchange: the original handshake's group
 	c.deriveKeyBlock12()
-	if err := c.restorePeerCertificates(st); err != nil {
+	if err := c.restorePeerCertificates(); err != nil {
 		return err
 	}
 	c.state = stateClient12WaitCCS
@@ -299,7 +300,7 @@ func (c *Context) client12ServerFinished(msg []byte) *sspi.Error {
 	if nst := hs.newTicket12; nst != nil && len(nst.Ticket) > 0 && c.clientCache() {
 		st := c.sessionState(hs.masterSecret)
 		if nst.Lifetime > 0 {
-			st.Lifetime = min(nst.Lifetime, ticketLifetime)
+			st.Lifetime = min(nst.Lifetime, clientTicketLifetime)
 		}
 		_ = session.Store(c.set.cfg.ClientSessionCache, c.cacheKey(), nst.Ticket, st)
 	}

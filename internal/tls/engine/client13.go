@@ -67,9 +67,15 @@ func (c *Context) sendClientHello() *sspi.Error {
 		hello.SecureRenegotiationSupported = true
 	}
 	for _, g := range shareGroups {
-		share, err := keys.NewPrivateShare(g, c.set.rand)
-		if err != nil {
-			return sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "schannel: generating a key share: %v", err)
+		var share *keys.PrivateShare
+		if g == wire.GroupX25519 && len(hs.shares) > 0 {
+			share = hs.shares[0].X25519Fallback() // the hybrid's X25519 key, reused
+		}
+		if share == nil {
+			var err error
+			if share, err = keys.NewPrivateShare(g, c.set.rand); err != nil {
+				return sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "schannel: generating a key share: %v", err)
+			}
 		}
 		hs.shares = append(hs.shares, share)
 		hello.KeyShares = append(hello.KeyShares, wire.KeyShare{Group: g, Data: share.Public()})
@@ -243,6 +249,7 @@ func (c *Context) clientHelloRetryRequest(hrr *wire.ServerHello, msg []byte, sui
 		return fail(wire.AlertUnexpectedMessage, "a second HelloRetryRequest")
 	}
 	hs.helloRetried = true
+	c.info.HelloRetryRequest = true
 	hs.suite = suite
 	group := hrr.SelectedGroup
 	if group == 0 && len(hrr.Cookie) == 0 {
@@ -390,11 +397,15 @@ func (c *Context) clientCertificate() (*tls.Certificate, uint16, *sspi.Error) {
 		schemes, authorities = cr.SignatureAlgorithms, cr.CertificateAuthorities
 	}
 	if cfg.GetClientCertificate != nil {
-		info := &tls.CertificateRequestInfo{AcceptableCAs: authorities, Version: c.vers}
-		for _, s := range schemes {
-			info.SignatureSchemes = append(info.SignatureSchemes, tls.SignatureScheme(s))
+		if !c.hs.gotClientCert {
+			info := &tls.CertificateRequestInfo{AcceptableCAs: authorities, Version: c.vers}
+			for _, s := range schemes {
+				info.SignatureSchemes = append(info.SignatureSchemes, tls.SignatureScheme(s))
+			}
+			c.hs.clientCert, c.hs.clientCertFail = cfg.GetClientCertificate(info)
+			c.hs.gotClientCert = true
 		}
-		cert, err := cfg.GetClientCertificate(info)
+		cert, err := c.hs.clientCert, c.hs.clientCertFail
 		if err != nil {
 			return nil, 0, sspi.Errorf(sspi.SEC_E_NO_CREDENTIALS, "schannel: GetClientCertificate: %v", err)
 		}

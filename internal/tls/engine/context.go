@@ -90,15 +90,18 @@ type Options struct {
 
 // Info is what the handshake negotiated.
 type Info struct {
-	Version          uint16
-	CipherSuite      uint16
-	Group            uint16
-	SignatureScheme  uint16 // the scheme the peer signed its CertificateVerify with
-	ServerName       string
-	ALPN             string
-	DidResume        bool
-	PeerCertificates []*x509.Certificate
-	VerifiedChains   [][]*x509.Certificate
+	Version         uint16
+	CipherSuite     uint16
+	Group           uint16
+	SignatureScheme uint16 // the scheme the peer signed its CertificateVerify with
+	ServerName      string
+	ALPN            string
+	DidResume       bool
+	// HelloRetryRequest is true when the server sent, or the client
+	// received, a HelloRetryRequest.
+	HelloRetryRequest bool
+	PeerCertificates  []*x509.Certificate
+	VerifiedChains    [][]*x509.Certificate
 }
 
 // Result is the outcome of one Handshake call.

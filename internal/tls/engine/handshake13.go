@@ -4,7 +4,9 @@ import (
 	"crypto"
 	"crypto/hmac"
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
+	"sync"
 
 	"github.com/gosspi/schannel/internal/tls/keys"
 	"github.com/gosspi/schannel/internal/tls/session"
@@ -39,7 +41,12 @@ type handshakeState struct {
 	serverLeaf                 []byte // the server's leaf certificate as sent (DER)
 
 	certRequest *wire.CertificateRequest13 // the one received (client) or sent (server)
-	peerPublic  any                        // public key of the peer's leaf certificate
+	// Client: what tls.Config.GetClientCertificate answered, asked once per
+	// handshake (it may prompt for a smart card's PIN).
+	gotClientCert  bool
+	clientCert     *tls.Certificate
+	clientCertFail error
+	peerPublic     any // public key of the peer's leaf certificate
 
 	// TLS 1.2 only.
 	messages       []byte // every handshake message: a 1.2 CertificateVerify signs them all
@@ -59,6 +66,11 @@ type handshakeState struct {
 	psk           []byte
 	hrrPrefix     [][]byte // message_hash and HelloRetryRequest, for a second hello's binder
 	resumed       bool
+	// The session being offered (client) or resumed (server), its peer
+	// chain parsed and verified again before it was chosen.
+	origin       *session.State
+	originCerts  []*x509.Certificate
+	originChains [][]*x509.Certificate
 }
 
 // record adds a handshake message to the transcript (and, for TLS 1.2, to the
@@ -180,6 +192,8 @@ func (c *Context) connectionState() tls.ConnectionState {
 		HandshakeComplete:  true,
 		DidResume:          c.info.DidResume,
 		CipherSuite:        c.hs.suite.ID,
+		CurveID:            tls.CurveID(c.info.Group),
+		HelloRetryRequest:  c.info.HelloRetryRequest,
 		NegotiatedProtocol: c.info.ALPN,
 		ServerName:         c.info.ServerName,
 		PeerCertificates:   c.info.PeerCertificates,
@@ -197,9 +211,19 @@ func (c *Context) runVerifyConnection() *sspi.Error {
 	return nil
 }
 
+// keyLogMutex serialises KeyLogWriter writes across connections, as
+// crypto/tls does: one writer is commonly shared by every connection of a
+// program, and need not be safe for concurrent use.
+var keyLogMutex sync.Mutex
+
 // logKey writes an NSS key-log line so captures can be decrypted.
 func (c *Context) logKey(label string, secret []byte) {
-	if w := c.set.cfg.KeyLogWriter; w != nil {
-		fmt.Fprintf(w, "%s %x %x\n", label, c.hs.clientRandom, secret)
+	w := c.set.cfg.KeyLogWriter
+	if w == nil {
+		return
 	}
+	line := fmt.Appendf(nil, "%s %x %x\n", label, c.hs.clientRandom, secret)
+	keyLogMutex.Lock()
+	defer keyLogMutex.Unlock()
+	_, _ = w.Write(line)
 }

@@ -4,9 +4,12 @@ import (
 	"crypto"
 	"crypto/hmac"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"slices"
+	"strings"
 
 	"github.com/gosspi/schannel/internal/tls/keys"
 	"github.com/gosspi/schannel/internal/tls/session"
@@ -14,9 +17,13 @@ import (
 	"github.com/gosspi/schannel/sspi"
 )
 
-// ticketLifetime is how long our tickets may be used: RFC 8446's maximum,
-// as crypto/tls does. Ticket keys rotate daily underneath (session package).
-const ticketLifetime = session.MaxLifetime
+// ticketLifetime is how long our tickets may be used and what we advertise:
+// what the server's ticket keys guarantee (session.TicketLifetime, 6 days).
+// A client caps a server's promise at RFC 8446's maximum of 7 days.
+const (
+	ticketLifetime       = session.TicketLifetime
+	clientTicketLifetime = session.MaxLifetime
+)
 
 // cacheKey is where a client keeps its session for this server.
 func (c *Context) cacheKey() string { return c.info.ServerName }
@@ -36,7 +43,66 @@ func (c *Context) loadSession() {
 	if !ok || !c.set.allows(st.Version) {
 		return
 	}
+	// The server's chain is checked now, before the session is offered: a
+	// server that accepts it cannot be refused afterwards, and a chain that
+	// has expired or lost its root since must cost one full handshake, not
+	// every connection until the server forgets the ticket.
+	certs, chains, err := c.checkSessionChain(st)
+	if err != nil {
+		session.Forget(c.set.cfg.ClientSessionCache, c.cacheKey())
+		return
+	}
 	c.hs.offered, c.hs.offeredTicket = st, ticket
+	c.hs.origin, c.hs.originCerts, c.hs.originChains = st, certs, chains
+}
+
+// checkSessionChain checks again, by the rules of a full handshake at the
+// current time, the peer chain a session carries, the way crypto/tls does:
+// the chain that verified it then must still be within its validity period
+// (every certificate of it), still end in a root we trust, and a server's
+// leaf still carry our server name. A session made without verification is
+// not resumed by a side that verifies now.
+func (c *Context) checkSessionChain(st *session.State) ([]*x509.Certificate, [][]*x509.Certificate, *sspi.Error) {
+	if len(st.PeerCertificates) == 0 {
+		return nil, nil, nil
+	}
+	certs, err := parsePeerChain(st.PeerCertificates)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !c.verifiesChains() {
+		return certs, nil, nil
+	}
+	if len(st.VerifiedChain) == 0 {
+		return nil, nil, fail(wire.AlertBadCertificate, "the session's peer chain was not verified")
+	}
+	chain, err := parsePeerChain(st.VerifiedChain)
+	if err != nil {
+		return nil, nil, err
+	}
+	now := c.set.now()
+	for _, cert := range chain {
+		if now.Before(cert.NotBefore) || now.After(cert.NotAfter) {
+			return nil, nil, certificateFailure(x509.CertificateInvalidError{Cert: cert, Reason: x509.Expired})
+		}
+	}
+	opts := x509.VerifyOptions{CurrentTime: now}
+	if c.isServer {
+		opts.Roots = c.set.cfg.ClientCAs
+		opts.KeyUsages = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
+	} else {
+		if err := certs[0].VerifyHostname(strings.TrimSuffix(c.info.ServerName, ".")); err != nil {
+			return nil, nil, certificateFailure(err)
+		}
+		opts.Roots = c.set.cfg.RootCAs
+		opts.KeyUsages = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+	}
+	// The chain verified before; what may have changed is whether its root
+	// is still trusted. Verifying the root alone asks exactly that.
+	if _, err := chain[len(chain)-1].Verify(opts); err != nil {
+		return nil, nil, certificateFailure(err)
+	}
+	return certs, [][]*x509.Certificate{chain}, nil
 }
 
 // offerSession13 adds a pre_shared_key offer for a TLS 1.3 session to hello,
@@ -49,6 +115,7 @@ func (c *Context) offerSession13(hello *wire.ClientHello) {
 	}) {
 		return
 	}
+	// RFC 8446 4.2.11.1: milliseconds since the ticket was received.
 	age := uint32(c.set.now().Unix()-int64(st.CreatedAt)) * 1000
 	hello.PSKIdentities = []wire.PSKIdentity{{Label: c.hs.offeredTicket, ObfuscatedTicketAge: age + st.AgeAdd}}
 	hello.PSKBinders = [][]byte{make([]byte, suite.Hash.Size())}
@@ -98,35 +165,83 @@ func (c *Context) acceptResumption13(sh *wire.ServerHello, suite *keys.Suite) *s
 	hs.psk = hs.offered.Secret
 	hs.resumed = true
 	c.info.ALPN = hs.offered.ALPN
-	return c.restorePeerCertificates(hs.offered)
+	return c.restorePeerCertificates()
+}
+
+// parsePeerChain parses a chain of DER certificates.
+func parsePeerChain(ders [][]byte) ([]*x509.Certificate, *sspi.Error) {
+	certs := make([]*x509.Certificate, 0, len(ders))
+	for _, der := range ders {
+		cert, err := parseCertificateCached(der)
+		if err != nil {
+			return nil, failWith(sspi.SEC_E_CERT_UNKNOWN, wire.AlertBadCertificate, fmt.Errorf("tls: parsing the peer's certificate: %w", err))
+		}
+		certs = append(certs, cert)
+	}
+	return certs, nil
+}
+
+// keepPeerChain makes certs the peer's chain: verified now unless chains
+// holds a verification already made in this handshake (a resumed session's,
+// checked before it was chosen), then VerifyPeerCertificate.
+func (c *Context) keepPeerChain(certs []*x509.Certificate, chains [][]*x509.Certificate) *sspi.Error {
+	c.info.PeerCertificates = certs
+	if chains == nil {
+		var err *sspi.Error
+		if chains, err = c.verifyChainX509(certs); err != nil {
+			return err
+		}
+	}
+	c.info.VerifiedChains = chains
+	if err := c.runVerifyPeerCertificate(certs); err != nil {
+		return err
+	}
+	c.hs.peerPublic = certs[0].PublicKey
+	return nil
 }
 
 // restorePeerCertificates gives a resumed session the peer's chain from the
-// original handshake, checked again now (it may have expired since) by the
-// same rules as a fresh one.
-func (c *Context) restorePeerCertificates(st *session.State) *sspi.Error {
-	if len(st.PeerCertificates) == 0 {
+// original handshake, as checkSessionChain verified it before the session
+// was chosen.
+func (c *Context) restorePeerCertificates() *sspi.Error {
+	if len(c.hs.originCerts) == 0 {
 		return nil
 	}
-	return c.acceptPeerChain(st.PeerCertificates)
+	return c.keepPeerChain(c.hs.originCerts, c.hs.originChains)
 }
 
-// sessionState captures what resuming this connection needs.
+// sessionState captures what resuming this connection needs. A resumed
+// connection's session keeps the time of the full handshake it descends
+// from: renewing a ticket never extends how long a session lives.
 func (c *Context) sessionState(secret []byte) *session.State {
+	now := uint64(c.set.now().Unix())
 	st := &session.State{
-		Version:     c.vers,
-		CipherSuite: c.hs.suite.ID,
-		Secret:      secret,
-		CreatedAt:   uint64(c.set.now().Unix()),
-		Lifetime:    ticketLifetime,
-		ALPN:        c.info.ALPN,
-		ServerName:  c.info.ServerName,
+		Version:         c.vers,
+		CipherSuite:     c.hs.suite.ID,
+		Secret:          secret,
+		CreatedAt:       now,
+		AuthenticatedAt: now,
+		Lifetime:        ticketLifetime,
+		ALPN:            c.info.ALPN,
+		ServerName:      c.info.ServerName,
+		Group:           c.info.Group,
+	}
+	if o := c.hs.origin; c.hs.resumed && o != nil {
+		st.AuthenticatedAt = o.AuthenticatedAt
+		if st.AuthenticatedAt == 0 || st.AuthenticatedAt > now {
+			st.AuthenticatedAt = min(o.CreatedAt, now)
+		}
 	}
 	if c.vers == wire.VersionTLS12 {
 		st.ExtendedMasterSecret = true
 	}
 	for _, cert := range c.info.PeerCertificates {
 		st.PeerCertificates = append(st.PeerCertificates, cert.Raw)
+	}
+	if len(c.info.VerifiedChains) > 0 {
+		for _, cert := range c.info.VerifiedChains[0] {
+			st.VerifiedChain = append(st.VerifiedChain, cert.Raw)
+		}
 	}
 	return st
 }
@@ -139,7 +254,8 @@ func (c *Context) storeTicket13(nst *wire.NewSessionTicket13) {
 	st := c.ticketState
 	st.Secret = keys.ResumptionPSK(c.suite.Hash, c.resumptionSecret, nst.Nonce)
 	st.CreatedAt = uint64(c.set.now().Unix())
-	st.Lifetime = min(nst.Lifetime, ticketLifetime)
+	st.AuthenticatedAt = min(st.AuthenticatedAt, st.CreatedAt)
+	st.Lifetime = min(nst.Lifetime, clientTicketLifetime)
 	st.AgeAdd = nst.AgeAdd
 	_ = session.Store(c.set.cfg.ClientSessionCache, c.cacheKey(), nst.Ticket, &st)
 }
@@ -161,11 +277,27 @@ func (c *Context) serverTryResumption13(hello *wire.ClientHello, helloMsg []byte
 	if !hmac.Equal(hello.PSKBinders[0], pskBinder(suite.Hash, st.Secret, transcriptPrefix, truncated)) {
 		return nil, fail(wire.AlertDecryptError, "the PSK binder does not verify")
 	}
-	if err := c.restorePeerCertificates(st); err != nil {
+	if !c.adoptTicketSession(st) {
+		return nil, nil
+	}
+	if err := c.restorePeerCertificates(); err != nil {
 		return nil, err
 	}
 	c.hs.resumed = true
 	return st.Secret, nil
+}
+
+// adoptTicketSession verifies again the client chain a ticket carries and
+// keeps the session for resumption. A chain that no longer verifies (expired,
+// or its CA no longer trusted) means a full handshake, where the client may
+// present a certificate that does.
+func (c *Context) adoptTicketSession(st *session.State) bool {
+	certs, chains, err := c.checkSessionChain(st)
+	if err != nil {
+		return false
+	}
+	c.hs.origin, c.hs.originCerts, c.hs.originChains = st, certs, chains
+	return true
 }
 
 // resumable reports whether a session from a ticket may resume this
@@ -191,7 +323,7 @@ func (c *Context) newSessionTicket13(hello *wire.ClientHello) *sspi.Error {
 	nonce := []byte{0}
 	st := c.sessionState(keys.ResumptionPSK(c.hs.suite.Hash, c.resumptionSecret, nonce))
 	st.AgeAdd = binary.BigEndian.Uint32(random[:])
-	ticket, err := c.opts.TicketKeys.Seal(st, c.set.now(), c.set.rand)
+	ticket, err := c.opts.TicketKeys.Seal(st)
 	if err != nil {
 		return nil // too large to fit a ticket: the client will do a full handshake next time
 	}

@@ -192,7 +192,8 @@ func (c *Context) ticketSession12(hello *wire.ClientHello) *session.State {
 	}
 	st := c.opts.TicketKeys.Open(hello.SessionTicket, c.set.now())
 	if !c.resumable(st, hello) || st.Version != wire.VersionTLS12 || !st.ExtendedMasterSecret ||
-		!slices.Contains(hello.CipherSuites, st.CipherSuite) || !slices.Contains(c.set.suites12, st.CipherSuite) {
+		!slices.Contains(hello.CipherSuites, st.CipherSuite) || !slices.Contains(c.set.suites12, st.CipherSuite) ||
+		!c.adoptTicketSession(st) {
 		return nil
 	}
 	return st
@@ -207,7 +208,10 @@ func (c *Context) server12Resume(hello *wire.ClientHello, msg []byte, st *sessio
 	if err := c.sendServerHello12(hello, msg, hello.SessionID, alpn); err != nil {
 		return err
 	}
-	if err := c.restorePeerCertificates(st); err != nil {
+	// No key exchange takes place: the connection reports the group of the
+	// handshake the session comes from, as crypto/tls does.
+	c.info.Group = st.Group
+	if err := c.restorePeerCertificates(); err != nil {
 		return err
 	}
 	hs.masterSecret = st.Secret
@@ -225,7 +229,7 @@ func (c *Context) server12Resume(hello *wire.ClientHello, msg []byte, st *sessio
 func (c *Context) sendServerFinishedFlight12() *sspi.Error {
 	hs := c.hs
 	if hs.ticketExpected {
-		ticket, err := c.opts.TicketKeys.Seal(c.sessionState(hs.masterSecret), c.set.now(), c.set.rand)
+		ticket, err := c.opts.TicketKeys.Seal(c.sessionState(hs.masterSecret))
 		if err == nil {
 			if err := c.sendMessage(&wire.NewSessionTicket12{Lifetime: ticketLifetime, Ticket: ticket}); err != nil {
 				return err

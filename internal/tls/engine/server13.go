@@ -325,6 +325,7 @@ func (c *Context) sendHelloRetryRequest(hello *wire.ClientHello, msg []byte, par
 		return err
 	}
 	hs.hrrPrefix = append(hs.hrrPrefix, hrr.Raw)
+	c.info.HelloRetryRequest = true
 	c.sendCompatibilityCCSOnce(hello)
 	c.yield = true
 	return nil

@@ -81,15 +81,17 @@ func schemeFitsKey(scheme uint16, pub crypto.PublicKey, tls12 bool) bool {
 	return false
 }
 
-// pickScheme chooses, in our order of preference, a signature scheme the
-// peer accepts and our key can make.
+// pickScheme chooses, in the peer's order of preference, a signature scheme
+// we support and our key can make, as crypto/tls does: the peer lists what
+// it prefers (RFC 8446 4.2.3: "in descending order of preference") and every
+// scheme we support is one we are content with.
 func pickScheme(peerSchemes []uint16, pub crypto.PublicKey, tls12 bool) (uint16, bool) {
 	ours := signatureSchemes13
 	if tls12 {
 		ours = signatureSchemes12
 	}
-	for _, s := range ours {
-		if slices.Contains(peerSchemes, s) && schemeFitsKey(s, pub, tls12) {
+	for _, s := range peerSchemes {
+		if slices.Contains(ours, s) && schemeFitsKey(s, pub, tls12) {
 			return s, true
 		}
 	}

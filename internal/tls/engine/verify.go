@@ -18,7 +18,7 @@ import (
 func (c *Context) acceptPeerChain(ders [][]byte) *sspi.Error {
 	certs := make([]*x509.Certificate, 0, len(ders))
 	for _, der := range ders {
-		cert, err := x509.ParseCertificate(der)
+		cert, err := parseCertificateCached(der)
 		if err != nil {
 			return failWith(sspi.SEC_E_CERT_UNKNOWN, wire.AlertBadCertificate, fmt.Errorf("tls: parsing the peer's certificate: %w", err))
 		}
@@ -64,43 +64,64 @@ func entryData(entries []wire.CertificateEntry) [][]byte {
 // verifyPeerChain checks the peer's chain through crypto/x509 unless the
 // configuration leaves that to the caller, then runs VerifyPeerCertificate.
 func (c *Context) verifyPeerChain(certs []*x509.Certificate) *sspi.Error {
-	cfg := c.set.cfg
-	var verify bool
+	chains, err := c.verifyChainX509(certs)
+	if err != nil {
+		return err
+	}
+	c.info.VerifiedChains = chains
+	return c.runVerifyPeerCertificate(certs)
+}
+
+// verifiesChains reports whether this side checks the peer's chain through
+// crypto/x509, rather than leaving it to the caller.
+func (c *Context) verifiesChains() bool {
 	if c.isServer {
-		verify = c.clientAuth() >= tls.VerifyClientCertIfGiven
+		return c.clientAuth() >= tls.VerifyClientCertIfGiven
+	}
+	return !c.set.cfg.InsecureSkipVerify && !c.opts.ManualCredValidation
+}
+
+// verifyChainX509 checks the peer's chain through crypto/x509 when this side
+// verifies chains; it returns the verified chains, or none when it does not.
+func (c *Context) verifyChainX509(certs []*x509.Certificate) ([][]*x509.Certificate, *sspi.Error) {
+	if !c.verifiesChains() {
+		return nil, nil
+	}
+	cfg := c.set.cfg
+	opts := x509.VerifyOptions{
+		Intermediates: x509.NewCertPool(),
+		CurrentTime:   c.set.now(),
+	}
+	for _, inter := range certs[1:] {
+		opts.Intermediates.AddCert(inter)
+	}
+	if c.isServer {
+		opts.Roots = cfg.ClientCAs
+		opts.KeyUsages = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
 	} else {
-		verify = !cfg.InsecureSkipVerify && !c.opts.ManualCredValidation
+		opts.Roots = cfg.RootCAs
+		opts.DNSName = strings.TrimSuffix(c.info.ServerName, ".")
+		opts.KeyUsages = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
 	}
-	if verify {
-		opts := x509.VerifyOptions{
-			Intermediates: x509.NewCertPool(),
-			CurrentTime:   c.set.now(),
-		}
-		for _, inter := range certs[1:] {
-			opts.Intermediates.AddCert(inter)
-		}
-		if c.isServer {
-			opts.Roots = cfg.ClientCAs
-			opts.KeyUsages = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
-		} else {
-			opts.Roots = cfg.RootCAs
-			opts.DNSName = strings.TrimSuffix(c.info.ServerName, ".")
-			opts.KeyUsages = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
-		}
-		chains, err := certs[0].Verify(opts)
-		if err != nil {
-			return certificateFailure(err)
-		}
-		c.info.VerifiedChains = chains
+	chains, err := certs[0].Verify(opts)
+	if err != nil {
+		return nil, certificateFailure(err)
 	}
-	if cfg.VerifyPeerCertificate != nil {
-		raw := make([][]byte, len(certs))
-		for i, cert := range certs {
-			raw[i] = cert.Raw
-		}
-		if err := cfg.VerifyPeerCertificate(raw, c.info.VerifiedChains); err != nil {
-			return failWith(sspi.SEC_E_CERT_UNKNOWN, wire.AlertBadCertificate, fmt.Errorf("tls: VerifyPeerCertificate: %w", err))
-		}
+	return chains, nil
+}
+
+// runVerifyPeerCertificate calls tls.Config.VerifyPeerCertificate, if set.
+func (c *Context) runVerifyPeerCertificate(certs []*x509.Certificate) *sspi.Error {
+	cfg := c.set.cfg
+	if cfg.VerifyPeerCertificate == nil {
+		return nil
+	}
+	raw := make([][]byte, len(certs))
+	for i, cert := range certs {
+		raw[i] = cert.Raw
+	}
+	if err := cfg.VerifyPeerCertificate(raw, c.info.VerifiedChains); err != nil {
+		return failWith(sspi.SEC_E_CERT_UNKNOWN, wire.AlertBadCertificate, fmt.Errorf("tls: VerifyPeerCertificate: %w", err))
 	}
 	return nil
 }

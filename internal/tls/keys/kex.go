@@ -93,6 +93,20 @@ func NewPrivateShare(group uint16, rand io.Reader) (*PrivateShare, error) {
 	return nil, errUnsupportedGroup
 }
 
+// X25519Fallback returns, for an X25519MLKEM768 share, an X25519 share made
+// of the same X25519 key: a client that sends both (so that a server without
+// ML-KEM needs no HelloRetryRequest) pays one X25519 key generation, not two.
+// Only one of the two shares is ever used, the server choosing one group;
+// crypto/tls and BoringSSL reuse the key the same way, and
+// draft-ietf-tls-hybrid-design ("Reuse of key shares") allows it. For other
+// groups it returns nil.
+func (p *PrivateShare) X25519Fallback() *PrivateShare {
+	if p.group != GroupX25519MLKEM768 {
+		return nil
+	}
+	return &PrivateShare{group: GroupX25519, ecdh: p.ecdh, public: p.ecdh.PublicKey().Bytes()}
+}
+
 func newX25519Key(rand io.Reader) (*ecdh.PrivateKey, error) {
 	var scalar [x25519KeyLen]byte
 	if _, err := io.ReadFull(rand, scalar[:]); err != nil {

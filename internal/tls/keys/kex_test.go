@@ -189,3 +189,24 @@ func TestNewPrivateShareShortRandom(t *testing.T) {
 		assert.Error(t, err, "group %#x", g)
 	}
 }
+
+// TestX25519Fallback: the standalone X25519 share taken from a hybrid one
+// agrees with a peer that answers either group, and is the hybrid's key.
+func TestX25519Fallback(t *testing.T) {
+	hybrid, err := keys.NewPrivateShare(keys.GroupX25519MLKEM768, rand.Reader)
+	require.NoError(t, err)
+	fallback := hybrid.X25519Fallback()
+	require.NotNil(t, fallback)
+	assert.Equal(t, keys.GroupX25519, fallback.Group())
+	assert.Equal(t, hybrid.Public()[mlkem.EncapsulationKeySize768:], fallback.Public())
+
+	peerShare, peerSecret, err := keys.RespondToShare(keys.GroupX25519, fallback.Public(), rand.Reader)
+	require.NoError(t, err)
+	secret, err := fallback.SharedSecret(peerShare)
+	require.NoError(t, err)
+	assert.Equal(t, peerSecret, secret)
+
+	plain, err := keys.NewPrivateShare(keys.GroupX25519, rand.Reader)
+	require.NoError(t, err)
+	assert.Nil(t, plain.X25519Fallback(), "only a hybrid share has one")
+}

@@ -62,7 +62,7 @@ func Load(cache tls.ClientSessionCache, key string, now time.Time) (ticket []byt
 	if err != nil || state == nil || len(ticket) == 0 {
 		return nil, nil, false
 	}
-	encoded, found := findMarked(state.Extra)
+	encoded, found := findMarkedWith(state.Extra, cacheMarker)
 	if !found {
 		return nil, nil, false
 	}
@@ -73,12 +73,12 @@ func Load(cache tls.ClientSessionCache, key string, now time.Time) (ticket []byt
 	return bytes.Clone(ticket), s, true
 }
 
-// findMarked returns the element after our marker. crypto/tls asks layers
+// findMarkedWith returns the element after marker. crypto/tls asks layers
 // that share Extra to append and to recognise their entries in any position,
 // so the marker is searched for rather than expected first.
-func findMarked(extra [][]byte) ([]byte, bool) {
+func findMarkedWith(extra [][]byte, marker []byte) ([]byte, bool) {
 	for i := 0; i+1 < len(extra); i++ {
-		if bytes.Equal(extra[i], cacheMarker) {
+		if bytes.Equal(extra[i], marker) {
 			return extra[i+1], true
 		}
 	}

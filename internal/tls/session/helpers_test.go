@@ -37,6 +37,8 @@ func sampleStates() []namedState {
 			ALPN:             "h2",
 			ServerName:       "server.test",
 			PeerCertificates: [][]byte{[]byte("leaf certificate"), []byte("intermediate")},
+			Group:            0x11ec,
+			VerifiedChain:    [][]byte{[]byte("leaf certificate"), []byte("intermediate"), []byte("root")},
 		}},
 		{"tls13-minimal", session.State{
 			Version:     session.VersionTLS13,
@@ -66,6 +68,8 @@ func sampleStates() []namedState {
 			ALPN:             string(bytes.Repeat([]byte{'a'}, session.MaxNameLen)),
 			ServerName:       string(bytes.Repeat([]byte{'n'}, session.MaxNameLen)),
 			PeerCertificates: repeatCerts(session.MaxCertificates, 3),
+			VerifiedChain:    repeatCerts(session.MaxCertificates, 3),
+			AuthenticatedAt:  created - 3600,
 		}},
 	}
 }

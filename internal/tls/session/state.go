@@ -1,6 +1,7 @@
 package session
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -35,7 +36,8 @@ const (
 
 // stateFormat is the first byte of every encoding, so a later change of the
 // layout is refused by older code instead of misread.
-const stateFormat = 1
+// Format 2 added authenticated_at and group.
+const stateFormat = 2
 
 // clockSkew is how far in the future CreatedAt may lie before a State is
 // treated as unusable: servers sharing tickets do not share a clock.
@@ -50,13 +52,27 @@ type State struct {
 	CipherSuite          uint16
 	Secret               []byte // TLS 1.3: the resumption PSK; TLS 1.2: the master secret
 	ExtendedMasterSecret bool   // TLS 1.2 only
-	CreatedAt            uint64 // unix seconds when the ticket was issued
-	Lifetime             uint32 // seconds the server allows (TLS 1.3 ticket_lifetime; capped at 7 days)
-	AgeAdd               uint32 // TLS 1.3 ticket_age_add
-	MaxEarlyData         uint32 // TLS 1.3 only
-	ALPN                 string
-	ServerName           string
-	PeerCertificates     [][]byte // DER, leaf first: what ConnectionState reports after resumption
+	CreatedAt            uint64 // unix seconds when the ticket was issued (TLS 1.3: the base of the ticket age)
+	// AuthenticatedAt is when the full handshake this session descends from
+	// took place, in unix seconds: a renewed ticket keeps it, so that a
+	// session is never resumed past its lifetime however often it is
+	// renewed. Zero means CreatedAt; otherwise it is at most CreatedAt.
+	AuthenticatedAt uint64
+	// Group is the key exchange group of the full handshake, what a resumed
+	// TLS 1.2 connection reports as its CurveID (it performs no exchange).
+	Group            uint16
+	Lifetime         uint32 // seconds the server allows (TLS 1.3 ticket_lifetime; capped at 7 days)
+	AgeAdd           uint32 // TLS 1.3 ticket_age_add
+	MaxEarlyData     uint32 // TLS 1.3 only
+	ALPN             string
+	ServerName       string
+	PeerCertificates [][]byte // DER, leaf first: what ConnectionState reports after resumption
+	// VerifiedChain is the chain (DER, the leaf of PeerCertificates first,
+	// the root last) that verified PeerCertificates when the session was
+	// made, empty when they were not verified. A resumption checks that chain
+	// again at its own time and against its own roots (as crypto/tls does)
+	// instead of building a new one.
+	VerifiedChain [][]byte
 }
 
 // Marshal encodes s. The encoding is this package's own and is what a
@@ -75,6 +91,9 @@ type State struct {
 //	opaque server_name<0..255>;
 //	opaque certificate<1..2^16-1>;
 //	certificate peer_certificates<0..2^24-1>;  /* at most 10 entries */
+//	uint64 authenticated_at;           /* 0 or at most created_at */
+//	uint16 group;
+//	certificate verified_chain<0..2^24-1>;     /* at most 10 entries */
 //
 // Marshal refuses a State that Unmarshal would refuse, so every encoding it
 // produces reads back.
@@ -99,6 +118,13 @@ func (s *State) Marshal() ([]byte, error) {
 			b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(cert) })
 		}
 	})
+	b.AddUint64(s.AuthenticatedAt)
+	b.AddUint16(s.Group)
+	b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) {
+		for _, cert := range s.VerifiedChain {
+			b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(cert) })
+		}
+	})
 	return b.Bytes()
 }
 
@@ -114,6 +140,7 @@ func (s *State) Unmarshal(b []byte) error {
 		secret          cryptobyte.String
 		alpn, name      cryptobyte.String
 		certList, entry cryptobyte.String
+		chainList       cryptobyte.String
 	)
 	if !in.ReadUint8(&format) ||
 		!in.ReadUint16(&parsed.Version) ||
@@ -126,7 +153,10 @@ func (s *State) Unmarshal(b []byte) error {
 		!in.ReadUint32(&parsed.MaxEarlyData) ||
 		!in.ReadUint8LengthPrefixed(&alpn) ||
 		!in.ReadUint8LengthPrefixed(&name) ||
-		!in.ReadUint24LengthPrefixed(&certList) {
+		!in.ReadUint24LengthPrefixed(&certList) ||
+		!in.ReadUint64(&parsed.AuthenticatedAt) ||
+		!in.ReadUint16(&parsed.Group) ||
+		!in.ReadUint24LengthPrefixed(&chainList) {
 		return fmt.Errorf("%w: truncated", ErrInvalidState)
 	}
 	if !in.Empty() {
@@ -152,6 +182,15 @@ func (s *State) Unmarshal(b []byte) error {
 			return fmt.Errorf("%w: truncated certificate", ErrInvalidState)
 		}
 		parsed.PeerCertificates = append(parsed.PeerCertificates, append([]byte(nil), entry...))
+	}
+	for !chainList.Empty() {
+		if len(parsed.VerifiedChain) == MaxCertificates {
+			return fmt.Errorf("%w: more than %d certificates in the verified chain", ErrInvalidState, MaxCertificates)
+		}
+		if !chainList.ReadUint16LengthPrefixed(&entry) {
+			return fmt.Errorf("%w: truncated certificate", ErrInvalidState)
+		}
+		parsed.VerifiedChain = append(parsed.VerifiedChain, append([]byte(nil), entry...))
 	}
 	if err := parsed.validate(); err != nil {
 		return err
@@ -179,6 +218,9 @@ func (s *State) validate() error {
 	if len(s.Secret) == 0 || len(s.Secret) > MaxSecretLen {
 		return fmt.Errorf("%w: secret of %d bytes", ErrInvalidState, len(s.Secret))
 	}
+	if s.AuthenticatedAt > s.CreatedAt {
+		return fmt.Errorf("%w: authenticated after the ticket was issued", ErrInvalidState)
+	}
 	if s.Lifetime > MaxLifetime {
 		return fmt.Errorf("%w: lifetime of %d seconds", ErrInvalidState, s.Lifetime)
 	}
@@ -191,7 +233,13 @@ func (s *State) validate() error {
 	if len(s.PeerCertificates) > MaxCertificates {
 		return fmt.Errorf("%w: %d certificates", ErrInvalidState, len(s.PeerCertificates))
 	}
-	for _, cert := range s.PeerCertificates {
+	if len(s.VerifiedChain) > MaxCertificates {
+		return fmt.Errorf("%w: %d certificates in the verified chain", ErrInvalidState, len(s.VerifiedChain))
+	}
+	if len(s.VerifiedChain) > 0 && (len(s.PeerCertificates) == 0 || !bytes.Equal(s.VerifiedChain[0], s.PeerCertificates[0])) {
+		return fmt.Errorf("%w: a verified chain that does not start with the peer's certificate", ErrInvalidState)
+	}
+	for _, cert := range append(s.PeerCertificates[:len(s.PeerCertificates):len(s.PeerCertificates)], s.VerifiedChain...) {
 		if len(cert) == 0 || len(cert) > MaxCertificateLen {
 			return fmt.Errorf("%w: certificate of %d bytes", ErrInvalidState, len(cert))
 		}
@@ -200,8 +248,9 @@ func (s *State) validate() error {
 }
 
 // Expired reports whether s can no longer be used at now: now is more than
-// Lifetime seconds past CreatedAt, or CreatedAt lies more than a minute
-// beyond now (a clock that far apart, or a forged time, is not trusted).
+// Lifetime seconds past the session's full handshake (AuthenticatedAt, or
+// CreatedAt when that is zero), or CreatedAt lies more than a minute beyond
+// now (a clock that far apart, or a forged time, is not trusted).
 // Time is counted in whole seconds, as the ticket is. A Lifetime above
 // MaxLifetime counts as MaxLifetime.
 func (s *State) Expired(now time.Time) bool {
@@ -211,6 +260,11 @@ func (s *State) Expired(now time.Time) bool {
 	created, nowSec := int64(s.CreatedAt), now.Unix()
 	if created-clockSkew > nowSec {
 		return true
+	}
+	// The session's age counts from its full handshake, which a renewal
+	// does not move.
+	if s.AuthenticatedAt != 0 && s.AuthenticatedAt <= s.CreatedAt {
+		created = int64(s.AuthenticatedAt)
 	}
 	// nowSec >= created-clockSkew here, so the difference cannot overflow.
 	return nowSec-created > int64(min(s.Lifetime, MaxLifetime))

@@ -71,12 +71,17 @@ type rawState struct {
 	alpn, name  []byte
 	certs       [][]byte
 	certList    []byte // used instead of certs when not nil
+	authAt      uint64
+	group       uint16
+	chain       [][]byte
 }
 
 func validRaw() rawState {
 	return rawState{
-		format:  1,
+		format:  2,
 		version: session.VersionTLS13,
+		authAt:  uint64(baseTime.Unix()) - 10,
+		group:   0x001d,
 		secret:  bytes.Repeat([]byte{7}, 32),
 		certs:   [][]byte{[]byte("leaf")},
 	}
@@ -104,6 +109,13 @@ func (r rawState) encode() []byte {
 			b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(c) })
 		}
 	})
+	b.AddUint64(r.authAt)
+	b.AddUint16(r.group)
+	b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) {
+		for _, c := range r.chain {
+			b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(c) })
+		}
+	})
 	return b.BytesOrPanic()
 }
 
@@ -112,7 +124,15 @@ func TestStateUnmarshalRefuses(t *testing.T) {
 		name   string
 		change func(*rawState)
 	}{
-		{"unknown format", func(r *rawState) { r.format = 2 }},
+		{"unknown format", func(r *rawState) { r.format = 3 }},
+		{"format 1", func(r *rawState) { r.format = 1 }},
+		{"authenticated after issue", func(r *rawState) { r.authAt = uint64(baseTime.Unix()) + 1 }},
+		{"11 certificates in the verified chain", func(r *rawState) {
+			r.chain = append([][]byte{[]byte("leaf")}, repeatCerts(session.MaxCertificates, 1)...)
+		}},
+		{"empty certificate in the verified chain", func(r *rawState) { r.chain = [][]byte{[]byte("leaf"), {}} }},
+		{"verified chain of another leaf", func(r *rawState) { r.chain = [][]byte{[]byte("other"), []byte("root")} }},
+		{"verified chain without a peer certificate", func(r *rawState) { r.certs, r.chain = nil, [][]byte{[]byte("root")} }},
 		{"format zero", func(r *rawState) { r.format = 0 }},
 		{"TLS 1.1", func(r *rawState) { r.version = 0x0302 }},
 		{"DTLS 1.3", func(r *rawState) { r.version = 0xfefc }},
@@ -172,6 +192,17 @@ func TestStateMarshalRefuses(t *testing.T) {
 			assert.Nil(t, b)
 		})
 	}
+}
+
+// TestStateExpiredCountsFromAuthentication: a renewed ticket (issued
+// lately) of a session authenticated long ago expires with the session.
+func TestStateExpiredCountsFromAuthentication(t *testing.T) {
+	const authenticated = 1_000_000
+	s := session.State{AuthenticatedAt: authenticated, CreatedAt: authenticated + 90, Lifetime: 100}
+	assert.False(t, s.Expired(time.Unix(authenticated+100, 0)))
+	assert.True(t, s.Expired(time.Unix(authenticated+101, 0)), "renewal does not extend the session")
+	s.CreatedAt = authenticated + 200 // a renewal issued after the session's end
+	assert.True(t, s.Expired(time.Unix(authenticated+200, 0)))
 }
 
 func TestStateExpired(t *testing.T) {

@@ -2,10 +2,9 @@ package session_test
 
 import (
 	"bytes"
-	"errors"
+	"crypto/tls"
 	"sync"
 	"testing"
-	"testing/iotest"
 	"time"
 
 	"github.com/gosspi/schannel/internal/tls/session"
@@ -13,25 +12,53 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-const testEpoch = time.Hour
-
 func ticketState() *session.State {
 	s := sampleStates()[0].state
 	return &s
 }
 
-func seal(t testing.TB, k *session.TicketKeys, s *session.State, now time.Time) []byte {
+// clock is a settable tls.Config.Time.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Set(t time.Time) { c.mu.Lock(); c.now = t; c.mu.Unlock() }
+
+// keyedConfig is a server configuration whose ticket keys are set with
+// SetSessionTicketKeys, on a clock that stands at baseTime.
+func keyedConfig(keys ...[32]byte) *tls.Config {
+	cfg := &tls.Config{Time: func() time.Time { return baseTime }}
+	cfg.SetSessionTicketKeys(keys)
+	return cfg
+}
+
+func newKeys(t testing.TB, cfg *tls.Config) *session.TicketKeys {
 	t.Helper()
-	ticket, err := k.Seal(s, now, nil)
+	k, err := session.NewTicketKeys(cfg)
+	require.NoError(t, err)
+	return k
+}
+
+func seal(t testing.TB, k *session.TicketKeys, s *session.State) []byte {
+	t.Helper()
+	ticket, err := k.Seal(s)
 	require.NoError(t, err)
 	return ticket
 }
 
+func otherKey() [32]byte {
+	k := testRoot
+	k[31] ^= 0x80
+	return k
+}
+
 func TestTicketRoundTrip(t *testing.T) {
-	keys := session.NewTicketKeys(testRoot, testEpoch)
+	keys := newKeys(t, keyedConfig(testRoot))
 	for _, tc := range sampleStates() {
 		t.Run(tc.name, func(t *testing.T) {
-			ticket := seal(t, keys, &tc.state, baseTime)
+			ticket := seal(t, keys, &tc.state)
 			got := keys.Open(ticket, baseTime)
 			require.NotNil(t, got)
 			assert.Equal(t, tc.state, *got)
@@ -40,124 +67,145 @@ func TestTicketRoundTrip(t *testing.T) {
 }
 
 func TestTicketSealIsRandomized(t *testing.T) {
-	keys := session.NewTicketKeys(testRoot, testEpoch)
-	a := seal(t, keys, ticketState(), baseTime)
-	b := seal(t, keys, ticketState(), baseTime)
+	keys := newKeys(t, keyedConfig(testRoot))
+	a := seal(t, keys, ticketState())
+	b := seal(t, keys, ticketState())
 	assert.NotEqual(t, a, b, "two tickets for one state must not be linkable")
-	assert.Equal(t, a[:16], b[:16], "one epoch, one key name")
 }
 
-func TestTicketSealUsesGivenRandomness(t *testing.T) {
-	keys := session.NewTicketKeys(testRoot, testEpoch)
-	nonce := bytes.Repeat([]byte{0xaa}, 12)
+// TestTicketKeysSharedAndRotated is issue 11's promise with crypto/tls's
+// semantics: servers given the same keys open each other's tickets; the first
+// key seals and every key opens; SetSessionTicketKeys again rotates.
+func TestTicketKeysSharedAndRotated(t *testing.T) {
+	old, next := testRoot, otherKey()
+	serverA := keyedConfig(old)
+	serverB := keyedConfig(old)
+	keysA, keysB := newKeys(t, serverA), newKeys(t, serverB)
 
-	a, err := keys.Seal(ticketState(), baseTime, bytes.NewReader(nonce))
-	require.NoError(t, err)
-	b, err := keys.Seal(ticketState(), baseTime, bytes.NewReader(nonce))
-	require.NoError(t, err)
-	assert.Equal(t, a, b)
-	assert.Equal(t, nonce, a[16:28])
+	ticket := seal(t, keysA, ticketState())
+	assert.NotNil(t, keysB.Open(ticket, baseTime), "servers sharing keys")
+	assert.Nil(t, newKeys(t, keyedConfig(next)).Open(ticket, baseTime), "a server with other keys")
 
-	readErr := errors.New("no entropy")
-	_, err = keys.Seal(ticketState(), baseTime, iotest.ErrReader(readErr))
-	assert.ErrorIs(t, err, readErr)
-	_, err = keys.Seal(ticketState(), baseTime, bytes.NewReader(nonce[:11]))
-	assert.Error(t, err, "short read")
+	// Rotation: the new key seals, the old one still opens.
+	serverA.SetSessionTicketKeys([][32]byte{next, old})
+	rotated := seal(t, keysA, ticketState())
+	assert.NotNil(t, keysA.Open(ticket, baseTime), "old ticket after rotation")
+	assert.NotNil(t, keysA.Open(rotated, baseTime))
+	assert.Nil(t, keysB.Open(rotated, baseTime), "sealed with the new first key, which B lacks")
+	assert.NotNil(t, newKeys(t, keyedConfig(next)).Open(rotated, baseTime), "the first key sealed it")
+
+	// Dropping the old key drops its tickets.
+	serverA.SetSessionTicketKeys([][32]byte{next})
+	assert.Nil(t, keysA.Open(ticket, baseTime))
+}
+
+func TestTicketSessionTicketKeyHonoured(t *testing.T) {
+	a := &tls.Config{SessionTicketKey: testRoot, Time: func() time.Time { return baseTime }}
+	b := &tls.Config{SessionTicketKey: testRoot, Time: func() time.Time { return baseTime }}
+	ticket := seal(t, newKeys(t, a), ticketState())
+	assert.NotNil(t, newKeys(t, b).Open(ticket, baseTime), "servers sharing SessionTicketKey")
+	c := &tls.Config{SessionTicketKey: otherKey(), Time: func() time.Time { return baseTime }}
+	assert.Nil(t, newKeys(t, c).Open(ticket, baseTime))
+}
+
+// TestTicketAutomaticKeyRing checks the keys of a configuration given none:
+// random per configuration, rotated daily, and a ticket stays openable for
+// exactly TicketLifetime whenever in a rotation period it was sealed, and
+// no longer: the key that sealed it is gone after 7 days.
+func TestTicketAutomaticKeyRing(t *testing.T) {
+	lifetime := time.Duration(session.TicketLifetime) * time.Second
+	for _, sealedAfter := range []time.Duration{0, 12 * time.Hour, 24*time.Hour - time.Second} {
+		t.Run(sealedAfter.String(), func(t *testing.T) {
+			clk := &clock{now: baseTime}
+			cfg := &tls.Config{Time: clk.Now}
+			keys := newKeys(t, cfg)
+			seal(t, keys, ticketState()) // makes the ring's first key at baseTime
+
+			clk.Set(baseTime.Add(sealedAfter))
+			st := ticketState()
+			st.CreatedAt, st.Lifetime = uint64(clk.Now().Unix()), session.TicketLifetime
+			st.AuthenticatedAt = st.CreatedAt
+			ticket := seal(t, keys, st)
+
+			// Connections go on every hour, rotating the ring as they do.
+			sealedAt := clk.Now()
+			for at := sealedAt; at.Before(sealedAt.Add(lifetime)); at = at.Add(time.Hour) {
+				clk.Set(at)
+				seal(t, keys, ticketState())
+			}
+			last := baseTime.Add(sealedAfter + lifetime)
+			clk.Set(last)
+			assert.NotNil(t, keys.Open(ticket, last), "at the end of its lifetime")
+			clk.Set(last.Add(time.Second))
+			assert.Nil(t, keys.Open(ticket, last.Add(time.Second)), "past its lifetime")
+
+			other := &tls.Config{Time: clk.Now}
+			assert.Nil(t, newKeys(t, other).Open(ticket, last), "another configuration's random keys")
+		})
+	}
+
+	// The key itself is dropped after 7 days, whatever the state says.
+	clk := &clock{now: baseTime}
+	keys := newKeys(t, &tls.Config{Time: clk.Now})
+	st := ticketState()
+	st.CreatedAt = uint64((baseTime.Add(8 * 24 * time.Hour)).Unix()) // lies about its age
+	ticket := seal(t, keys, st)
+	clk.Set(baseTime.Add(8 * 24 * time.Hour))
+	assert.Nil(t, keys.Open(ticket, clk.Now()), "a key older than 7 days opens nothing")
 }
 
 func TestTicketSealRefuses(t *testing.T) {
-	keys := session.NewTicketKeys(testRoot, testEpoch)
+	keys := newKeys(t, keyedConfig(testRoot))
 
 	invalid := ticketState()
 	invalid.Secret = nil
-	_, err := keys.Seal(invalid, baseTime, nil)
+	_, err := keys.Seal(invalid)
 	assert.ErrorIs(t, err, session.ErrInvalidState)
 
 	huge := ticketState()
-	huge.PeerCertificates = repeatCerts(session.MaxCertificates, 2000)
-	_, err = keys.Seal(huge, baseTime, nil)
+	huge.PeerCertificates, huge.VerifiedChain = repeatCerts(session.MaxCertificates, 2000), nil
+	_, err = keys.Seal(huge)
 	assert.ErrorIs(t, err, session.ErrTicketStateTooLarge)
+
+	_, err = newKeys(t, &tls.Config{SessionTicketsDisabled: true}).Seal(ticketState())
+	assert.Error(t, err, "tickets disabled")
+
+	_, err = session.NewTicketKeys(nil)
+	assert.Error(t, err)
 }
 
 func TestTicketLargestState(t *testing.T) {
-	keys := session.NewTicketKeys(testRoot, testEpoch)
+	keys := newKeys(t, keyedConfig(testRoot))
 	s := ticketState()
-	s.PeerCertificates = [][]byte{{1}}
+	s.PeerCertificates, s.VerifiedChain = [][]byte{{1}}, nil
 	s.PeerCertificates[0] = make([]byte, 1+session.MaxTicketStateLen-len(mustMarshal(*s)))
 	require.Len(t, mustMarshal(*s), session.MaxTicketStateLen)
 
-	ticket := seal(t, keys, s, baseTime)
-	assert.Len(t, ticket, session.MaxTicketLen)
+	ticket := seal(t, keys, s)
+	assert.LessOrEqual(t, len(ticket), session.MaxTicketLen)
 	assert.NotNil(t, keys.Open(ticket, baseTime))
 
 	s.PeerCertificates[0] = append(s.PeerCertificates[0], 0)
-	_, err := keys.Seal(s, baseTime, nil)
+	_, err := keys.Seal(s)
 	assert.ErrorIs(t, err, session.ErrTicketStateTooLarge)
 }
 
-func TestTicketOpenAcrossEpochs(t *testing.T) {
-	keys := session.NewTicketKeys(testRoot, testEpoch)
-	sealedAt := baseTime // the first instant of an epoch
-	ticket := seal(t, keys, ticketState(), sealedAt)
-
-	tests := []struct {
-		name  string
-		now   time.Time
-		opens bool
-	}{
-		{"same instant", sealedAt, true},
-		{"end of the same epoch", sealedAt.Add(testEpoch - time.Nanosecond), true},
-		{"start of the next epoch", sealedAt.Add(testEpoch), true},
-		{"end of the next epoch", sealedAt.Add(2*testEpoch - time.Nanosecond), true},
-		{"two epochs later", sealedAt.Add(2 * testEpoch), false},
-		{"an epoch earlier", sealedAt.Add(-time.Nanosecond), false},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			assert.Equal(t, tc.opens, keys.Open(ticket, tc.now) != nil)
-		})
-	}
-}
-
-func TestTicketKeyNames(t *testing.T) {
-	keys := session.NewTicketKeys(testRoot, testEpoch)
-	name := func(k *session.TicketKeys, now time.Time) []byte { return seal(t, k, ticketState(), now)[:16] }
-
-	first := name(keys, baseTime)
-	assert.NotEqual(t, first, name(keys, baseTime.Add(testEpoch)), "next epoch")
-	assert.Equal(t, first, name(keys, baseTime.Add(testEpoch-time.Second)), "same epoch")
-	assert.NotEqual(t, first, name(session.NewTicketKeys(testRoot, 2*testEpoch), baseTime), "other epoch length")
-	otherRoot := testRoot
-	otherRoot[0] ^= 1
-	assert.NotEqual(t, first, name(session.NewTicketKeys(otherRoot, testEpoch), baseTime), "other root")
-
-	// Epochs are counted down from zero before 1970, not toward it.
-	assert.NotEqual(t, name(keys, time.Unix(0, 0)), name(keys, time.Unix(-1, 0)))
-}
-
-func TestTicketEpochDefaults(t *testing.T) {
-	day := session.NewTicketKeys(testRoot, 24*time.Hour)
-	ticket := seal(t, day, ticketState(), baseTime)
-
-	for _, epoch := range []time.Duration{0, -time.Hour} {
-		assert.NotNil(t, session.NewTicketKeys(testRoot, epoch).Open(ticket, baseTime), "epoch %v", epoch)
-	}
-	// Sub-second epochs count as one second.
-	assert.NotNil(t, session.NewTicketKeys(testRoot, time.Nanosecond).Open(
-		seal(t, session.NewTicketKeys(testRoot, time.Second), ticketState(), baseTime), baseTime))
-}
-
 func TestTicketOpenRefuses(t *testing.T) {
-	keys := session.NewTicketKeys(testRoot, testEpoch)
-	ticket := seal(t, keys, ticketState(), baseTime)
-	otherRoot := testRoot
-	otherRoot[31] ^= 0x80
+	keys := newKeys(t, keyedConfig(testRoot))
+	ticket := seal(t, keys, ticketState())
 
 	expiredState := ticketState()
 	expiredState.CreatedAt = uint64(baseTime.Unix()) - 200
 	expiredState.Lifetime = 100
+	renewedState := ticketState()
+	renewedState.AuthenticatedAt = uint64(baseTime.Unix()) - 200
+	renewedState.Lifetime = 100
 	futureState := ticketState()
 	futureState.CreatedAt = uint64(baseTime.Unix()) + 3600
+
+	// A crypto/tls session sealed under the same keys is not ours.
+	foreign := &tls.Config{Time: func() time.Time { return baseTime }}
+	foreign.SetSessionTicketKeys([][32]byte{testRoot})
 
 	tests := []struct {
 		name   string
@@ -165,16 +213,14 @@ func TestTicketOpenRefuses(t *testing.T) {
 	}{
 		{"nil", nil},
 		{"empty", []byte{}},
-		{"one byte short of the smallest", make([]byte, 16+12+16-1)},
 		{"zeros", make([]byte, 100)},
-		{"key name only", ticket[:16]},
-		{"no ciphertext", ticket[:16+12+16]},
 		{"truncated", ticket[:len(ticket)-1]},
 		{"extended", append(bytes.Clone(ticket), 0)},
 		{"too long", append(bytes.Clone(ticket), make([]byte, session.MaxTicketLen)...)},
-		{"other root", seal(t, session.NewTicketKeys(otherRoot, testEpoch), ticketState(), baseTime)},
-		{"expired state", seal(t, keys, expiredState, baseTime)},
-		{"state from the future", seal(t, keys, futureState, baseTime)},
+		{"other key", seal(t, newKeys(t, keyedConfig(otherKey())), ticketState())},
+		{"expired state", seal(t, keys, expiredState)},
+		{"renewed past the session's lifetime", seal(t, keys, renewedState)},
+		{"state from the future", seal(t, keys, futureState)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -184,8 +230,8 @@ func TestTicketOpenRefuses(t *testing.T) {
 }
 
 func TestTicketOpenRefusesEveryFlippedByte(t *testing.T) {
-	keys := session.NewTicketKeys(testRoot, testEpoch)
-	ticket := seal(t, keys, ticketState(), baseTime)
+	keys := newKeys(t, keyedConfig(testRoot))
+	ticket := seal(t, keys, ticketState())
 	require.NotNil(t, keys.Open(ticket, baseTime))
 
 	for i := range ticket {
@@ -197,24 +243,13 @@ func TestTicketOpenRefusesEveryFlippedByte(t *testing.T) {
 	}
 }
 
-func TestRandomTicketKeys(t *testing.T) {
-	a, err := session.RandomTicketKeys()
-	require.NoError(t, err)
-	b, err := session.RandomTicketKeys()
-	require.NoError(t, err)
-
-	ticket := seal(t, a, ticketState(), baseTime)
-	assert.NotNil(t, a.Open(ticket, baseTime.Add(47*time.Hour)), "24-hour epochs")
-	assert.Nil(t, b.Open(ticket, baseTime), "independent roots")
-}
-
 func TestTicketKeysConcurrentUse(t *testing.T) {
-	keys := session.NewTicketKeys(testRoot, testEpoch)
+	keys := newKeys(t, &tls.Config{})
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
 			for range 20 {
-				ticket, err := keys.Seal(ticketState(), baseTime, nil)
+				ticket, err := keys.Seal(ticketState())
 				assert.NoError(t, err)
 				assert.NotNil(t, keys.Open(ticket, baseTime))
 			}
