@@ -1,0 +1,16 @@
+// Package engine is the Kerberos protocol as state machines without I/O,
+// in the manner of internal/tls/engine: a step consumes the bytes that
+// arrived and returns what to send next, and to whom ("this AS-REQ to a
+// KDC of realm R"), or the result. The KDC transport (UDP/TCP, failover,
+// timeouts) and the SSPI calls sit above it.
+//
+// This first part holds the AS exchange (RFC 4120 section 3.1) with
+// PA-ENC-TIMESTAMP pre-authentication and the KDC_ERR_PREAUTH_REQUIRED
+// round trip, one clock-skew retry as MIT does it, and the mapping of
+// KRB-ERROR codes to SSPI statuses as Windows reports them.
+//
+// It does not yet do TGS requests, referrals, FAST, PKINIT, the AP
+// exchange, or GSS tokens; those build on the same wire and crypto
+// packages. Every failure is an *sspi.Error whose status says what a
+// Windows caller would see and whose cause says why.
+package engine

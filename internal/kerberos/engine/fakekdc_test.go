@@ -1,0 +1,211 @@
+package engine
+
+import (
+	"bytes"
+	"crypto/rand"
+	"testing"
+	"time"
+
+	"github.com/gosspi/schannel/internal/kerberos/crypto"
+	"github.com/gosspi/schannel/internal/kerberos/wire"
+)
+
+// fakeKDC is a KDC for one user, written from RFC 4120 with the wire and
+// crypto packages, so the AS exchange can be driven through every branch
+// without a network. Hostile tests change its knobs or its reply.
+type fakeKDC struct {
+	t        testing.TB
+	realm    string
+	user     string
+	password string
+	salt     string
+	// keys are the enctypes the KDC holds for the user, its preference
+	// first.
+	keys           []int32
+	requirePreauth bool
+	// now is the KDC's clock; skew its tolerance.
+	now  time.Time
+	skew time.Duration
+	// answer, when set, replaces the whole reply.
+	answer func(req *wire.KDCReq) []byte
+	// mutate changes the AS-REP and its encrypted part before sealing.
+	mutate func(rep *wire.KDCRep, part *wire.EncKDCRepPart)
+	// seen counts requests; preauthOK records that a timestamp verified.
+	seen      int
+	preauthOK bool
+	tgsKey    []byte
+}
+
+func newFakeKDC(t testing.TB) *fakeKDC {
+	return &fakeKDC{
+		t: t, realm: "TEST.LOCAL", user: "user", password: "p4ssw0rd", salt: "TEST.LOCALuser",
+		keys:           []int32{crypto.AES256CTSHMACSHA196, crypto.AES128CTSHMACSHA196},
+		requirePreauth: true,
+		now:            time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC),
+		skew:           5 * time.Minute,
+		tgsKey:         make([]byte, 32),
+	}
+}
+
+func (k *fakeKDC) userKey(id int32) []byte {
+	e, _ := crypto.Lookup(id)
+	key, err := e.StringToKey(k.password, k.salt, nil)
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	return key
+}
+
+func (k *fakeKDC) marshal(m interface{ Marshal() ([]byte, error) }) []byte {
+	b, err := m.Marshal()
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	return b
+}
+
+func (k *fakeKDC) error(code int32, edata []byte) []byte {
+	e := wire.KRBError{
+		STime: k.now, SUSec: 0, ErrorCode: code, Realm: k.realm,
+		SName: wire.PrincipalName{NameType: wire.NTSrvInst, NameString: []string{"krbtgt", k.realm}},
+		EData: edata,
+	}
+	return k.marshal(&e)
+}
+
+func (k *fakeKDC) etypeInfo2() []byte {
+	var info wire.ETypeInfo2
+	for _, id := range k.keys {
+		salt := k.salt
+		info = append(info, wire.ETypeInfo2Entry{EType: id, Salt: &salt})
+	}
+	return k.marshal(&info)
+}
+
+func (k *fakeKDC) handle(msg []byte) []byte {
+	k.seen++
+	var req wire.KDCReq
+	if err := req.Unmarshal(msg); err != nil {
+		k.t.Fatalf("the client sent a malformed AS-REQ: %v", err)
+	}
+	if k.answer != nil {
+		return k.answer(&req)
+	}
+	if req.ReqBody.CName == nil || len(req.ReqBody.CName.NameString) != 1 || req.ReqBody.CName.NameString[0] != k.user {
+		return k.error(wire.KDCErrCPrincipalUnknown, nil)
+	}
+	// The enctype: the client's first that the KDC has a key for.
+	var etype int32
+	for _, want := range req.ReqBody.EType {
+		for _, have := range k.keys {
+			if want == have && etype == 0 {
+				etype = want
+			}
+		}
+	}
+	if etype == 0 {
+		return k.error(wire.KDCErrETypeNoSupp, nil)
+	}
+	pa, havePA := req.PAData.Find(wire.PAEncTimestamp)
+	if havePA {
+		var ed wire.EncryptedData
+		if err := ed.Unmarshal(pa.Value); err != nil {
+			return k.error(wire.KDCErrPreauthFailed, nil)
+		}
+		e, ok := crypto.Lookup(ed.EType)
+		if !ok {
+			return k.error(wire.KDCErrETypeNoSupp, nil)
+		}
+		plain, err := e.Decrypt(k.userKey(ed.EType), crypto.UsageASReqPAEncTimestamp, ed.Cipher)
+		if err != nil {
+			return k.error(wire.KDCErrPreauthFailed, nil)
+		}
+		var ts wire.PAEncTSEnc
+		if err := ts.Unmarshal(plain); err != nil {
+			return k.error(wire.KDCErrPreauthFailed, nil)
+		}
+		if d := ts.PATimestamp.Sub(k.now); d > k.skew || d < -k.skew {
+			return k.error(wire.KRBAPErrSkew, nil)
+		}
+		k.preauthOK = true
+		etype = ed.EType
+	} else if k.requirePreauth {
+		md := wire.MethodData{
+			{Type: wire.PAEncTimestamp, Value: []byte{}},
+			{Type: wire.PAETypeInfo2, Value: k.etypeInfo2()},
+		}
+		return k.error(wire.KDCErrPreauthRequired, k.marshal(&md))
+	}
+
+	session := make([]byte, 32)
+	_, _ = rand.Read(session)
+	tgs := wire.PrincipalName{NameType: wire.NTSrvInst, NameString: []string{"krbtgt", k.realm}}
+	etp := wire.EncTicketPart{
+		Flags:  wire.TktFlagInitial | wire.TktFlagPreAuthent,
+		Key:    wire.EncryptionKey{KeyType: crypto.AES256CTSHMACSHA196, KeyValue: session},
+		CRealm: k.realm, CName: *req.ReqBody.CName,
+		Transited: wire.TransitedEncoding{TRType: 1, Contents: []byte{}},
+		AuthTime:  k.now, EndTime: k.now.Add(10 * time.Hour),
+	}
+	aes256, _ := crypto.Lookup(crypto.AES256CTSHMACSHA196)
+	tc, err := aes256.Encrypt(k.tgsKey, crypto.UsageKDCRepTicket, k.marshal(&etp))
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	part := wire.EncKDCRepPart{
+		Tag: wire.TagEncASRepPart, Key: etp.Key, LastReq: wire.LastReq{},
+		Nonce: req.ReqBody.Nonce, Flags: etp.Flags, AuthTime: k.now, EndTime: etp.EndTime,
+		SRealm: k.realm, SName: tgs,
+	}
+	rep := wire.KDCRep{
+		MsgType: wire.TagASRep, CRealm: k.realm, CName: *req.ReqBody.CName,
+		Ticket: wire.Ticket{Realm: k.realm, SName: tgs, EncPart: wire.EncryptedData{EType: crypto.AES256CTSHMACSHA196, Cipher: tc}},
+	}
+	if !havePA {
+		rep.PAData = wire.MethodData{{Type: wire.PAETypeInfo2, Value: k.etypeInfo2()}}
+	}
+	if k.mutate != nil {
+		k.mutate(&rep, &part)
+	}
+	e, _ := crypto.Lookup(etype)
+	c, err := e.Encrypt(k.userKey(etype), crypto.UsageASRepEncPart, k.marshal(&part))
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	if rep.EncPart.Cipher == nil {
+		rep.EncPart = wire.EncryptedData{EType: etype, Cipher: c}
+	}
+	return k.marshal(&rep)
+}
+
+// run drives an exchange against the fake KDC until it finishes, at most
+// five round trips.
+func (k *fakeKDC) run(cfg ASConfig) (*ASResult, error) {
+	x, err := NewAS(cfg)
+	if err != nil {
+		return nil, err
+	}
+	step, err := x.Start()
+	for i := 0; err == nil && step.Send != nil; i++ {
+		if i == 5 {
+			k.t.Fatal("the exchange did not finish in five round trips")
+		}
+		if step.Send.Realm != k.realm {
+			k.t.Fatalf("request for realm %q", step.Send.Realm)
+		}
+		step, err = x.Receive(k.handle(bytes.Clone(step.Send.Message)))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return step.Result, nil
+}
+
+func (k *fakeKDC) config() ASConfig {
+	return ASConfig{
+		Client:   wire.PrincipalName{NameType: wire.NTPrincipal, NameString: []string{k.user}},
+		Realm:    k.realm,
+		Password: k.password,
+		Now:      func() time.Time { return k.now },
+	}
+}
