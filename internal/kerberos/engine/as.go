@@ -25,10 +25,13 @@ type KDCRequest struct {
 
 // Step is the result of one step of an exchange: either a request to
 // send, or, when Send is nil, the finished Result.
-type Step struct {
+type Step[R any] struct {
 	Send   *KDCRequest
-	Result *ASResult
+	Result *R
 }
+
+// ASStep is a step of the AS exchange.
+type ASStep = Step[ASResult]
 
 // ASConfig describes an initial-ticket request.
 type ASConfig struct {
@@ -129,51 +132,51 @@ func NewAS(cfg ASConfig) (*ASExchange, error) {
 // Start builds the first AS-REQ. Like MIT's kinit it carries no
 // pre-authentication: the KDC's PREAUTH_REQUIRED tells the salt and the
 // enctype to use, which a guess could get wrong.
-func (x *ASExchange) Start() (Step, error) {
+func (x *ASExchange) Start() (ASStep, error) {
 	if x.state != asStart {
-		return Step{}, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: AS exchange already started")
+		return ASStep{}, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: AS exchange already started")
 	}
 	msg, err := x.request(nil)
 	if err != nil {
-		return Step{}, err
+		return ASStep{}, err
 	}
 	x.state = asSentPlain
-	return Step{Send: &KDCRequest{Realm: x.cfg.Realm, Message: msg}}, nil
+	return ASStep{Send: &KDCRequest{Realm: x.cfg.Realm, Message: msg}}, nil
 }
 
 // Receive consumes the KDC's reply to the last request.
-func (x *ASExchange) Receive(reply []byte) (Step, error) {
+func (x *ASExchange) Receive(reply []byte) (ASStep, error) {
 	if x.state != asSentPlain && x.state != asSentPreauth {
-		return Step{}, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: AS exchange is not waiting for a reply")
+		return ASStep{}, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: AS exchange is not waiting for a reply")
 	}
 	if len(reply) > 0 && reply[0] == 0x7e { // [APPLICATION 30]: KRB-ERROR
 		var kerr wire.KRBError
 		if err := kerr.Unmarshal(reply); err != nil {
-			return Step{}, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: malformed KRB-ERROR from the KDC: %w", err)
+			return ASStep{}, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: malformed KRB-ERROR from the KDC: %w", err)
 		}
 		return x.onError(&kerr)
 	}
 	var rep wire.KDCRep
 	if err := rep.Unmarshal(reply); err != nil {
-		return Step{}, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: the KDC's reply is neither AS-REP nor KRB-ERROR: %w", err)
+		return ASStep{}, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: the KDC's reply is neither AS-REP nor KRB-ERROR: %w", err)
 	}
 	if rep.MsgType != wire.TagASRep {
-		return Step{}, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: got message type %d, expected AS-REP", rep.MsgType)
+		return ASStep{}, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: got message type %d, expected AS-REP", rep.MsgType)
 	}
 	return x.onReply(&rep)
 }
 
-func (x *ASExchange) onError(kerr *wire.KRBError) (Step, error) {
+func (x *ASExchange) onError(kerr *wire.KRBError) (ASStep, error) {
 	switch kerr.ErrorCode {
 	case wire.KDCErrPreauthRequired:
 		if x.state == asSentPreauth {
 			// Our PA-ENC-TIMESTAMP was not accepted; MIT's KDC says
 			// PREAUTH_FAILED for that, others repeat this error.
-			return Step{}, withStatus(krbError(kerr), SEC_E_LOGON_DENIED)
+			return ASStep{}, withStatus(krbError(kerr), SEC_E_LOGON_DENIED)
 		}
 		md, err := kerr.MethodData()
 		if err != nil {
-			return Step{}, sspi.Errorf(SEC_E_UNSUPPORTED_PREAUTH, "kerberos: PREAUTH_REQUIRED without METHOD-DATA: %w", err)
+			return ASStep{}, sspi.Errorf(SEC_E_UNSUPPORTED_PREAUTH, "kerberos: PREAUTH_REQUIRED without METHOD-DATA: %w", err)
 		}
 		_, haveTS := md.Find(wire.PAEncTimestamp)
 		_, haveInfo := md.Find(wire.PAETypeInfo2)
@@ -181,30 +184,30 @@ func (x *ASExchange) onError(kerr *wire.KRBError) (Step, error) {
 		case !haveTS && !haveInfo:
 			// MIT's KDC answers this way when the client has no key of
 			// any enctype we offered: nothing password-based is possible.
-			return Step{}, sspi.Errorf(SEC_E_KDC_UNKNOWN_ETYPE, "kerberos: the KDC offers neither PA-ENC-TIMESTAMP nor PA-ETYPE-INFO2: no key of an enctype in %v", x.enctypes)
+			return ASStep{}, sspi.Errorf(SEC_E_KDC_UNKNOWN_ETYPE, "kerberos: the KDC offers neither PA-ENC-TIMESTAMP nor PA-ETYPE-INFO2: no key of an enctype in %v", x.enctypes)
 		case !haveTS:
-			return Step{}, sspi.Errorf(SEC_E_UNSUPPORTED_PREAUTH, "kerberos: the KDC does not offer PA-ENC-TIMESTAMP")
+			return ASStep{}, sspi.Errorf(SEC_E_UNSUPPORTED_PREAUTH, "kerberos: the KDC does not offer PA-ENC-TIMESTAMP")
 		}
 		if err := x.chooseKey(md); err != nil {
-			return Step{}, err
+			return ASStep{}, err
 		}
 		return x.sendPreauth()
 	case wire.KRBAPErrSkew:
 		// MIT retries once with the KDC's clock when pre-authentication
 		// failed for skew (krb5_get_init_creds, "kdc_timesync").
 		if x.state != asSentPreauth || x.skewRetry || kerr.STime.IsZero() {
-			return Step{}, krbError(kerr)
+			return ASStep{}, krbError(kerr)
 		}
 		x.skewRetry = true
 		x.offset = kerr.STime.Add(time.Duration(kerr.SUSec) * time.Microsecond).Sub(x.cfg.Now())
 		return x.sendPreauth()
 	case wire.KRBErrResponseTooBig:
 		if x.sent == nil {
-			return Step{}, krbError(kerr)
+			return ASStep{}, krbError(kerr)
 		}
-		return Step{Send: &KDCRequest{Realm: x.cfg.Realm, Message: x.sent, TCPOnly: true}}, nil
+		return ASStep{Send: &KDCRequest{Realm: x.cfg.Realm, Message: x.sent, TCPOnly: true}}, nil
 	}
-	return Step{}, krbError(kerr)
+	return ASStep{}, krbError(kerr)
 }
 
 // chooseKey picks the first PA-ETYPE-INFO2 entry we can use (the KDC lists
@@ -261,30 +264,30 @@ func (x *ASExchange) deriveKey(id int32, salt *string, params []byte) error {
 
 // sendPreauth builds the AS-REQ with PA-ENC-TIMESTAMP (RFC 4120 section
 // 5.2.7.2): our time, encrypted in the client key with usage 1.
-func (x *ASExchange) sendPreauth() (Step, error) {
+func (x *ASExchange) sendPreauth() (ASStep, error) {
 	now := x.cfg.Now().Add(x.offset)
 	usec := int32(now.Nanosecond() / 1000)
 	ts := wire.PAEncTSEnc{PATimestamp: now.Truncate(time.Second), PAUSec: &usec}
 	plain, err := ts.Marshal()
 	if err != nil {
-		return Step{}, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: %w", err)
+		return ASStep{}, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: %w", err)
 	}
 	e, _ := crypto.Lookup(x.keyType)
 	cipher, err := e.Encrypt(x.key, crypto.UsageASReqPAEncTimestamp, plain)
 	if err != nil {
-		return Step{}, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: %w", err)
+		return ASStep{}, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: %w", err)
 	}
 	ed := wire.EncryptedData{EType: x.keyType, Cipher: cipher}
 	value, err := ed.Marshal()
 	if err != nil {
-		return Step{}, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: %w", err)
+		return ASStep{}, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: %w", err)
 	}
 	msg, err := x.request(wire.MethodData{{Type: wire.PAEncTimestamp, Value: value}})
 	if err != nil {
-		return Step{}, err
+		return ASStep{}, err
 	}
 	x.state = asSentPreauth
-	return Step{Send: &KDCRequest{Realm: x.cfg.Realm, Message: msg}}, nil
+	return ASStep{Send: &KDCRequest{Realm: x.cfg.Realm, Message: msg}}, nil
 }
 
 // request builds an AS-REQ with a fresh nonce.
@@ -320,9 +323,9 @@ func (x *ASExchange) request(padata wire.MethodData) ([]byte, error) {
 // onReply checks an AS-REP as RFC 4120 section 3.1.5 asks: it decrypts
 // with the client key, answers our nonce, names our client and the
 // service we asked for, and its times make sense.
-func (x *ASExchange) onReply(rep *wire.KDCRep) (Step, error) {
+func (x *ASExchange) onReply(rep *wire.KDCRep) (ASStep, error) {
 	if !x.offered(rep.EncPart.EType) {
-		return Step{}, sspi.Errorf(SEC_E_KDC_UNKNOWN_ETYPE, "kerberos: AS-REP encrypted with enctype %d, which we did not offer", rep.EncPart.EType)
+		return ASStep{}, sspi.Errorf(SEC_E_KDC_UNKNOWN_ETYPE, "kerberos: AS-REP encrypted with enctype %d, which we did not offer", rep.EncPart.EType)
 	}
 	if x.key == nil || x.keyType != rep.EncPart.EType {
 		// No pre-authentication happened (or the KDC chose another
@@ -336,7 +339,7 @@ func (x *ASExchange) onReply(rep *wire.KDCRep) (Step, error) {
 		if p, ok := md.Find(wire.PAETypeInfo2); ok {
 			var info wire.ETypeInfo2
 			if err := info.Unmarshal(p.Value); err != nil {
-				return Step{}, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: malformed PA-ETYPE-INFO2 in AS-REP: %w", err)
+				return ASStep{}, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: malformed PA-ETYPE-INFO2 in AS-REP: %w", err)
 			}
 			for _, e := range info {
 				if e.EType == rep.EncPart.EType {
@@ -345,40 +348,40 @@ func (x *ASExchange) onReply(rep *wire.KDCRep) (Step, error) {
 			}
 		}
 		if err := x.deriveKey(rep.EncPart.EType, salt, params); err != nil {
-			return Step{}, err
+			return ASStep{}, err
 		}
 	}
 	e, _ := crypto.Lookup(x.keyType)
 	plain, err := e.Decrypt(x.key, crypto.UsageASRepEncPart, rep.EncPart.Cipher)
 	if errors.Is(err, crypto.ErrIntegrity) {
 		// Not our key: the password is wrong (RFC 4120 3.1.5).
-		return Step{}, sspi.Errorf(SEC_E_LOGON_DENIED, "kerberos: the AS-REP does not decrypt with the password's key")
+		return ASStep{}, sspi.Errorf(SEC_E_LOGON_DENIED, "kerberos: the AS-REP does not decrypt with the password's key")
 	}
 	if err != nil {
-		return Step{}, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: AS-REP enc-part: %w", err)
+		return ASStep{}, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: AS-REP enc-part: %w", err)
 	}
 	var part wire.EncKDCRepPart
 	if err := part.Unmarshal(plain); err != nil {
-		return Step{}, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: AS-REP enc-part: %w", err)
+		return ASStep{}, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: AS-REP enc-part: %w", err)
 	}
 	if part.Nonce != x.nonce {
-		return Step{}, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: AS-REP nonce %d does not answer our %d (a replayed reply?)", part.Nonce, x.nonce)
+		return ASStep{}, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: AS-REP nonce %d does not answer our %d (a replayed reply?)", part.Nonce, x.nonce)
 	}
 	if rep.CRealm != x.cfg.Realm || !rep.CName.Equal(x.cfg.Client) {
 		if x.cfg.KDCOptions&wire.KDCOptCanonicalize == 0 {
-			return Step{}, sspi.Errorf(sspi.SEC_E_WRONG_PRINCIPAL, "kerberos: AS-REP is for %v@%s, not the client we asked for", rep.CName.NameString, rep.CRealm)
+			return ASStep{}, sspi.Errorf(sspi.SEC_E_WRONG_PRINCIPAL, "kerberos: AS-REP is for %v@%s, not the client we asked for", rep.CName.NameString, rep.CRealm)
 		}
 	}
 	want := wire.PrincipalName{NameType: wire.NTSrvInst, NameString: []string{"krbtgt", x.cfg.Realm}}
 	if part.SRealm != x.cfg.Realm || !sameComponents(part.SName, want) || part.SRealm != rep.Ticket.Realm ||
 		!sameComponents(part.SName, rep.Ticket.SName) {
-		return Step{}, sspi.Errorf(sspi.SEC_E_WRONG_PRINCIPAL, "kerberos: AS-REP ticket is for %v@%s, not krbtgt/%s", part.SName.NameString, part.SRealm, x.cfg.Realm)
+		return ASStep{}, sspi.Errorf(sspi.SEC_E_WRONG_PRINCIPAL, "kerberos: AS-REP ticket is for %v@%s, not krbtgt/%s", part.SName.NameString, part.SRealm, x.cfg.Realm)
 	}
 	if ke, ok := crypto.Lookup(part.Key.KeyType); !ok || len(part.Key.KeyValue) != ke.KeySize {
-		return Step{}, sspi.Errorf(SEC_E_KDC_UNKNOWN_ETYPE, "kerberos: AS-REP session key of type %d is unusable", part.Key.KeyType)
+		return ASStep{}, sspi.Errorf(SEC_E_KDC_UNKNOWN_ETYPE, "kerberos: AS-REP session key of type %d is unusable", part.Key.KeyType)
 	}
 	if !part.EndTime.After(part.AuthTime) {
-		return Step{}, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: AS-REP ticket ends (%v) before it begins (%v)", part.EndTime, part.AuthTime)
+		return ASStep{}, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: AS-REP ticket ends (%v) before it begins (%v)", part.EndTime, part.AuthTime)
 	}
 	// The nonce, not the clock, is what shows the reply is fresh; the
 	// KDC's authtime only gives its clock, kept for later requests as
@@ -386,10 +389,10 @@ func (x *ASExchange) onReply(rep *wire.KDCRep) (Step, error) {
 	offset := part.AuthTime.Sub(x.cfg.Now().Truncate(time.Second))
 	tb, err := rep.Ticket.Marshal()
 	if err != nil {
-		return Step{}, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: %w", err)
+		return ASStep{}, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: %w", err)
 	}
 	x.state = asDone
-	return Step{Result: &ASResult{
+	return ASStep{Result: &ASResult{
 		CRealm: rep.CRealm, CName: rep.CName, Ticket: rep.Ticket, TicketBytes: tb, Part: part,
 		ClientKey: x.key, ClientEnctype: x.keyType, KDCOffset: offset,
 	}}, nil
@@ -408,7 +411,7 @@ func sameComponents(a, b wire.PrincipalName) bool {
 }
 
 // String names the step for logs.
-func (s Step) String() string {
+func (s Step[R]) String() string {
 	if s.Send != nil {
 		return fmt.Sprintf("send %d bytes to a KDC of %s", len(s.Send.Message), s.Send.Realm)
 	}

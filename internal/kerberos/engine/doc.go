@@ -6,11 +6,12 @@
 //
 // This first part holds the AS exchange (RFC 4120 section 3.1) with
 // PA-ENC-TIMESTAMP pre-authentication and the KDC_ERR_PREAUTH_REQUIRED
-// round trip, one clock-skew retry as MIT does it, and the mapping of
-// KRB-ERROR codes to SSPI statuses as Windows reports them.
+// round trip, one clock-skew retry as MIT does it, the TGS exchange
+// (section 3.3) with a body checksum and a reply subkey, and the mapping
+// of KRB-ERROR codes to SSPI statuses as Windows reports them.
 //
-// It does not yet do TGS requests, referrals, FAST, PKINIT, the AP
-// exchange, or GSS tokens; those build on the same wire and crypto
-// packages. Every failure is an *sspi.Error whose status says what a
+// It does not yet do referrals (a referral TGT is reported as
+// SEC_E_KDC_UNABLE_TO_REFER), FAST, PKINIT, S4U, the AP exchange, or GSS
+// tokens; those build on the same wire and crypto packages. Every failure is an *sspi.Error whose status says what a
 // Windows caller would see and whose cause says why.
 package engine

@@ -34,6 +34,14 @@ type fakeKDC struct {
 	seen      int
 	preauthOK bool
 	tgsKey    []byte
+	// services are the service keys (aes256) by "name/instance".
+	services map[string][]byte
+	// mutateTGS changes the TGS-REP and its encrypted part; replyKey,
+	// when set, is used instead of the client's subkey.
+	mutateTGS func(rep *wire.KDCRep, part *wire.EncKDCRepPart)
+	replyKey  []byte
+	// lastTGS is the authenticator of the last TGS-REQ.
+	lastTGS wire.Authenticator
 }
 
 func newFakeKDC(t testing.TB) *fakeKDC {
@@ -44,6 +52,7 @@ func newFakeKDC(t testing.TB) *fakeKDC {
 		now:            time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC),
 		skew:           5 * time.Minute,
 		tgsKey:         make([]byte, 32),
+		services:       map[string][]byte{"host/localhost": bytes.Repeat([]byte{7}, 32)},
 	}
 }
 
@@ -90,6 +99,9 @@ func (k *fakeKDC) handle(msg []byte) []byte {
 	}
 	if k.answer != nil {
 		return k.answer(&req)
+	}
+	if req.MsgType == wire.TagTGSReq {
+		return k.handleTGS(&req)
 	}
 	if req.ReqBody.CName == nil || len(req.ReqBody.CName.NameString) != 1 || req.ReqBody.CName.NameString[0] != k.user {
 		return k.error(wire.KDCErrCPrincipalUnknown, nil)
@@ -208,4 +220,124 @@ func (k *fakeKDC) config() ASConfig {
 		Password: k.password,
 		Now:      func() time.Time { return k.now },
 	}
+}
+
+// handleTGS checks a TGS-REQ as a KDC must (RFC 4120 section 3.3.2): the
+// TGT decrypts with the TGS key, the authenticator with its session key,
+// and the authenticator's checksum covers the request body.
+func (k *fakeKDC) handleTGS(req *wire.KDCReq) []byte {
+	pa, ok := req.PAData.Find(wire.PATGSReq)
+	if !ok {
+		k.t.Fatal("TGS-REQ without PA-TGS-REQ")
+	}
+	var ap wire.APReq
+	if err := ap.Unmarshal(pa.Value); err != nil {
+		k.t.Fatalf("PA-TGS-REQ: %v", err)
+	}
+	aes256, _ := crypto.Lookup(crypto.AES256CTSHMACSHA196)
+	plain, err := aes256.Decrypt(k.tgsKey, crypto.UsageKDCRepTicket, ap.Ticket.EncPart.Cipher)
+	if err != nil {
+		return k.error(wire.KRBAPErrBadIntegrity, nil)
+	}
+	var tgt wire.EncTicketPart
+	if err := tgt.Unmarshal(plain); err != nil {
+		k.t.Fatal(err)
+	}
+	se, _ := crypto.Lookup(tgt.Key.KeyType)
+	plain, err = se.Decrypt(tgt.Key.KeyValue, crypto.UsageTGSReqPAAuthenticator, ap.Authenticator.Cipher)
+	if err != nil {
+		return k.error(wire.KRBAPErrBadIntegrity, nil)
+	}
+	var auth wire.Authenticator
+	if err := auth.Unmarshal(plain); err != nil {
+		k.t.Fatal(err)
+	}
+	k.lastTGS = auth
+	body, err := req.ReqBody.Marshal()
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	ck, ok := crypto.LookupChecksum(auth.Cksum.CksumType)
+	if !ok || ck.Verify(tgt.Key.KeyValue, crypto.UsageTGSReqPAAuthCksum, body, auth.Cksum.Checksum) != nil {
+		return k.error(wire.KRBAPErrModified, nil)
+	}
+	if !auth.CName.Equal(tgt.CName) {
+		return k.error(wire.KRBAPErrBadMatch, nil)
+	}
+	name := ""
+	for i, c := range req.ReqBody.SName.NameString {
+		if i > 0 {
+			name += "/"
+		}
+		name += c
+	}
+	svcKey, ok := k.services[name]
+	if !ok {
+		return k.error(wire.KDCErrSPrincipalUnknown, nil)
+	}
+	session := make([]byte, 32)
+	_, _ = rand.Read(session)
+	etp := wire.EncTicketPart{
+		Key:    wire.EncryptionKey{KeyType: crypto.AES256CTSHMACSHA196, KeyValue: session},
+		CRealm: tgt.CRealm, CName: tgt.CName,
+		Transited: wire.TransitedEncoding{TRType: 1, Contents: []byte{}},
+		AuthTime:  tgt.AuthTime, EndTime: tgt.EndTime,
+	}
+	tc, err := aes256.Encrypt(svcKey, crypto.UsageKDCRepTicket, k.marshal(&etp))
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	part := wire.EncKDCRepPart{
+		Tag: wire.TagEncTGSRepPart, Key: etp.Key, LastReq: wire.LastReq{}, Nonce: req.ReqBody.Nonce,
+		AuthTime: etp.AuthTime, EndTime: etp.EndTime, SRealm: k.realm, SName: *req.ReqBody.SName,
+	}
+	rep := wire.KDCRep{
+		MsgType: wire.TagTGSRep, CRealm: tgt.CRealm, CName: tgt.CName,
+		Ticket: wire.Ticket{Realm: k.realm, SName: *req.ReqBody.SName, EncPart: wire.EncryptedData{EType: crypto.AES256CTSHMACSHA196, Cipher: tc}},
+	}
+	if k.mutateTGS != nil {
+		k.mutateTGS(&rep, &part)
+	}
+	key := auth.Subkey.KeyValue
+	if k.replyKey != nil {
+		key = k.replyKey
+	}
+	c, err := se.Encrypt(key, crypto.UsageTGSRepEncPartSubkey, k.marshal(&part))
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	rep.EncPart = wire.EncryptedData{EType: se.ID, Cipher: c}
+	return k.marshal(&rep)
+}
+
+// runTGS gets a TGT from the fake KDC, then a ticket for service.
+func (k *fakeKDC) runTGS(service []string, edit func(*TGSConfig)) (*TGSResult, error) {
+	as, err := k.run(k.config())
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	cfg := TGSConfig{
+		Client: as.CName, CRealm: as.CRealm, TGT: as.Ticket, TGTKey: as.Part.Key,
+		Service: wire.PrincipalName{NameType: wire.NTSrvHst, NameString: service},
+		Now:     func() time.Time { return k.now },
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	x, err := NewTGS(cfg)
+	if err != nil {
+		return nil, err
+	}
+	step, err := x.Start()
+	if err != nil {
+		return nil, err
+	}
+	step, err = x.Receive(k.handle(step.Send.Message))
+	if err != nil {
+		return nil, err
+	}
+	if step.Send != nil {
+		k.t.Fatal("TGS exchange wants another round trip")
+	}
+	return step.Result, nil
 }

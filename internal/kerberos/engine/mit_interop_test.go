@@ -140,3 +140,58 @@ func TestMITASExchange(t *testing.T) {
 		assert.Equal(t, SEC_E_KDC_UNKNOWN_ETYPE, se.Status, "%v", err)
 	})
 }
+
+// TestMITTGSExchange gets a TGT and then a service ticket from MIT's
+// krb5kdc with our TGS-REQ (authenticator checksum and subkey), and opens
+// the ticket with the service's key from an MIT keytab read by the files
+// package: the session key inside is the one the TGS-REP gave us.
+func TestMITTGSExchange(t *testing.T) {
+	realm := mitrealm.New(t)
+	realm.Admin(t, "addprinc +requires_preauth -pw secret user")
+	realm.Admin(t, "addprinc -randkey host/localhost")
+	kt := filepath.Join(realm.Dir, "service.keytab")
+	realm.Admin(t, "ktadd -k "+kt+" host/localhost")
+	realm.Start(t)
+
+	as, _, err := runAgainst(t, realm.Port, ASConfig{
+		Client:   wire.PrincipalName{NameType: wire.NTPrincipal, NameString: []string{"user"}},
+		Realm:    mitrealm.Name,
+		Password: "secret",
+	})
+	require.NoError(t, err)
+
+	tgs := func(service ...string) (*TGSResult, error) {
+		x, err := NewTGS(TGSConfig{
+			Client: as.CName, CRealm: as.CRealm, TGT: as.Ticket, TGTKey: as.Part.Key,
+			Service:   wire.PrincipalName{NameType: wire.NTSrvHst, NameString: service},
+			KDCOffset: as.KDCOffset,
+		})
+		require.NoError(t, err)
+		step, err := x.Start()
+		require.NoError(t, err)
+		step, err = x.Receive(sendTCP(t, realm.Port, step.Send.Message))
+		if err != nil {
+			return nil, err
+		}
+		require.Nil(t, step.Send)
+		return step.Result, nil
+	}
+
+	res, err := tgs("host", "localhost")
+	require.NoError(t, err)
+	keytab, err := files.ReadKeytab(kt)
+	require.NoError(t, err)
+	host := files.Principal{Realm: mitrealm.Name, Components: []string{"host", "localhost"}}
+	entry, ok := keytab.Key(host, res.Ticket.EncPart.EType, 0)
+	require.True(t, ok, "the keytab has a key of the ticket's enctype %d", res.Ticket.EncPart.EType)
+	enc, _ := crypto.Lookup(entry.EncType)
+	plain, err := enc.Decrypt(entry.Key, crypto.UsageKDCRepTicket, res.Ticket.EncPart.Cipher)
+	require.NoError(t, err)
+	var etp wire.EncTicketPart
+	require.NoError(t, etp.Unmarshal(plain))
+	assert.Equal(t, res.Part.Key, etp.Key)
+	assert.Equal(t, []string{"user"}, etp.CName.NameString)
+
+	_, err = tgs("HTTP", "nowhere.invalid")
+	assert.ErrorIs(t, err, sspi.SEC_E_TARGET_UNKNOWN)
+}
