@@ -7,11 +7,17 @@
 // This first part holds the AS exchange (RFC 4120 section 3.1) with
 // PA-ENC-TIMESTAMP pre-authentication and the KDC_ERR_PREAUTH_REQUIRED
 // round trip, one clock-skew retry as MIT does it, the TGS exchange
-// (section 3.3) with a body checksum and a reply subkey, and the mapping
-// of KRB-ERROR codes to SSPI statuses as Windows reports them.
+// (section 3.3) with a body checksum and a reply subkey, the AP exchange
+// as the GSS-API context tokens of RFC 4121 section 4.1 (initiator with
+// subkey, sequence number, flags and channel bindings in the 0x8003
+// checksum; acceptor with keytab lookup, clock-skew and expiry checks, a
+// bounded replay cache and the mutual-authentication AP-REP), and the
+// mapping of KRB-ERROR codes to SSPI statuses as Windows reports them.
 //
 // It does not yet do referrals (a referral TGT is reported as
-// SEC_E_KDC_UNABLE_TO_REFER), FAST, PKINIT, S4U, the AP exchange, or GSS
-// tokens; those build on the same wire and crypto packages. Every failure is an *sspi.Error whose status says what a
+// SEC_E_KDC_UNABLE_TO_REFER), FAST, PKINIT, S4U, delegation (the flag
+// and the KRB-CRED's bounds are checked, the credentials not decoded),
+// DCE style, or the per-message Wrap and MIC tokens; those build on the
+// same wire and crypto packages. Every failure is an *sspi.Error whose status says what a
 // Windows caller would see and whose cause says why.
 package engine

@@ -1,0 +1,252 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gosspi/schannel/internal/kerberos/crypto"
+	"github.com/gosspi/schannel/internal/kerberos/files"
+	"github.com/gosspi/schannel/internal/kerberos/mitrealm"
+	"github.com/gosspi/schannel/internal/kerberos/wire"
+)
+
+// The gss-sample protocol of MIT's krb5-gss-samples: a flags byte, a
+// 4-byte big-endian length and the token.
+const (
+	tokNoop        = 0x01
+	tokContext     = 0x02
+	tokData        = 0x04
+	tokMIC         = 0x08
+	tokContextNext = 0x10
+	tokWrapped     = 0x20
+	tokEncrypted   = 0x40
+	tokSendMIC     = 0x80
+)
+
+func sendFrame(t *testing.T, c net.Conn, flags byte, tok []byte) {
+	t.Helper()
+	b := append([]byte{flags}, binary.BigEndian.AppendUint32(nil, uint32(len(tok)))...)
+	_, err := c.Write(append(b, tok...))
+	require.NoError(t, err)
+}
+
+func recvFrame(t *testing.T, c net.Conn) (byte, []byte) {
+	t.Helper()
+	var h [5]byte
+	_, err := io.ReadFull(c, h[:])
+	require.NoError(t, err)
+	n := binary.BigEndian.Uint32(h[1:])
+	require.Less(t, n, uint32(1<<20))
+	tok := make([]byte, n)
+	_, err = io.ReadFull(c, tok)
+	require.NoError(t, err)
+	return h[0], tok
+}
+
+// The per-message tokens below are test code: just enough of RFC 4121
+// section 4.2 to exchange one message with MIT once the context exists.
+
+// sealWrap makes a confidential Wrap token with RRC 0 and EC 0.
+func sealWrap(t *testing.T, key wire.EncryptionKey, usage uint32, flags byte, seq uint64, msg []byte) []byte {
+	h := wire.WrapHeader{Flags: flags | wire.FlagSealed, SeqNum: seq}
+	hdr := h.Marshal()
+	e, _ := crypto.Lookup(key.KeyType)
+	c, err := e.Encrypt(key.KeyValue, usage, append(append([]byte{}, msg...), hdr...))
+	require.NoError(t, err)
+	return append(hdr, c...)
+}
+
+// openWrap undoes RRC, decrypts and checks the encrypted header copy.
+func openWrap(t *testing.T, key wire.EncryptionKey, usage uint32, tok []byte) []byte {
+	h, payload, err := wire.SplitWrapToken(tok)
+	require.NoError(t, err)
+	require.NotZero(t, h.Flags&wire.FlagSealed)
+	rrc := int(h.RRC) % len(payload)
+	payload = append(append([]byte{}, payload[rrc:]...), payload[:rrc]...)
+	e, _ := crypto.Lookup(key.KeyType)
+	plain, err := e.Decrypt(key.KeyValue, usage, payload)
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(plain), int(h.EC)+wire.TokenHeaderSize)
+	inner := h
+	inner.RRC = 0
+	require.Equal(t, inner.Marshal(), plain[len(plain)-wire.TokenHeaderSize:])
+	return plain[:len(plain)-int(h.EC)-wire.TokenHeaderSize]
+}
+
+func makeMIC(t *testing.T, key wire.EncryptionKey, usage uint32, flags byte, seq uint64, msg []byte) []byte {
+	h := wire.MICHeader{Flags: flags, SeqNum: seq}
+	hdr := h.Marshal()
+	e, _ := crypto.Lookup(key.KeyType)
+	sum, err := e.Checksum(key.KeyValue, usage, append(append([]byte{}, msg...), hdr...))
+	require.NoError(t, err)
+	return append(hdr, sum...)
+}
+
+func verifyMIC(t *testing.T, key wire.EncryptionKey, usage uint32, tok, msg []byte) {
+	_, sum, err := wire.SplitMICToken(tok)
+	require.NoError(t, err)
+	e, _ := crypto.Lookup(key.KeyType)
+	c, _ := crypto.LookupChecksum(e.ChecksumType)
+	require.NoError(t, c.Verify(key.KeyValue, usage, append(append([]byte{}, msg...), tok[:wire.TokenHeaderSize]...), sum))
+}
+
+// gssRealm is a realm with a user, host/localhost in the default keytab
+// and a running KDC.
+func gssRealm(t *testing.T) (*mitrealm.Realm, string) {
+	realm := mitrealm.New(t)
+	realm.Admin(t, "addprinc +requires_preauth -pw secret user")
+	realm.Admin(t, "addprinc -randkey host/localhost")
+	kt := filepath.Join(realm.Dir, "keytab")
+	realm.Admin(t, "ktadd -k "+kt+" host/localhost")
+	realm.Start(t)
+	return realm, kt
+}
+
+// TestMITGSSServer: our AS, TGS and AP-REQ against MIT's gss-server, which
+// answers with an AP-REP we verify, unwraps our Wrap token and signs the
+// message back with a MIC we verify.
+func TestMITGSSServer(t *testing.T) {
+	mitrealm.Require(t, "gss-server")
+	realm, _ := gssRealm(t)
+
+	as, _, err := runAgainst(t, realm.Port, ASConfig{
+		Client: wire.PrincipalName{NameType: wire.NTPrincipal, NameString: []string{"user"}}, Realm: mitrealm.Name, Password: "secret",
+	})
+	require.NoError(t, err)
+	x, err := NewTGS(TGSConfig{Client: as.CName, CRealm: as.CRealm, TGT: as.Ticket, TGTKey: as.Part.Key,
+		Service: wire.PrincipalName{NameType: wire.NTSrvHst, NameString: []string{"host", "localhost"}}})
+	require.NoError(t, err)
+	step, err := x.Start()
+	require.NoError(t, err)
+	tstep, err := x.Receive(sendTCP(t, realm.Port, step.Send.Message))
+	require.NoError(t, err)
+	svc := tstep.Result
+
+	port := freeTCPPort(t)
+	logPath := filepath.Join(realm.Dir, "gss-server.log")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	srv := exec.CommandContext(ctx, mitrealm.Require(t, "gss-server"), "-port", fmt.Sprint(port), "-once", "-logfile", logPath, "host@localhost")
+	var srvOut bytes.Buffer
+	srv.Stdout, srv.Stderr = &srvOut, &srvOut
+	require.NoError(t, srv.Start())
+	defer func() { _ = srv.Process.Kill(); _ = srv.Wait() }()
+	c := dialRetry(t, port)
+	defer c.Close()
+
+	ini, tok, err := NewInitiator(InitiatorConfig{
+		Client: as.CName, CRealm: as.CRealm, Ticket: svc.Ticket, SessionKey: svc.Part.Key,
+		Flags: GSSMutualFlag | GSSReplayFlag | GSSSequenceFlag | GSSConfFlag | GSSIntegFlag,
+	})
+	require.NoError(t, err)
+	sendFrame(t, c, tokNoop|tokContextNext, nil)
+	sendFrame(t, c, tokContext, tok)
+	flags, reply := recvFrame(t, c)
+	require.Equal(t, byte(tokContext), flags)
+	require.NoError(t, ini.Receive(reply), "MIT's AP-REP verifies")
+	keys, ok := ini.Keys()
+	require.True(t, ok)
+	require.NotNil(t, keys.AcceptorSubkey, "MIT's acceptor sends a subkey")
+
+	msg := []byte("hello from Go")
+	sendFrame(t, c, tokData|tokWrapped|tokEncrypted|tokSendMIC,
+		sealWrap(t, *keys.AcceptorSubkey, crypto.UsageInitiatorSeal, wire.FlagAcceptorSubkey, uint64(keys.InitiatorSeq), msg))
+	flags, mic := recvFrame(t, c)
+	require.Equal(t, byte(tokMIC), flags, "gss-server: %s", srvOut.String())
+	verifyMIC(t, *keys.AcceptorSubkey, crypto.UsageAcceptorSign, mic, msg)
+	sendFrame(t, c, tokNoop, nil)
+	require.NoError(t, srv.Wait())
+	log, _ := os.ReadFile(logPath)
+	assert.Contains(t, string(log)+srvOut.String(), "hello from Go")
+}
+
+// TestMITGSSClient: MIT's gss-client (with a ticket from kinit) against
+// our acceptor, which verifies its AP-REQ with the keytab read by the
+// files package, answers with our AP-REP, opens its Wrap token and sends
+// a MIC that gss-client verifies.
+func TestMITGSSClient(t *testing.T) {
+	mitrealm.Require(t, "gss-client")
+	realm, ktPath := gssRealm(t)
+	realm.Run(t, []byte("secret\n"), "kinit", "user")
+	kt, err := files.ReadKeytab(ktPath)
+	require.NoError(t, err)
+
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	port := l.Addr().(*net.TCPAddr).Port
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cli := exec.CommandContext(ctx, mitrealm.Require(t, "gss-client"), "-port", fmt.Sprint(port), "127.0.0.1", "host@localhost", "hello from MIT")
+	var cliOut bytes.Buffer
+	cli.Stdout, cli.Stderr = &cliOut, &cliOut
+	require.NoError(t, cli.Start())
+	defer func() { _ = cli.Process.Kill() }()
+
+	c, err := l.Accept()
+	require.NoError(t, err)
+	defer c.Close()
+	require.NoError(t, c.SetDeadline(time.Now().Add(time.Minute)))
+	flags, _ := recvFrame(t, c)
+	require.Equal(t, byte(tokNoop|tokContextNext), flags)
+	flags, tok := recvFrame(t, c)
+	require.Equal(t, byte(tokContext), flags)
+	acc, err := Accept(AcceptorConfig{
+		Keys: func(svc wire.PrincipalName, realm string, etype int32, kvno uint32) ([]byte, bool) {
+			e, ok := kt.Key(files.Principal{Realm: realm, Components: svc.NameString}, etype, kvno)
+			return e.Key, ok
+		},
+		Replay: NewReplayCache(16, 10*time.Minute),
+	}, tok)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"user"}, acc.Client.NameString)
+	assert.NotZero(t, acc.Keys.Flags&GSSMutualFlag)
+	require.NotNil(t, acc.Reply)
+	sendFrame(t, c, tokContext, acc.Reply)
+
+	flags, wrapped := recvFrame(t, c)
+	require.NotZero(t, flags&tokWrapped, "flags %#x, gss-client: %s", flags, cliOut.String())
+	msg := openWrap(t, *acc.Keys.AcceptorSubkey, crypto.UsageInitiatorSeal, wrapped)
+	assert.Equal(t, "hello from MIT", strings.TrimRight(string(msg), "\x00"))
+	sendFrame(t, c, tokMIC, makeMIC(t, *acc.Keys.AcceptorSubkey, crypto.UsageAcceptorSign,
+		wire.FlagSentByAcceptor|wire.FlagAcceptorSubkey, uint64(acc.Keys.AcceptorSeq), msg))
+	flags, _ = recvFrame(t, c)
+	assert.Equal(t, byte(tokNoop), flags)
+	require.NoError(t, cli.Wait(), "gss-client: %s", cliOut.String())
+	assert.Contains(t, cliOut.String(), "Signature verified")
+}
+
+func freeTCPPort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func dialRetry(t *testing.T, port int) net.Conn {
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second)
+		if err == nil {
+			require.NoError(t, c.SetDeadline(time.Now().Add(time.Minute)))
+			return c
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("gss-server did not listen: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
