@@ -17,7 +17,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/gosspi/schannel/internal/kerberos/crypto"
 	"github.com/gosspi/schannel/internal/kerberos/files"
 	"github.com/gosspi/schannel/internal/kerberos/mitrealm"
 	"github.com/gosspi/schannel/internal/kerberos/wire"
@@ -56,53 +55,6 @@ func recvFrame(t *testing.T, c net.Conn) (byte, []byte) {
 	return h[0], tok
 }
 
-// The per-message tokens below are test code: just enough of RFC 4121
-// section 4.2 to exchange one message with MIT once the context exists.
-
-// sealWrap makes a confidential Wrap token with RRC 0 and EC 0.
-func sealWrap(t *testing.T, key wire.EncryptionKey, usage uint32, flags byte, seq uint64, msg []byte) []byte {
-	h := wire.WrapHeader{Flags: flags | wire.FlagSealed, SeqNum: seq}
-	hdr := h.Marshal()
-	e, _ := crypto.Lookup(key.KeyType)
-	c, err := e.Encrypt(key.KeyValue, usage, append(append([]byte{}, msg...), hdr...))
-	require.NoError(t, err)
-	return append(hdr, c...)
-}
-
-// openWrap undoes RRC, decrypts and checks the encrypted header copy.
-func openWrap(t *testing.T, key wire.EncryptionKey, usage uint32, tok []byte) []byte {
-	h, payload, err := wire.SplitWrapToken(tok)
-	require.NoError(t, err)
-	require.NotZero(t, h.Flags&wire.FlagSealed)
-	rrc := int(h.RRC) % len(payload)
-	payload = append(append([]byte{}, payload[rrc:]...), payload[:rrc]...)
-	e, _ := crypto.Lookup(key.KeyType)
-	plain, err := e.Decrypt(key.KeyValue, usage, payload)
-	require.NoError(t, err)
-	require.GreaterOrEqual(t, len(plain), int(h.EC)+wire.TokenHeaderSize)
-	inner := h
-	inner.RRC = 0
-	require.Equal(t, inner.Marshal(), plain[len(plain)-wire.TokenHeaderSize:])
-	return plain[:len(plain)-int(h.EC)-wire.TokenHeaderSize]
-}
-
-func makeMIC(t *testing.T, key wire.EncryptionKey, usage uint32, flags byte, seq uint64, msg []byte) []byte {
-	h := wire.MICHeader{Flags: flags, SeqNum: seq}
-	hdr := h.Marshal()
-	e, _ := crypto.Lookup(key.KeyType)
-	sum, err := e.Checksum(key.KeyValue, usage, append(append([]byte{}, msg...), hdr...))
-	require.NoError(t, err)
-	return append(hdr, sum...)
-}
-
-func verifyMIC(t *testing.T, key wire.EncryptionKey, usage uint32, tok, msg []byte) {
-	_, sum, err := wire.SplitMICToken(tok)
-	require.NoError(t, err)
-	e, _ := crypto.Lookup(key.KeyType)
-	c, _ := crypto.LookupChecksum(e.ChecksumType)
-	require.NoError(t, c.Verify(key.KeyValue, usage, append(append([]byte{}, msg...), tok[:wire.TokenHeaderSize]...), sum))
-}
-
 // gssRealm is a realm with a user, host/localhost in the default keytab
 // and a running KDC.
 func gssRealm(t *testing.T) (*mitrealm.Realm, string) {
@@ -117,7 +69,7 @@ func gssRealm(t *testing.T) (*mitrealm.Realm, string) {
 
 // TestMITGSSServer: our AS, TGS and AP-REQ against MIT's gss-server, which
 // answers with an AP-REP we verify, unwraps our Wrap token and signs the
-// message back with a MIC we verify.
+// message back with a MIC our message layer verifies.
 func TestMITGSSServer(t *testing.T) {
 	mitrealm.Require(t, "gss-server")
 	realm, _ := gssRealm(t)
@@ -161,12 +113,15 @@ func TestMITGSSServer(t *testing.T) {
 	require.True(t, ok)
 	require.NotNil(t, keys.AcceptorSubkey, "MIT's acceptor sends a subkey")
 
+	ml, err := NewMessageLayer(keys, false)
+	require.NoError(t, err)
 	msg := []byte("hello from Go")
-	sendFrame(t, c, tokData|tokWrapped|tokEncrypted|tokSendMIC,
-		sealWrap(t, *keys.AcceptorSubkey, crypto.UsageInitiatorSeal, wire.FlagAcceptorSubkey, uint64(keys.InitiatorSeq), msg))
+	wrapped, err := ml.Wrap(msg, true)
+	require.NoError(t, err)
+	sendFrame(t, c, tokData|tokWrapped|tokEncrypted|tokSendMIC, wrapped)
 	flags, mic := recvFrame(t, c)
 	require.Equal(t, byte(tokMIC), flags, "gss-server: %s", srvOut.String())
-	verifyMIC(t, *keys.AcceptorSubkey, crypto.UsageAcceptorSign, mic, msg)
+	require.NoError(t, ml.VerifyMIC(msg, mic), "gss-server's MIC over our message")
 	sendFrame(t, c, tokNoop, nil)
 	require.NoError(t, srv.Wait())
 	log, _ := os.ReadFile(logPath)
@@ -175,8 +130,8 @@ func TestMITGSSServer(t *testing.T) {
 
 // TestMITGSSClient: MIT's gss-client (with a ticket from kinit) against
 // our acceptor, which verifies its AP-REQ with the keytab read by the
-// files package, answers with our AP-REP, opens its Wrap token and sends
-// a MIC that gss-client verifies.
+// files package, answers with our AP-REP, unwraps its Wrap token with our
+// message layer and sends a MIC that gss-client verifies.
 func TestMITGSSClient(t *testing.T) {
 	mitrealm.Require(t, "gss-client")
 	realm, ktPath := gssRealm(t)
@@ -219,10 +174,15 @@ func TestMITGSSClient(t *testing.T) {
 
 	flags, wrapped := recvFrame(t, c)
 	require.NotZero(t, flags&tokWrapped, "flags %#x, gss-client: %s", flags, cliOut.String())
-	msg := openWrap(t, *acc.Keys.AcceptorSubkey, crypto.UsageInitiatorSeal, wrapped)
+	ml, err := NewMessageLayer(acc.Keys, true)
+	require.NoError(t, err)
+	msg, conf, err := ml.Unwrap(wrapped)
+	require.NoError(t, err, "gss-client's Wrap token")
+	assert.True(t, conf)
 	assert.Equal(t, "hello from MIT", strings.TrimRight(string(msg), "\x00"))
-	sendFrame(t, c, tokMIC, makeMIC(t, *acc.Keys.AcceptorSubkey, crypto.UsageAcceptorSign,
-		wire.FlagSentByAcceptor|wire.FlagAcceptorSubkey, uint64(acc.Keys.AcceptorSeq), msg))
+	mic, err := ml.MIC(msg)
+	require.NoError(t, err)
+	sendFrame(t, c, tokMIC, mic)
 	flags, _ = recvFrame(t, c)
 	assert.Equal(t, byte(tokNoop), flags)
 	require.NoError(t, cli.Wait(), "gss-client: %s", cliOut.String())
