@@ -23,7 +23,7 @@ type apFixture struct {
 	acc  AcceptorConfig
 }
 
-func newAPFixture(t *testing.T) *apFixture {
+func newAPFixture(t testing.TB) *apFixture {
 	kdc := newFakeKDC(t)
 	tgs, err := kdc.runTGS([]string{"host", "localhost"}, nil)
 	require.NoError(t, err)

@@ -23,6 +23,8 @@ type fakeKDC struct {
 	// first.
 	keys           []int32
 	requirePreauth bool
+	// s2kParams go out in PA-ETYPE-INFO2; nil is the enctype default.
+	s2kParams []byte
 	// now is the KDC's clock; skew its tolerance.
 	now  time.Time
 	skew time.Duration
@@ -58,7 +60,7 @@ func newFakeKDC(t testing.TB) *fakeKDC {
 
 func (k *fakeKDC) userKey(id int32) []byte {
 	e, _ := crypto.Lookup(id)
-	key, err := e.StringToKey(k.password, k.salt, nil)
+	key, err := e.StringToKey(k.password, k.salt, k.s2kParams)
 	if err != nil {
 		k.t.Fatal(err)
 	}
@@ -86,7 +88,7 @@ func (k *fakeKDC) etypeInfo2() []byte {
 	var info wire.ETypeInfo2
 	for _, id := range k.keys {
 		salt := k.salt
-		info = append(info, wire.ETypeInfo2Entry{EType: id, Salt: &salt})
+		info = append(info, wire.ETypeInfo2Entry{EType: id, Salt: &salt, S2KParams: k.s2kParams})
 	}
 	return k.marshal(&info)
 }

@@ -18,7 +18,7 @@ import (
 
 // readCapture reads a message captured from MIT by the wire package's
 // testdata/mit/capture.sh.
-func readCapture(t *testing.T, name string) []byte {
+func readCapture(t testing.TB, name string) []byte {
 	raw, err := os.ReadFile(filepath.Join("..", "wire", "testdata", "mit", name))
 	require.NoError(t, err)
 	var keep []string
