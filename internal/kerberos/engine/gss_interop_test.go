@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -92,7 +93,7 @@ func TestMITGSSServer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	srv := exec.CommandContext(ctx, mitrealm.Require(t, "gss-server"), "-port", fmt.Sprint(port), "-once", "-logfile", logPath, "host@localhost")
-	var srvOut bytes.Buffer
+	var srvOut syncBuffer
 	srv.Stdout, srv.Stderr = &srvOut, &srvOut
 	require.NoError(t, srv.Start())
 	defer func() { _ = srv.Process.Kill(); _ = srv.Wait() }()
@@ -146,7 +147,7 @@ func TestMITGSSClient(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cli := exec.CommandContext(ctx, mitrealm.Require(t, "gss-client"), "-port", fmt.Sprint(port), "127.0.0.1", "host@localhost", "hello from MIT")
-	var cliOut bytes.Buffer
+	var cliOut syncBuffer
 	cli.Stdout, cli.Stderr = &cliOut, &cliOut
 	require.NoError(t, cli.Start())
 	defer func() { _ = cli.Process.Kill() }()
@@ -209,4 +210,23 @@ func dialRetry(t *testing.T, port int) net.Conn {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// syncBuffer collects a child process's output while the test reads it
+// for failure messages.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
