@@ -49,6 +49,10 @@ type InitiatorConfig struct {
 	// BindingsHash is the MD5 of the channel bindings (RFC 4121 section
 	// 4.1.1.2), or nil for none (sixteen zero bytes).
 	BindingsHash []byte
+	// Delegate, when set, is forwarded to the acceptor in a KRB-CRED and
+	// GSSDelegFlag is sent: normally a forwardable TGT obtained with
+	// KDCOptForwarded (RFC 4121 section 4.1.1.1).
+	Delegate *DelegatedCredential
 	// KDCOffset corrects our clock to the KDC's.
 	KDCOffset time.Duration
 	AllowWeak bool
@@ -116,7 +120,22 @@ func NewInitiator(cfg InitiatorConfig) (*Initiator, []byte, error) {
 	cksum := make([]byte, gssChecksumLen)
 	binary.LittleEndian.PutUint32(cksum, 16)
 	copy(cksum[4:20], cfg.BindingsHash)
-	binary.LittleEndian.PutUint32(cksum[20:], cfg.Flags&^GSSDelegFlag)
+	flags := cfg.Flags &^ GSSDelegFlag
+	if cfg.Delegate != nil {
+		cred, err := sealKRBCred(*cfg.Delegate, cfg.SessionKey, e)
+		if err != nil {
+			return nil, nil, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: delegation: %w", err)
+		}
+		if len(cred) > maxDelegation {
+			return nil, nil, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: %d-byte delegation is too large", len(cred))
+		}
+		flags |= GSSDelegFlag
+		cksum = binary.LittleEndian.AppendUint16(cksum, 1)
+		cksum = binary.LittleEndian.AppendUint16(cksum, uint16(len(cred)))
+		cksum = append(cksum, cred...)
+	}
+	binary.LittleEndian.PutUint32(cksum[20:], flags)
+	x.cfg.Flags = flags
 	seq := x.seq
 	auth := wire.Authenticator{
 		CRealm: cfg.CRealm, CName: cfg.Client,
@@ -260,6 +279,9 @@ type Accepted struct {
 	// Reply is the AP-REP token to send when mutual authentication was
 	// asked for, nil otherwise.
 	Reply []byte
+	// Delegated are the credentials the initiator forwarded
+	// (GSS_C_DELEG_FLAG), usable to authenticate onward as the client.
+	Delegated []DelegatedCredential
 }
 
 // Accept verifies an AP-REQ token as RFC 4120 section 3.2.3 and RFC 4121
@@ -347,15 +369,21 @@ func Accept(cfg AcceptorConfig, token []byte) (*Accepted, error) {
 	if auth.Cksum == nil || auth.Cksum.CksumType != gssChecksumType {
 		return nil, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: the authenticator has no GSS checksum (RFC 4121 4.1.1)")
 	}
-	flags, err := checkGSSChecksum(auth.Cksum.Checksum, cfg.BindingsHash)
+	flags, deleg, err := checkGSSChecksum(auth.Cksum.Checksum, cfg.BindingsHash)
 	if err != nil {
 		return nil, err
+	}
+	var delegated []DelegatedCredential
+	if deleg != nil {
+		if delegated, err = openKRBCred(deleg, etp.Key, sessEnc); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.Replay != nil && !cfg.Replay.Check(req.Authenticator.Cipher, auth.CTime, now) {
 		return nil, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: replayed authenticator (KRB_AP_ERR_REPEAT)")
 	}
 
-	acc := &Accepted{Client: auth.CName, CRealm: auth.CRealm, Ticket: etp}
+	acc := &Accepted{Client: auth.CName, CRealm: auth.CRealm, Ticket: etp, Delegated: delegated}
 	acc.Keys.SessionKey = etp.Key
 	acc.Keys.Flags = flags
 	if auth.Subkey != nil {
@@ -408,31 +436,97 @@ func Accept(cfg AcceptorConfig, token []byte) (*Accepted, error) {
 }
 
 // checkGSSChecksum reads the RFC 4121 section 4.1.1 checksum: Lgth 16,
-// the bindings hash, the flags, and with GSS_C_DELEG_FLAG a KRB-CRED
-// (kept as the flag only here; delegation comes with the SSPI package).
-func checkGSSChecksum(c []byte, bindings []byte) (uint32, error) {
+// the bindings hash, the flags, and with GSS_C_DELEG_FLAG the DlgOpt 1,
+// Dlgth and KRB-CRED fields, whose bytes it returns.
+func checkGSSChecksum(c []byte, bindings []byte) (uint32, []byte, error) {
 	if len(c) < gssChecksumLen {
-		return 0, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: GSS checksum of %d bytes", len(c))
+		return 0, nil, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: GSS checksum of %d bytes", len(c))
 	}
 	if binary.LittleEndian.Uint32(c) != 16 {
-		return 0, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: GSS checksum Lgth is %d, not 16", binary.LittleEndian.Uint32(c))
+		return 0, nil, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: GSS checksum Lgth is %d, not 16", binary.LittleEndian.Uint32(c))
 	}
 	bnd := c[4:20]
 	if bindings != nil && subtle.ConstantTimeCompare(bnd, make([]byte, 16)) != 1 &&
 		subtle.ConstantTimeCompare(bnd, bindings) != 1 {
-		return 0, sspi.Errorf(SEC_E_BAD_BINDINGS, "kerberos: the initiator's channel bindings differ from ours")
+		return 0, nil, sspi.Errorf(SEC_E_BAD_BINDINGS, "kerberos: the initiator's channel bindings differ from ours")
 	}
 	flags := binary.LittleEndian.Uint32(c[20:])
-	if flags&GSSDelegFlag != 0 {
-		rest := c[gssChecksumLen:]
-		if len(rest) < 4 || binary.LittleEndian.Uint16(rest) != 1 {
-			return 0, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: delegation flag without a DlgOpt 1 KRB-CRED")
-		}
-		if n := int(binary.LittleEndian.Uint16(rest[2:])); n > len(rest)-4 || n > maxDelegation {
-			return 0, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: delegation of %d bytes overruns the checksum", n)
-		}
+	if flags&GSSDelegFlag == 0 {
+		return flags, nil, nil
 	}
-	return flags, nil
+	rest := c[gssChecksumLen:]
+	if len(rest) < 4 || binary.LittleEndian.Uint16(rest) != 1 {
+		return 0, nil, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: delegation flag without a DlgOpt 1 KRB-CRED")
+	}
+	n := int(binary.LittleEndian.Uint16(rest[2:]))
+	if n > len(rest)-4 || n > maxDelegation {
+		return 0, nil, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: delegation of %d bytes overruns the checksum", n)
+	}
+	return flags, rest[4 : 4+n], nil
+}
+
+// DelegatedCredential is one ticket the initiator forwarded (RFC 4121
+// section 4.1.1.1), with its session key and names from KrbCredInfo.
+type DelegatedCredential struct {
+	Ticket      wire.Ticket
+	TicketBytes []byte
+	Info        wire.KrbCredInfo
+}
+
+// openKRBCred decrypts a delegated KRB-CRED with the ticket's session key
+// (usage 14, as MIT and Windows encrypt it) and pairs tickets with their
+// KrbCredInfo.
+func openKRBCred(b []byte, session wire.EncryptionKey, enc *crypto.Enctype) ([]DelegatedCredential, error) {
+	var cred wire.KRBCred
+	if err := cred.Unmarshal(b); err != nil {
+		return nil, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: delegated KRB-CRED: %w", err)
+	}
+	if cred.EncPart.EType != enc.ID {
+		return nil, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: delegated KRB-CRED encrypted with enctype %d, not the session key's", cred.EncPart.EType)
+	}
+	plain, err := enc.Decrypt(session.KeyValue, crypto.UsageKrbCredEncPart, cred.EncPart.Cipher)
+	if errors.Is(err, crypto.ErrIntegrity) {
+		return nil, sspi.Errorf(sspi.SEC_E_MESSAGE_ALTERED, "kerberos: delegated KRB-CRED does not decrypt with the session key")
+	}
+	if err != nil {
+		return nil, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: delegated KRB-CRED: %w", err)
+	}
+	var part wire.EncKrbCredPart
+	if err := part.Unmarshal(plain); err != nil {
+		return nil, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: delegated EncKrbCredPart: %w", err)
+	}
+	if len(part.TicketInfo) != len(cred.Tickets) || len(cred.Tickets) == 0 {
+		return nil, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: delegated KRB-CRED has %d tickets and %d infos", len(cred.Tickets), len(part.TicketInfo))
+	}
+	out := make([]DelegatedCredential, len(cred.Tickets))
+	for i := range cred.Tickets {
+		tb, err := cred.Tickets[i].Marshal()
+		if err != nil {
+			return nil, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: %w", err)
+		}
+		k := part.TicketInfo[i].Key
+		if ke, ok := crypto.Lookup(k.KeyType); !ok || len(k.KeyValue) != ke.KeySize {
+			return nil, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: delegated ticket key of type %d is unusable", k.KeyType)
+		}
+		out[i] = DelegatedCredential{Ticket: cred.Tickets[i], TicketBytes: tb, Info: part.TicketInfo[i]}
+	}
+	return out, nil
+}
+
+// sealKRBCred builds the KRB-CRED that forwards cred, encrypted in the
+// session key with usage 14.
+func sealKRBCred(cred DelegatedCredential, session wire.EncryptionKey, enc *crypto.Enctype) ([]byte, error) {
+	part := wire.EncKrbCredPart{TicketInfo: []wire.KrbCredInfo{cred.Info}}
+	plain, err := part.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	c, err := enc.Encrypt(session.KeyValue, crypto.UsageKrbCredEncPart, plain)
+	if err != nil {
+		return nil, err
+	}
+	kc := wire.KRBCred{Tickets: []wire.Ticket{cred.Ticket}, EncPart: wire.EncryptedData{EType: enc.ID, Cipher: c}}
+	return kc.Marshal()
 }
 
 // ReplayCache remembers authenticators for twice the clock skew, so the

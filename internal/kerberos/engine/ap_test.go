@@ -269,3 +269,52 @@ func TestReplayCacheBound(t *testing.T) {
 	later := now.Add(2 * time.Minute)
 	assert.True(t, r.Check([]byte("c"), later, later), "expired entries make room")
 }
+
+// TestAPExchangeDelegation forwards the fake KDC's TGT in the checksum and
+// finds it, key and all, on the acceptor.
+func TestAPExchangeDelegation(t *testing.T) {
+	f := newAPFixture(t)
+	as, err := f.kdc.run(f.kdc.config())
+	require.NoError(t, err)
+	realm := as.CRealm
+	f.init.Delegate = &DelegatedCredential{
+		Ticket: as.Ticket,
+		Info: wire.KrbCredInfo{
+			Key: as.Part.Key, PRealm: &realm, PName: &as.CName, Flags: &as.Part.Flags,
+			AuthTime: as.Part.AuthTime, EndTime: as.Part.EndTime, SRealm: &realm, SName: &as.Part.SName,
+		},
+	}
+	ini, tok, err := NewInitiator(f.init)
+	require.NoError(t, err)
+	acc, err := Accept(f.acc, tok)
+	require.NoError(t, err)
+	assert.NotZero(t, acc.Keys.Flags&GSSDelegFlag)
+	require.Len(t, acc.Delegated, 1)
+	assert.Equal(t, as.Ticket, acc.Delegated[0].Ticket)
+	assert.Equal(t, as.TicketBytes, acc.Delegated[0].TicketBytes)
+	assert.Equal(t, as.Part.Key, acc.Delegated[0].Info.Key)
+	require.NoError(t, ini.Receive(acc.Reply))
+	keys, _ := ini.Keys()
+	assert.NotZero(t, keys.Flags&GSSDelegFlag)
+}
+
+func TestGSSChecksumDelegationBounds(t *testing.T) {
+	base := make([]byte, gssChecksumLen)
+	base[0] = 16
+	base[20] = byte(GSSDelegFlag)
+	for name, tail := range map[string][]byte{
+		"no DlgOpt":        nil,
+		"DlgOpt 2":         {2, 0, 0, 0},
+		"Dlgth past end":   {1, 0, 10, 0, 1, 2},
+		"garbage KRB-CRED": {1, 0, 2, 0, 0x30, 0x00},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, deleg, err := checkGSSChecksum(append(append([]byte{}, base...), tail...), nil)
+			if err == nil {
+				e, _ := crypto.Lookup(crypto.AES256CTSHMACSHA196)
+				_, err = openKRBCred(deleg, wire.EncryptionKey{KeyType: e.ID, KeyValue: make([]byte, 32)}, e)
+			}
+			assert.ErrorIs(t, err, sspi.SEC_E_INVALID_TOKEN)
+		})
+	}
+}

@@ -10,14 +10,16 @@
 // (section 3.3) with a body checksum and a reply subkey, the AP exchange
 // as the GSS-API context tokens of RFC 4121 section 4.1 (initiator with
 // subkey, sequence number, flags and channel bindings in the 0x8003
-// checksum; acceptor with keytab lookup, clock-skew and expiry checks, a
-// bounded replay cache and the mutual-authentication AP-REP), and the
-// mapping of KRB-ERROR codes to SSPI statuses as Windows reports them.
+// checksum, and delegation as a KRB-CRED in it; acceptor with keytab
+// lookup, clock-skew and expiry checks, a bounded replay cache, the
+// delegated credentials decoded, and the mutual-authentication AP-REP),
+// the RFC 4121 section 4.2 Wrap and MIC tokens with replay and sequence
+// detection (MessageLayer), and the mapping of KRB-ERROR codes to SSPI
+// statuses as Windows reports them.
 //
 // It does not yet do referrals (a referral TGT is reported as
-// SEC_E_KDC_UNABLE_TO_REFER), FAST, PKINIT, S4U, delegation (the flag
-// and the KRB-CRED's bounds are checked, the credentials not decoded),
-// DCE style, or the per-message Wrap and MIC tokens; those build on the
-// same wire and crypto packages. Every failure is an *sspi.Error whose status says what a
+// SEC_E_KDC_UNABLE_TO_REFER), FAST, PKINIT, S4U, user-to-user, DCE
+// style, the PAC, or RC4's RFC 1964-format per-message tokens; those
+// build on the same wire and crypto packages. Every failure is an *sspi.Error whose status says what a
 // Windows caller would see and whose cause says why.
 package engine

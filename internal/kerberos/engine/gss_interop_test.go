@@ -70,23 +70,47 @@ func gssRealm(t *testing.T) (*mitrealm.Realm, string) {
 
 // TestMITGSSServer: our AS, TGS and AP-REQ against MIT's gss-server, which
 // answers with an AP-REP we verify, unwraps our Wrap token and signs the
-// message back with a MIC our message layer verifies.
+// message back with a MIC our message layer verifies. With delegation the
+// AP-REQ also forwards a TGT (KDCOptForwarded from our TGS exchange), and
+// gss-server must decode our KRB-CRED to answer at all.
 func TestMITGSSServer(t *testing.T) {
 	mitrealm.Require(t, "gss-server")
-	realm, _ := gssRealm(t)
+	for _, delegate := range []bool{false, true} {
+		t.Run(fmt.Sprintf("delegate=%v", delegate), func(t *testing.T) {
+			testMITGSSServer(t, delegate)
+		})
+	}
+}
 
+func testMITGSSServer(t *testing.T, delegate bool) {
+	realm, _ := gssRealm(t)
 	as, _, err := runAgainst(t, realm.Port, ASConfig{
 		Client: wire.PrincipalName{NameType: wire.NTPrincipal, NameString: []string{"user"}}, Realm: mitrealm.Name, Password: "secret",
+		KDCOptions: wire.KDCOptForwardable,
 	})
 	require.NoError(t, err)
-	x, err := NewTGS(TGSConfig{Client: as.CName, CRealm: as.CRealm, TGT: as.Ticket, TGTKey: as.Part.Key,
-		Service: wire.PrincipalName{NameType: wire.NTSrvHst, NameString: []string{"host", "localhost"}}})
-	require.NoError(t, err)
-	step, err := x.Start()
-	require.NoError(t, err)
-	tstep, err := x.Receive(sendTCP(t, realm.Port, step.Send.Message))
-	require.NoError(t, err)
-	svc := tstep.Result
+	ticket := func(opts uint32, service ...string) *TGSResult {
+		x, err := NewTGS(TGSConfig{Client: as.CName, CRealm: as.CRealm, TGT: as.Ticket, TGTKey: as.Part.Key,
+			Service: wire.PrincipalName{NameType: wire.NTSrvHst, NameString: service}, KDCOptions: opts})
+		require.NoError(t, err)
+		step, err := x.Start()
+		require.NoError(t, err)
+		tstep, err := x.Receive(sendTCP(t, realm.Port, step.Send.Message))
+		require.NoError(t, err)
+		return tstep.Result
+	}
+	svc := ticket(0, "host", "localhost")
+	var deleg *DelegatedCredential
+	if delegate {
+		fwd := ticket(wire.KDCOptForwarded|wire.KDCOptForwardable, "krbtgt", mitrealm.Name)
+		require.NotZero(t, fwd.Part.Flags&wire.TktFlagForwarded)
+		r := mitrealm.Name
+		deleg = &DelegatedCredential{Ticket: fwd.Ticket, Info: wire.KrbCredInfo{
+			Key: fwd.Part.Key, PRealm: &r, PName: &as.CName, Flags: &fwd.Part.Flags,
+			AuthTime: fwd.Part.AuthTime, StartTime: fwd.Part.StartTime, EndTime: fwd.Part.EndTime,
+			SRealm: &r, SName: &fwd.Part.SName,
+		}}
+	}
 
 	port := freeTCPPort(t)
 	logPath := filepath.Join(realm.Dir, "gss-server.log")
@@ -102,7 +126,8 @@ func TestMITGSSServer(t *testing.T) {
 
 	ini, tok, err := NewInitiator(InitiatorConfig{
 		Client: as.CName, CRealm: as.CRealm, Ticket: svc.Ticket, SessionKey: svc.Part.Key,
-		Flags: GSSMutualFlag | GSSReplayFlag | GSSSequenceFlag | GSSConfFlag | GSSIntegFlag,
+		Flags:    GSSMutualFlag | GSSReplayFlag | GSSSequenceFlag | GSSConfFlag | GSSIntegFlag,
+		Delegate: deleg,
 	})
 	require.NoError(t, err)
 	sendFrame(t, c, tokNoop|tokContextNext, nil)
@@ -229,4 +254,61 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestMITGSSClientDelegation: gss-client -d forwards its TGT to our
+// acceptor; we store the delegated credential in a cache with the files
+// package and MIT's kvno gets a service ticket with it, as a server
+// acting for its client would.
+func TestMITGSSClientDelegation(t *testing.T) {
+	mitrealm.Require(t, "gss-client")
+	mitrealm.Require(t, "kvno")
+	realm, ktPath := gssRealm(t)
+	realm.Admin(t, "addprinc -randkey HTTP/backend")
+	realm.Run(t, []byte("secret\n"), "kinit", "-f", "user")
+	kt, err := files.ReadKeytab(ktPath)
+	require.NoError(t, err)
+
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cli := exec.CommandContext(ctx, mitrealm.Require(t, "gss-client"), "-d", "-port", fmt.Sprint(l.Addr().(*net.TCPAddr).Port),
+		"127.0.0.1", "host@localhost", "delegate")
+	var cliOut syncBuffer
+	cli.Stdout, cli.Stderr = &cliOut, &cliOut
+	require.NoError(t, cli.Start())
+	defer func() { _ = cli.Process.Kill(); _ = cli.Wait() }()
+	c, err := l.Accept()
+	require.NoError(t, err)
+	defer c.Close()
+	require.NoError(t, c.SetDeadline(time.Now().Add(time.Minute)))
+	recvFrame(t, c)
+	_, tok := recvFrame(t, c)
+	acc, err := Accept(AcceptorConfig{
+		Keys: func(svc wire.PrincipalName, realm string, etype int32, kvno uint32) ([]byte, bool) {
+			e, ok := kt.Key(files.Principal{Realm: realm, Components: svc.NameString}, etype, kvno)
+			return e.Key, ok
+		},
+	}, tok)
+	require.NoError(t, err)
+	assert.NotZero(t, acc.Keys.Flags&GSSDelegFlag)
+	require.Len(t, acc.Delegated, 1, "gss-client -d forwarded one ticket")
+	d := acc.Delegated[0]
+	assert.Equal(t, []string{"krbtgt", mitrealm.Name}, d.Ticket.SName.NameString)
+	require.NotNil(t, d.Info.Flags)
+	assert.NotZero(t, *d.Info.Flags&wire.TktFlagForwarded, "a forwarded TGT")
+
+	client := files.Principal{NameType: acc.Client.NameType, Realm: acc.CRealm, Components: acc.Client.NameString}
+	server := files.Principal{NameType: wire.NTSrvInst, Realm: mitrealm.Name, Components: d.Ticket.SName.NameString}
+	cc := &files.CCache{Version: 4, Principal: client, Credentials: []files.Credential{{
+		Client: client, Server: server, KeyType: d.Info.Key.KeyType, Key: d.Info.Key.KeyValue,
+		AuthTime: d.Info.AuthTime, StartTime: d.Info.StartTime, EndTime: d.Info.EndTime, RenewTill: d.Info.RenewTill,
+		Flags: *d.Info.Flags, Ticket: d.TicketBytes, SecondTicket: []byte{},
+	}}}
+	path := filepath.Join(realm.Dir, "delegated.ccache")
+	require.NoError(t, files.WriteCCache(path, cc))
+	out := realm.Run(t, nil, "kvno", "-c", "FILE:"+path, "HTTP/backend")
+	assert.Contains(t, out, "HTTP/backend@"+mitrealm.Name+": kvno = 1")
 }
