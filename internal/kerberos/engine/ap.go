@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gosspi/schannel/internal/kerberos/crypto"
+	"github.com/gosspi/schannel/internal/kerberos/pac"
 	"github.com/gosspi/schannel/internal/kerberos/wire"
 	"github.com/gosspi/schannel/internal/sspi"
 )
@@ -282,6 +283,9 @@ type Accepted struct {
 	// Delegated are the credentials the initiator forwarded
 	// (GSS_C_DELEG_FLAG), usable to authenticate onward as the client.
 	Delegated []DelegatedCredential
+	// PAC is the ticket's PAC, its server signature verified with our
+	// key and its client info matched to the ticket; nil without one.
+	PAC *pac.PAC
 }
 
 // Accept verifies an AP-REQ token as RFC 4120 section 3.2.3 and RFC 4121
@@ -383,7 +387,11 @@ func Accept(cfg AcceptorConfig, token []byte) (*Accepted, error) {
 		return nil, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: replayed authenticator (KRB_AP_ERR_REPEAT)")
 	}
 
-	acc := &Accepted{Client: auth.CName, CRealm: auth.CRealm, Ticket: etp, Delegated: delegated}
+	thePAC, err := ticketPAC(&etp, key)
+	if err != nil {
+		return nil, err
+	}
+	acc := &Accepted{Client: auth.CName, CRealm: auth.CRealm, Ticket: etp, Delegated: delegated, PAC: thePAC}
 	acc.Keys.SessionKey = etp.Key
 	acc.Keys.Flags = flags
 	if auth.Subkey != nil {
@@ -463,6 +471,56 @@ func checkGSSChecksum(c []byte, bindings []byte) (uint32, []byte, error) {
 		return 0, nil, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: delegation of %d bytes overruns the checksum", n)
 	}
 	return flags, rest[4 : 4+n], nil
+}
+
+// ticketPAC finds the PAC (AD-WIN2K-PAC inside AD-IF-RELEVANT, MS-PAC
+// section 2.4) of a ticket and checks it as MS-PAC section 2.8.1 and 2.7
+// ask: the server signature under the service key, and the client info
+// naming the ticket's client at its authtime. A ticket may carry one PAC.
+func ticketPAC(etp *wire.EncTicketPart, key []byte) (*pac.PAC, error) {
+	var found []byte
+	for _, ad := range etp.AuthorizationData {
+		if ad.ADType != wire.ADIfRelevant {
+			continue
+		}
+		var inner wire.AuthorizationData
+		if err := inner.Unmarshal(ad.ADData); err != nil {
+			return nil, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: AD-IF-RELEVANT: %w", err)
+		}
+		for _, in := range inner {
+			if in.ADType != wire.ADWin2KPAC {
+				continue
+			}
+			if found != nil {
+				return nil, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: ticket has two PACs")
+			}
+			found = in.ADData
+		}
+	}
+	if found == nil {
+		return nil, nil
+	}
+	p, err := pac.Parse(found)
+	if err != nil {
+		return nil, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: %w", err)
+	}
+	if err := p.VerifyServerChecksum(key); err != nil {
+		return nil, sspi.Errorf(sspi.SEC_E_MESSAGE_ALTERED, "kerberos: PAC server signature (KRB_AP_ERR_MODIFIED): %w", err)
+	}
+	if ci := p.ClientInfo; ci != nil {
+		name := ""
+		for i, c := range etp.CName.NameString {
+			if i > 0 {
+				name += "/"
+			}
+			name += c
+		}
+		if ci.Name != name || !ci.ClientID.Equal(etp.AuthTime) {
+			return nil, sspi.Errorf(sspi.SEC_E_MESSAGE_ALTERED, "kerberos: PAC client info (%q at %v) does not match the ticket (%q at %v)",
+				ci.Name, ci.ClientID, name, etp.AuthTime)
+		}
+	}
+	return p, nil
 }
 
 // DelegatedCredential is one ticket the initiator forwarded (RFC 4121

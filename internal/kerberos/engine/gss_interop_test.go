@@ -195,6 +195,9 @@ func TestMITGSSClient(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"user"}, acc.Client.NameString)
 	assert.NotZero(t, acc.Keys.Flags&GSSMutualFlag)
+	require.NotNil(t, acc.PAC, "MIT 1.20 tickets carry a PAC, verified with our key")
+	require.NotNil(t, acc.PAC.ClientInfo)
+	assert.Equal(t, "user", acc.PAC.ClientInfo.Name)
 	require.NotNil(t, acc.Reply)
 	sendFrame(t, c, tokContext, acc.Reply)
 

@@ -67,8 +67,33 @@ func TestAcceptMITCapture(t *testing.T) {
 	assert.NotZero(t, acc.Keys.Flags&GSSMutualFlag)
 	assert.NotNil(t, acc.Reply)
 
+	require.NotNil(t, acc.PAC)
+	assert.Equal(t, "user", acc.PAC.ClientInfo.Name)
+
 	_, err = Accept(cfg, tok)
 	assert.ErrorIs(t, err, sspi.SEC_E_INVALID_TOKEN, "the replay cache remembers it")
+
+	// The same ticket with one byte of its PAC changed and re-encrypted
+	// in the service key: only the PAC's signature can tell.
+	forged := retoken(t, tok, func(r *wire.APReq) {
+		aes256, _ := crypto.Lookup(crypto.AES256CTSHMACSHA196)
+		plain, err := aes256.Decrypt(hostKey, crypto.UsageKDCRepTicket, r.Ticket.EncPart.Cipher)
+		require.NoError(t, err)
+		var etp wire.EncTicketPart
+		require.NoError(t, etp.Unmarshal(plain))
+		var inner wire.AuthorizationData
+		require.NoError(t, inner.Unmarshal(etp.AuthorizationData[0].ADData))
+		inner[0].ADData[len(inner[0].ADData)-70] ^= 1 // inside the client info buffer
+		etp.AuthorizationData[0].ADData, err = inner.Marshal()
+		require.NoError(t, err)
+		plain, err = etp.Marshal()
+		require.NoError(t, err)
+		r.Ticket.EncPart.Cipher, err = aes256.Encrypt(hostKey, crypto.UsageKDCRepTicket, plain)
+		require.NoError(t, err)
+	})
+	cfg.Replay = nil
+	_, err = Accept(cfg, forged)
+	assert.ErrorIs(t, err, sspi.SEC_E_MESSAGE_ALTERED)
 
 	cfg.Replay = nil
 	cfg.Now = func() time.Time { return captured.Add(time.Hour) }
