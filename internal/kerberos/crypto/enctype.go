@@ -143,6 +143,7 @@ func All() []int32 {
 	return ids
 }
 
+// String returns the enctype's MIT name.
 func (e *Enctype) String() string { return e.Name }
 
 // StringToKey turns a password and salt into a protocol key. params are

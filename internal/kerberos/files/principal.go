@@ -10,6 +10,7 @@ type Error struct {
 	msg string
 }
 
+// Error returns the message, prefixed "kerberos: ".
 func (e *Error) Error() string { return "kerberos: " + e.msg }
 
 func errorf(format string, args ...any) *Error {

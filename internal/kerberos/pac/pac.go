@@ -51,6 +51,7 @@ const (
 // Error is every failure of this package.
 type Error struct{ msg string }
 
+// Error returns the message, prefixed "kerberos: ".
 func (e *Error) Error() string { return "kerberos: PAC: " + e.msg }
 
 func errorf(format string, args ...any) *Error { return &Error{msg: fmt.Sprintf(format, args...)} }
