@@ -3,6 +3,7 @@ package files
 import (
 	"errors"
 	"io/fs"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -273,4 +274,45 @@ func parseDuration(tag, v string) (time.Duration, error) {
 		s = s[i+1:]
 	}
 	return total, nil
+}
+
+// KDCAddresses returns the realm's kdc entries as "host:port" for
+// net.Dial, with MIT's defaults: port 88 when none is given, IPv6
+// literals bracketed. A "tcp/" or "udp/" prefix is not MIT 1.20 syntax
+// and is refused, as MIT cannot contact such a KDC either.
+func (c *Config) KDCAddresses(realm string) ([]string, error) {
+	r, ok := c.Realms[realm]
+	if !ok || len(r.KDC) == 0 {
+		return nil, errorf("no kdc for realm %q in krb5.conf", realm)
+	}
+	out := make([]string, 0, len(r.KDC))
+	for _, k := range r.KDC {
+		if strings.Contains(k, "/") {
+			return nil, errorf("kdc %q: a transport prefix is not supported", k)
+		}
+		host, port := k, "88"
+		switch {
+		case strings.HasPrefix(k, "["):
+			end := strings.IndexByte(k, ']')
+			if end < 0 {
+				return nil, errorf("kdc %q: unterminated [", k)
+			}
+			host = k[1:end]
+			if rest := k[end+1:]; rest != "" {
+				if !strings.HasPrefix(rest, ":") {
+					return nil, errorf("kdc %q: text after ]", k)
+				}
+				port = rest[1:]
+			}
+		case strings.Count(k, ":") == 1:
+			host, port, _ = strings.Cut(k, ":")
+		case strings.Count(k, ":") > 1:
+			host = k // a bare IPv6 literal
+		}
+		if n, err := strconv.Atoi(port); err != nil || n <= 0 || n > 65535 || host == "" {
+			return nil, errorf("kdc %q is not host[:port]", k)
+		}
+		out = append(out, net.JoinHostPort(host, port))
+	}
+	return out, nil
 }

@@ -337,3 +337,15 @@ func TestNamesFromEnv(t *testing.T) {
 		assert.Error(t, err, bad)
 	}
 }
+
+func TestKDCAddresses(t *testing.T) {
+	c, err := ParseConfig("krb5.conf", []byte("[realms]\nR = {\nkdc = kdc1\nkdc = 127.0.0.1:750\nkdc = [::1]:88\nkdc = [fe80::1]\nkdc = ::2\n}\nBAD = {\nkdc = tcp/x:1\n}\nBADPORT = {\nkdc = x:99999\n}\n"))
+	require.NoError(t, err)
+	got, err := c.KDCAddresses("R")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"kdc1:88", "127.0.0.1:750", "[::1]:88", "[fe80::1]:88", "[::2]:88"}, got)
+	for _, realm := range []string{"BAD", "BADPORT", "MISSING"} {
+		_, err := c.KDCAddresses(realm)
+		assert.Error(t, err, realm)
+	}
+}
