@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gosspi/schannel/internal/kerberos/crypto"
 	"github.com/gosspi/schannel/internal/kerberos/files"
 	"github.com/gosspi/schannel/internal/kerberos/mitrealm"
 	"github.com/gosspi/schannel/internal/kerberos/wire"
@@ -58,12 +59,21 @@ func recvFrame(t *testing.T, c net.Conn) (byte, []byte) {
 
 // gssRealm is a realm with a user, host/localhost in the default keytab
 // and a running KDC.
-func gssRealm(t *testing.T) (*mitrealm.Realm, string) {
+func gssRealm(t *testing.T, rc4 bool) (*mitrealm.Realm, string) {
 	realm := mitrealm.New(t)
 	realm.Admin(t, "addprinc +requires_preauth -pw secret user")
-	realm.Admin(t, "addprinc -randkey host/localhost")
+	if rc4 {
+		// A service with only an RC4 key; the test mints its ticket.
+		realm.Admin(t, "addprinc -randkey -e arcfour-hmac:normal host/localhost")
+	} else {
+		realm.Admin(t, "addprinc -randkey host/localhost")
+	}
 	kt := filepath.Join(realm.Dir, "keytab")
-	realm.Admin(t, "ktadd -k "+kt+" host/localhost")
+	if rc4 {
+		realm.Admin(t, "ktadd -k "+kt+" -e arcfour-hmac:normal host/localhost")
+	} else {
+		realm.Admin(t, "ktadd -k "+kt+" host/localhost")
+	}
 	realm.Start(t)
 	return realm, kt
 }
@@ -75,15 +85,15 @@ func gssRealm(t *testing.T) (*mitrealm.Realm, string) {
 // gss-server must decode our KRB-CRED to answer at all.
 func TestMITGSSServer(t *testing.T) {
 	mitrealm.Require(t, "gss-server")
-	for _, delegate := range []bool{false, true} {
-		t.Run(fmt.Sprintf("delegate=%v", delegate), func(t *testing.T) {
-			testMITGSSServer(t, delegate)
+	for _, tc := range []struct{ delegate, rc4 bool }{{false, false}, {true, false}, {false, true}} {
+		t.Run(fmt.Sprintf("delegate=%v,rc4=%v", tc.delegate, tc.rc4), func(t *testing.T) {
+			testMITGSSServer(t, tc.delegate, tc.rc4)
 		})
 	}
 }
 
-func testMITGSSServer(t *testing.T, delegate bool) {
-	realm, _ := gssRealm(t)
+func testMITGSSServer(t *testing.T, delegate, rc4 bool) {
+	realm, ktPath := gssRealm(t, rc4)
 	as, _, err := runAgainst(t, realm.Port, ASConfig{
 		Client: wire.PrincipalName{NameType: wire.NTPrincipal, NameString: []string{"user"}}, Realm: mitrealm.Name, Password: "secret",
 		KDCOptions: wire.KDCOptForwardable,
@@ -91,7 +101,7 @@ func testMITGSSServer(t *testing.T, delegate bool) {
 	require.NoError(t, err)
 	ticket := func(opts uint32, service ...string) *TGSResult {
 		x, err := NewTGS(TGSConfig{Client: as.CName, CRealm: as.CRealm, TGT: as.Ticket, TGTKey: as.Part.Key,
-			Service: wire.PrincipalName{NameType: wire.NTSrvHst, NameString: service}, KDCOptions: opts})
+			Service: wire.PrincipalName{NameType: wire.NTSrvHst, NameString: service}, KDCOptions: opts, AllowWeak: rc4})
 		require.NoError(t, err)
 		step, err := x.Start()
 		require.NoError(t, err)
@@ -100,6 +110,14 @@ func testMITGSSServer(t *testing.T, delegate bool) {
 		return tstep.Result
 	}
 	svc := ticket(0, "host", "localhost")
+	if rc4 {
+		// MIT 1.20's KDC answers KDC_ERR_ETYPE_NOSUPP to every request
+		// for an RC4 session key in this realm (session_enctypes and
+		// allow_rc4 tried), so the test mints the service ticket itself
+		// with the service's RC4 key from the keytab: gss-server checks
+		// tickets with its keytab only, and the context is then RC4.
+		svc = mintRC4Ticket(t, ktPath, as.CName, as.CRealm)
+	}
 	var deleg *DelegatedCredential
 	if delegate {
 		fwd := ticket(wire.KDCOptForwarded|wire.KDCOptForwardable, "krbtgt", mitrealm.Name)
@@ -127,7 +145,7 @@ func testMITGSSServer(t *testing.T, delegate bool) {
 	ini, tok, err := NewInitiator(InitiatorConfig{
 		Client: as.CName, CRealm: as.CRealm, Ticket: svc.Ticket, SessionKey: svc.Part.Key,
 		Flags:    GSSMutualFlag | GSSReplayFlag | GSSSequenceFlag | GSSConfFlag | GSSIntegFlag,
-		Delegate: deleg,
+		Delegate: deleg, AllowWeak: rc4,
 	})
 	require.NoError(t, err)
 	sendFrame(t, c, tokNoop|tokContextNext, nil)
@@ -137,7 +155,9 @@ func testMITGSSServer(t *testing.T, delegate bool) {
 	require.NoError(t, ini.Receive(reply), "MIT's AP-REP verifies")
 	keys, ok := ini.Keys()
 	require.True(t, ok)
-	require.NotNil(t, keys.AcceptorSubkey, "MIT's acceptor sends a subkey")
+	if !rc4 {
+		require.NotNil(t, keys.AcceptorSubkey, "MIT's acceptor sends a subkey")
+	}
 
 	ml, err := NewMessageLayer(keys, false)
 	require.NoError(t, err)
@@ -160,7 +180,11 @@ func testMITGSSServer(t *testing.T, delegate bool) {
 // message layer and sends a MIC that gss-client verifies.
 func TestMITGSSClient(t *testing.T) {
 	mitrealm.Require(t, "gss-client")
-	realm, ktPath := gssRealm(t)
+	testMITGSSClient(t, false)
+}
+
+func testMITGSSClient(t *testing.T, rc4 bool) {
+	realm, ktPath := gssRealm(t, rc4)
 	realm.Run(t, []byte("secret\n"), "kinit", "user")
 	kt, err := files.ReadKeytab(ktPath)
 	require.NoError(t, err)
@@ -190,9 +214,13 @@ func TestMITGSSClient(t *testing.T) {
 			e, ok := kt.Key(files.Principal{Realm: realm, Components: svc.NameString}, etype, kvno)
 			return e.Key, ok
 		},
-		Replay: NewReplayCache(16, 10*time.Minute),
+		Replay:    NewReplayCache(16, 10*time.Minute),
+		AllowWeak: rc4,
 	}, tok)
 	require.NoError(t, err)
+	if rc4 {
+		require.Equal(t, crypto.RC4HMAC, acc.Keys.SessionKey.KeyType, "an RC4 session key")
+	}
 	assert.Equal(t, []string{"user"}, acc.Client.NameString)
 	assert.NotZero(t, acc.Keys.Flags&GSSMutualFlag)
 	require.NotNil(t, acc.PAC, "MIT 1.20 tickets carry a PAC, verified with our key")
@@ -266,7 +294,7 @@ func (s *syncBuffer) String() string {
 func TestMITGSSClientDelegation(t *testing.T) {
 	mitrealm.Require(t, "gss-client")
 	mitrealm.Require(t, "kvno")
-	realm, ktPath := gssRealm(t)
+	realm, ktPath := gssRealm(t, false)
 	realm.Admin(t, "addprinc -randkey HTTP/backend")
 	realm.Run(t, []byte("secret\n"), "kinit", "-f", "user")
 	kt, err := files.ReadKeytab(ktPath)
@@ -314,4 +342,33 @@ func TestMITGSSClientDelegation(t *testing.T) {
 	require.NoError(t, files.WriteCCache(path, cc))
 	out := realm.Run(t, nil, "kvno", "-c", "FILE:"+path, "HTTP/backend")
 	assert.Contains(t, out, "HTTP/backend@"+mitrealm.Name+": kvno = 1")
+}
+
+// mintRC4Ticket makes a host/localhost ticket with an RC4 session key,
+// encrypted in the service's RC4 key from the keytab.
+func mintRC4Ticket(t *testing.T, ktPath string, cname wire.PrincipalName, crealm string) *TGSResult {
+	kt, err := files.ReadKeytab(ktPath)
+	require.NoError(t, err)
+	host := files.Principal{Realm: mitrealm.Name, Components: []string{"host", "localhost"}}
+	entry, ok := kt.Key(host, crypto.RC4HMAC, 0)
+	require.True(t, ok, "the keytab has host/localhost's RC4 key")
+	rc4, _ := crypto.Lookup(crypto.RC4HMAC)
+	session, err := rc4.RandomKey()
+	require.NoError(t, err)
+	now := time.Now().Truncate(time.Second)
+	etp := wire.EncTicketPart{
+		Key:    wire.EncryptionKey{KeyType: crypto.RC4HMAC, KeyValue: session},
+		CRealm: crealm, CName: cname,
+		Transited: wire.TransitedEncoding{TRType: 1, Contents: []byte{}},
+		AuthTime:  now, EndTime: now.Add(time.Hour),
+	}
+	plain, err := etp.Marshal()
+	require.NoError(t, err)
+	c, err := rc4.Encrypt(entry.Key, crypto.UsageKDCRepTicket, plain)
+	require.NoError(t, err)
+	kvno := entry.KVNO
+	tkt := wire.Ticket{Realm: mitrealm.Name,
+		SName:   wire.PrincipalName{NameType: wire.NTSrvHst, NameString: []string{"host", "localhost"}},
+		EncPart: wire.EncryptedData{EType: crypto.RC4HMAC, KVNO: &kvno, Cipher: c}}
+	return &TGSResult{Ticket: tkt, Part: wire.EncKDCRepPart{Key: etp.Key, AuthTime: now, EndTime: etp.EndTime}}
 }

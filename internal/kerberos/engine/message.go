@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"crypto/rand"
 	"errors"
 
 	"github.com/gosspi/schannel/internal/kerberos/crypto"
@@ -19,9 +20,9 @@ import (
 // usages, with or without confidentiality, MIC tokens the SIGN usages.
 //
 // Sent tokens use RRC 0 as MIT does; received tokens may use any RRC and
-// EC (MS-KILE section 3.4.5.4.1 senders rotate). RC4-HMAC contexts, whose
-// tokens are RFC 1964's (RFC 4757 section 7), are refused. It is not safe
-// for concurrent use.
+// EC (MS-KILE section 3.4.5.4.1 senders rotate). RC4-HMAC contexts use
+// the RFC 1964 token format of RFC 4757 section 7 instead (message_rc4.go).
+// It is not safe for concurrent use.
 type MessageLayer struct {
 	acceptor bool
 	key      wire.EncryptionKey
@@ -31,11 +32,15 @@ type MessageLayer struct {
 	recv     seqWindow
 	// replay and sequence are the negotiated detection flags.
 	replay, sequence bool
+	// rc4 selects the RFC 1964 token format of RFC 4757 section 7.
+	rc4  bool
+	rand func([]byte) (int, error)
 }
 
 // NewMessageLayer starts the message layer of a context from its keys.
 func NewMessageLayer(keys ContextKeys, acceptor bool) (*MessageLayer, error) {
 	m := &MessageLayer{
+		rand:     rand.Read,
 		acceptor: acceptor,
 		replay:   keys.Flags&GSSReplayFlag != 0,
 		sequence: keys.Flags&GSSSequenceFlag != 0,
@@ -49,9 +54,17 @@ func NewMessageLayer(keys ContextKeys, acceptor bool) (*MessageLayer, error) {
 		return nil, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: context key of type %d is unusable", m.key.KeyType)
 	}
 	if e.ID == crypto.RC4HMAC {
-		// RFC 4757 section 7: RC4 contexts use the RFC 1964 token
-		// format, which this layer does not implement yet.
-		return nil, sspi.Errorf(sspi.SEC_E_UNSUPPORTED_FUNCTION, "kerberos: RC4-HMAC per-message tokens (RFC 4757 section 7) are not implemented")
+		// RFC 4757 section 7: RC4 contexts use RFC 1964 tokens, keyed
+		// with the initiator's subkey; as MIT does, an acceptor subkey
+		// of the same enctype is not used (it is for RFC 4121 only).
+		m.rc4 = true
+		if m.subkey && keys.AcceptorSubkey.KeyType == keys.InitiatorSubkey.KeyType {
+			m.key, m.subkey = keys.InitiatorSubkey, false
+			e, _ = crypto.Lookup(m.key.KeyType)
+		}
+		if len(m.key.KeyValue) != 16 {
+			return nil, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: RC4 context key of %d bytes", len(m.key.KeyValue))
+		}
 	}
 	m.enc = e
 	if acceptor {
@@ -86,6 +99,12 @@ func (m *MessageLayer) sendFlags() byte {
 // integrity tag; when not, the checksum. MIT's measured values are 60 and
 // 28 for aes-sha1, 72 and 40 for aes-sha384 (SSPI-PACKAGES.md).
 func (m *MessageLayer) Overhead(conf bool) int {
+	if m.rc4 {
+		// An upper bound: the GSS frame (0x60, a DER length of at most
+		// four bytes, the OID), TOK_ID, header, SND_SEQ, SGN_CKSUM,
+		// confounder and pad byte: 49, the cbSecurityTrailer Wine reports.
+		return 1 + 4 + 11 + 2 + 6 + rc4SeqLen + rc4CksumLen + rc4Confounder + 1
+	}
 	if conf {
 		return wire.TokenHeaderSize + m.enc.ConfounderSize + wire.TokenHeaderSize + m.enc.TrailerSize
 	}
@@ -95,6 +114,11 @@ func (m *MessageLayer) Overhead(conf bool) int {
 
 // MICSize is the length of a MIC token.
 func (m *MessageLayer) MICSize() int {
+	if m.rc4 {
+		// 0x60, a one-byte length, the OID, TOK_ID, header, SND_SEQ and
+		// SGN_CKSUM: 37, the cbMaxSignature Wine reports.
+		return 1 + 1 + 11 + 2 + 6 + rc4SeqLen + rc4CksumLen
+	}
 	c, _ := crypto.LookupChecksum(m.enc.ChecksumType)
 	return wire.TokenHeaderSize + c.Size
 }
@@ -103,6 +127,9 @@ func (m *MessageLayer) MICSize() int {
 func (m *MessageLayer) Wrap(msg []byte, conf bool) ([]byte, error) {
 	if len(msg) > wire.MaxTokenSize-m.Overhead(conf) {
 		return nil, sspi.Errorf(sspi.SEC_E_BUFFER_TOO_SMALL, "kerberos: %d-byte message is too long to wrap", len(msg))
+	}
+	if m.rc4 {
+		return m.wrapRC4(msg, conf)
 	}
 	seal, _ := m.usages(true)
 	h := wire.WrapHeader{Flags: m.sendFlags(), SeqNum: m.sendSeq}
@@ -134,6 +161,9 @@ func (m *MessageLayer) Wrap(msg []byte, conf bool) ([]byte, error) {
 // SEC_E_INVALID_TOKEN, forged SEC_E_MESSAGE_ALTERED, a replay
 // SEC_E_INVALID_TOKEN, a gap or reordering SEC_E_OUT_OF_SEQUENCE.
 func (m *MessageLayer) Unwrap(tok []byte) ([]byte, bool, error) {
+	if m.rc4 {
+		return m.unwrapRC4(tok)
+	}
 	h, payload, err := wire.SplitWrapToken(tok)
 	if err != nil {
 		return nil, false, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: %w", err)
@@ -186,6 +216,9 @@ func (m *MessageLayer) Unwrap(tok []byte) ([]byte, bool, error) {
 
 // MIC makes a MIC token over msg, RFC 4121 section 4.2.6.1.
 func (m *MessageLayer) MIC(msg []byte) ([]byte, error) {
+	if m.rc4 {
+		return m.micRC4(msg)
+	}
 	_, sign := m.usages(true)
 	h := wire.MICHeader{Flags: m.sendFlags(), SeqNum: m.sendSeq}
 	hdr := h.Marshal()
@@ -199,6 +232,9 @@ func (m *MessageLayer) MIC(msg []byte) ([]byte, error) {
 
 // VerifyMIC checks a MIC token over msg.
 func (m *MessageLayer) VerifyMIC(msg, tok []byte) error {
+	if m.rc4 {
+		return m.verifyMICRC4(msg, tok)
+	}
 	h, sum, err := wire.SplitMICToken(tok)
 	if err != nil {
 		return sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: %w", err)

@@ -208,11 +208,57 @@ func TestMessageSequence(t *testing.T) {
 	}
 }
 
+// TestMessageLayerRC4 runs the RFC 4757 section 7 tokens both ways, with
+// the acceptor subkey of the same enctype ignored as MIT ignores it.
 func TestMessageLayerRC4(t *testing.T) {
-	e, _ := crypto.Lookup(crypto.RC4HMAC)
-	k, _ := e.RandomKey()
-	_, err := NewMessageLayer(ContextKeys{InitiatorSubkey: wire.EncryptionKey{KeyType: crypto.RC4HMAC, KeyValue: k}}, false)
-	assert.ErrorIs(t, err, sspi.SEC_E_UNSUPPORTED_FUNCTION)
+	ini, acc := layers(t, crypto.RC4HMAC, GSSReplayFlag|GSSSequenceFlag, true)
+	for _, n := range []int{0, 1, 100, 70000} {
+		msg := bytes.Repeat([]byte{byte(n)}, n)
+		for _, conf := range []bool{true, false} {
+			tok, err := ini.Wrap(msg, conf)
+			require.NoError(t, err)
+			assert.LessOrEqual(t, len(tok), n+ini.Overhead(conf))
+			got, gotConf, err := acc.Unwrap(tok)
+			require.NoError(t, err)
+			assert.Equal(t, msg, got)
+			assert.Equal(t, conf, gotConf)
+			if conf && n >= 16 {
+				assert.False(t, bytes.Contains(tok, msg), "the message is encrypted")
+			}
+			tok, err = acc.Wrap(msg, conf)
+			require.NoError(t, err)
+			got, _, err = ini.Unwrap(tok)
+			require.NoError(t, err)
+			assert.Equal(t, msg, got)
+		}
+		mic, err := acc.MIC(msg)
+		require.NoError(t, err)
+		assert.Len(t, mic, acc.MICSize())
+		require.NoError(t, ini.VerifyMIC(msg, mic))
+	}
+
+	status := func(err error) sspi.Status {
+		var se *sspi.Error
+		require.True(t, errors.As(err, &se), "%T: %v", err, err)
+		return se.Status
+	}
+	tok, _ := ini.Wrap([]byte("message"), true)
+	bad := bytes.Clone(tok)
+	bad[len(bad)-3] ^= 1
+	_, _, err := acc.Unwrap(bad)
+	assert.Equal(t, sspi.SEC_E_MESSAGE_ALTERED, status(err), "flipped data")
+	_, _, err = ini.Unwrap(tok)
+	assert.Equal(t, sspi.SEC_E_MESSAGE_ALTERED, status(err), "reflected")
+	_, _, err = acc.Unwrap(tok)
+	require.NoError(t, err)
+	_, _, err = acc.Unwrap(tok)
+	assert.Equal(t, sspi.SEC_E_INVALID_TOKEN, status(err), "replayed")
+	mic, _ := ini.MIC([]byte("one"))
+	assert.Equal(t, sspi.SEC_E_MESSAGE_ALTERED, status(acc.VerifyMIC([]byte("two"), mic)))
+	_, _, err = acc.Unwrap(mic)
+	assert.Equal(t, sspi.SEC_E_INVALID_TOKEN, status(err), "a MIC is no Wrap token")
+	_, _, err = acc.Unwrap(tok[:20])
+	assert.Equal(t, sspi.SEC_E_INVALID_TOKEN, status(err))
 }
 
 func BenchmarkWrapUnwrap(b *testing.B) {
