@@ -110,3 +110,20 @@ func FuzzUnwrap(f *testing.F) {
 		requireStatus(t, acc.VerifyMIC([]byte("seed"), tok))
 	})
 }
+
+// FuzzUnwrapRC4 is FuzzUnwrap for an RC4-HMAC context's RFC 1964 tokens.
+func FuzzUnwrapRC4(f *testing.F) {
+	ini, _ := layers(f, crypto.RC4HMAC, GSSReplayFlag|GSSSequenceFlag, false)
+	for _, conf := range []bool{true, false} {
+		tok, _ := ini.Wrap([]byte("seed"), conf)
+		f.Add(tok)
+	}
+	mic, _ := ini.MIC([]byte("seed"))
+	f.Add(mic)
+	f.Fuzz(func(t *testing.T, tok []byte) {
+		_, acc := layers(t, crypto.RC4HMAC, GSSReplayFlag|GSSSequenceFlag, false)
+		_, _, err := acc.Unwrap(tok)
+		requireStatus(t, err)
+		requireStatus(t, acc.VerifyMIC([]byte("seed"), tok))
+	})
+}
