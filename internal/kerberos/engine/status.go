@@ -4,24 +4,23 @@ import (
 	"fmt"
 
 	"github.com/gosspi/schannel/internal/kerberos/wire"
-	"github.com/gosspi/schannel/internal/sspi"
+	"github.com/gosspi/schannel/sspi"
 )
 
-// Kerberos statuses internal/sspi does not list yet, with their winerror.h
-// numbers. They belong in internal/sspi once the shared vocabulary of
-// issue 12 lands; they are here so this package touches no shared file.
+// The Kerberos statuses this package returns, under the names used here;
+// the numbers live once, in package sspi.
 const (
-	SEC_E_LOGON_DENIED                sspi.Status = 0x8009030C
-	SEC_E_NO_AUTHENTICATING_AUTHORITY sspi.Status = 0x80090311
-	SEC_E_TIME_SKEW                   sspi.Status = 0x80090324
-	SEC_E_NO_TGT_REPLY                sspi.Status = 0x80090334
-	SEC_E_MAX_REFERRALS_EXCEEDED      sspi.Status = 0x80090338
-	SEC_E_STRONG_CRYPTO_NOT_SUPPORTED sspi.Status = 0x8009033A
-	SEC_E_KDC_INVALID_REQUEST         sspi.Status = 0x80090340
-	SEC_E_KDC_UNABLE_TO_REFER         sspi.Status = 0x80090341
-	SEC_E_KDC_UNKNOWN_ETYPE           sspi.Status = 0x80090342
-	SEC_E_UNSUPPORTED_PREAUTH         sspi.Status = 0x80090343
-	SEC_E_BAD_BINDINGS                sspi.Status = 0x80090346
+	SEC_E_LOGON_DENIED                = sspi.SEC_E_LOGON_DENIED
+	SEC_E_NO_AUTHENTICATING_AUTHORITY = sspi.SEC_E_NO_AUTHENTICATING_AUTHORITY
+	SEC_E_TIME_SKEW                   = sspi.SEC_E_TIME_SKEW
+	SEC_E_NO_TGT_REPLY                = sspi.SEC_E_NO_TGT_REPLY
+	SEC_E_MAX_REFERRALS_EXCEEDED      = sspi.SEC_E_MAX_REFERRALS_EXCEEDED
+	SEC_E_STRONG_CRYPTO_NOT_SUPPORTED = sspi.SEC_E_STRONG_CRYPTO_NOT_SUPPORTED
+	SEC_E_KDC_INVALID_REQUEST         = sspi.SEC_E_KDC_INVALID_REQUEST
+	SEC_E_KDC_UNABLE_TO_REFER         = sspi.SEC_E_KDC_UNABLE_TO_REFER
+	SEC_E_KDC_UNKNOWN_ETYPE           = sspi.SEC_E_KDC_UNKNOWN_ETYPE
+	SEC_E_UNSUPPORTED_PREAUTH         = sspi.SEC_E_UNSUPPORTED_PREAUTH
+	SEC_E_BAD_BINDINGS                = sspi.SEC_E_BAD_BINDINGS
 )
 
 // krbErrorStatus maps KRB-ERROR codes to what Windows' Kerberos package
