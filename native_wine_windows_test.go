@@ -105,13 +105,7 @@ func TestNativeConn(t *testing.T) {
 	require.NoError(t, err)
 	conn := ClientWithCredentials(raw, cred, "localhost")
 	defer conn.Close()
-	require.NoError(t, conn.SetDeadline(time.Now().Add(30*time.Second)))
-	_, err = conn.Write([]byte("hello"))
-	require.NoError(t, err)
-	got := make([]byte, 10)
-	_, err = io.ReadFull(conn, got)
-	require.NoError(t, err)
-	assert.Equal(t, "echo:hello", string(got))
+	helloEcho(t, conn)
 	assert.Equal(t, uint16(tls.VersionTLS12), conn.ConnectionState().Version)
 
 	// The neutral calls reach secur32 too: Schannel has no MakeSignature
@@ -123,4 +117,16 @@ func TestNativeConn(t *testing.T) {
 	info, err := ctx.QueryContextAttributes(sspi.SECPKG_ATTR_PACKAGE_INFO)
 	require.NoError(t, err)
 	assert.Equal(t, PackageName, info.(sspi.PackageInfo).Name)
+}
+
+// helloEcho writes "hello" on conn and expects "echo:hello" back.
+func helloEcho(t *testing.T, conn net.Conn) {
+	t.Helper()
+	require.NoError(t, conn.SetDeadline(time.Now().Add(30*time.Second)))
+	_, err := conn.Write([]byte("hello"))
+	require.NoError(t, err)
+	got := make([]byte, 10)
+	_, err = io.ReadFull(conn, got)
+	require.NoError(t, err)
+	assert.Equal(t, "echo:hello", string(got))
 }

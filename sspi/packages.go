@@ -2,6 +2,7 @@ package sspi
 
 import (
 	"slices"
+	"strings"
 	"sync"
 )
 
@@ -71,32 +72,13 @@ func lookupPackage(name string) (Package, PackageInfo, bool) {
 	registry.RLock()
 	defer registry.RUnlock()
 	for registered, pkg := range registry.byName {
-		if equalFoldASCII(registered, name) {
+		if strings.EqualFold(registered, name) {
 			info := pkg.Info()
 			info.Name = registered
 			return pkg, info, true
 		}
 	}
 	return nil, PackageInfo{}, false
-}
-
-func equalFoldASCII(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 // EnumerateSecurityPackages maps EnumerateSecurityPackages: every package

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"strings"
 )
 
 // Enctype numbers, RFC 3961 section 8, RFC 3962 section 7, RFC 8009
@@ -122,11 +123,11 @@ func Lookup(id int32) (*Enctype, bool) {
 func LookupName(name string) (*Enctype, bool) {
 	for i := range enctypes {
 		e := &enctypes[i]
-		if equalFold(e.Name, name) {
+		if strings.EqualFold(e.Name, name) {
 			return e, true
 		}
 		for _, a := range e.Aliases {
-			if equalFold(a, name) {
+			if strings.EqualFold(a, name) {
 				return e, true
 			}
 		}
@@ -228,24 +229,4 @@ func (e *Enctype) checkKey(key []byte) error {
 		return fmt.Errorf("kerberos: %s key is %d bytes, want %d", e.Name, len(key), e.KeySize)
 	}
 	return nil
-}
-
-// equalFold is ASCII case folding; enctype names are ASCII.
-func equalFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
