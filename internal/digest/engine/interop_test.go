@@ -1,0 +1,337 @@
+//go:build linux
+
+package engine
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gosspi/schannel/internal/digest/crypto"
+	"github.com/gosspi/schannel/sspi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// requirePeer skips when a peer program is missing, or fails when
+// SCHANNEL_INTEROP=require, as the interop package's helper of that name
+// does.
+func requirePeer(t *testing.T, program string) string {
+	t.Helper()
+	path, err := exec.LookPath(program)
+	if err != nil {
+		path, err = exec.LookPath("/usr/sbin/" + program)
+	}
+	if err == nil {
+		return path
+	}
+	msg := fmt.Sprintf("interop peer %q is not installed (%v)", program, err)
+	if os.Getenv("SCHANNEL_INTEROP") == "require" {
+		t.Fatal(msg + " (SCHANNEL_INTEROP=require)")
+	}
+	t.Skip(msg)
+	return ""
+}
+
+const interopBody = "hello from the protected page\n"
+
+// recorder keeps the Authorization values a handler saw.
+type recorder struct {
+	mu   sync.Mutex
+	vals []string
+}
+
+func (r *recorder) add(v string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.vals = append(r.vals, v)
+}
+
+func (r *recorder) all() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.vals...)
+}
+
+// digestHandler is the test-only HTTP adapter of the server engine: a
+// fresh context per request, the engine's token in WWW-Authenticate or
+// Authentication-Info.
+func digestHandler(srv *Server, seen *recorder) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a := r.Header.Get("Authorization"); a != "" && seen != nil {
+			seen.add(a)
+		}
+		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		in := Input{
+			Token: []byte(strings.TrimSpace(r.Header.Get("Authorization"))), Method: r.Method,
+			Target: r.URL.RequestURI(), Body: body, ResponseBody: []byte(interopBody),
+		}
+		out, st, _ := srv.NewContext().Step(in)
+		if st == sspi.SEC_E_OK {
+			w.Header().Set("Authentication-Info", string(out))
+			io.WriteString(w, interopBody)
+			return
+		}
+		if len(out) > 0 {
+			w.Header().Set("WWW-Authenticate", string(out))
+		}
+		w.WriteHeader(http.StatusUnauthorized)
+	})
+}
+
+// TestInteropCurlClient runs curl --digest against a Go server using the
+// engine: MD5, SHA-256 and their -sess forms, userhash, two requests on
+// one nonce, and a wrong password.
+func TestInteropCurlClient(t *testing.T) {
+	curl := requirePeer(t, "curl")
+	for _, tc := range []struct {
+		name     string
+		alg      *crypto.Algorithm
+		userhash bool
+	}{
+		{"MD5", crypto.MD5, false},
+		{"MD5-sess", crypto.MD5Sess, false},
+		{"SHA-256", crypto.SHA256, false},
+		{"SHA-256-sess", crypto.SHA256Sess, false},
+		{"SHA-256 userhash", crypto.SHA256, true},
+		{"MD5 userhash", crypto.MD5, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := newTestServer(t, &clock{}, func(cfg *ServerConfig) {
+				cfg.Now = time.Now
+				cfg.Algorithms = []*crypto.Algorithm{tc.alg}
+				cfg.Userhash = tc.userhash
+			})
+			rec := &recorder{}
+			ts := httptest.NewServer(digestHandler(srv, rec))
+			defer ts.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			url := ts.URL + "/dir/index.html?x=1"
+			out, err := exec.CommandContext(ctx, curl, "-sS", "--digest", "-u", testUser+":"+testPassword,
+				"-w", "%{http_code}\n", url, url).CombinedOutput()
+			require.NoError(t, err, "%s", out)
+			assert.Equal(t, interopBody+"200\n"+interopBody+"200\n", string(out))
+			// What curl sent: the algorithm asked for and userhash when
+			// offered. curl 7.88 takes a new challenge for each request,
+			// so nc stays 1; NextRequest's nc+1 is checked by lighttpd.
+			seen := rec.all()
+			require.Len(t, seen, 2)
+			assert.Contains(t, seen[0], "algorithm="+tc.alg.Name())
+			assert.Equal(t, tc.userhash, strings.Contains(seen[0], "userhash=true"), seen[0])
+
+			out, err = exec.CommandContext(ctx, curl, "-sS", "--digest", "-u", testUser+":wrong",
+				"-w", "%{http_code}\n", "-o", "/dev/null", url).CombinedOutput()
+			require.NoError(t, err, "%s", out)
+			assert.Equal(t, "401\n", string(out))
+		})
+	}
+}
+
+// digestGet is the test-only HTTP adapter of the client engine: a GET, the
+// 401's challenge into Step, the Authorization out, Authentication-Info
+// checked.
+func digestGet(t *testing.T, c *Client, url string) (code int, body, info string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	require.NoError(t, err)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	auth, st, err := c.Step(Input{Token: []byte(resp.Header.Get("WWW-Authenticate")), Method: "GET", Target: req.URL.RequestURI()})
+	require.NoError(t, err, "challenge %q", resp.Header.Get("WWW-Authenticate"))
+	require.Equal(t, sspi.SEC_I_CONTINUE_NEEDED, st)
+	req, err = http.NewRequest(http.MethodGet, url, nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", string(auth))
+	resp, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	info = resp.Header.Get("Authentication-Info")
+	if info != "" {
+		_, st, err := c.Step(Input{Token: []byte(info), Body: b})
+		require.NoError(t, err, "Authentication-Info %q", info)
+		assert.Equal(t, sspi.SEC_E_OK, st)
+	}
+	return resp.StatusCode, string(b), info
+}
+
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// startDaemon runs a web server until the test ends and waits for its
+// port.
+func startDaemon(t *testing.T, port int, name string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	out := &strings.Builder{}
+	cmd.Stdout, cmd.Stderr = out, out
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	for i := 0; i < 100; i++ {
+		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s did not listen on %d: %s", name, port, out)
+}
+
+// TestInteropLighttpdServer runs the client engine against lighttpd
+// mod_auth: SHA-256 and SHA-512-256, which curl cannot check.
+func TestInteropLighttpdServer(t *testing.T) {
+	lighttpd := requirePeer(t, "lighttpd")
+	for _, alg := range []string{"MD5", "SHA-256", "SHA-512-256"} {
+		t.Run(alg, func(t *testing.T) {
+			dir := t.TempDir()
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "index.html"), []byte(interopBody), 0o644))
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "users"), []byte(testUser+":"+testPassword+"\n"), 0o644))
+			port := freePort(t)
+			// nonce_secret stays unset: with it every login fails
+			// (SSPI-PACKAGES.md).
+			conf := fmt.Sprintf(`server.document-root = %q
+server.bind = "127.0.0.1"
+server.port = %d
+server.modules = ("mod_auth", "mod_authn_file")
+server.errorlog = %q
+auth.backend = "plain"
+auth.backend.plain.userfile = %q
+auth.require = ("/" => ("method" => "digest", "algorithm" => %q, "realm" => %q, "require" => "valid-user"))
+`, dir, port, filepath.Join(dir, "error.log"), filepath.Join(dir, "users"), alg, testRealm)
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "lighttpd.conf"), []byte(conf), 0o644))
+			startDaemon(t, port, lighttpd, "-D", "-f", filepath.Join(dir, "lighttpd.conf"))
+
+			c := newTestClient(t, nil)
+			code, body, _ := digestGet(t, c, fmt.Sprintf("http://127.0.0.1:%d/index.html", port))
+			assert.Equal(t, http.StatusOK, code)
+			assert.Equal(t, interopBody, body)
+			assert.Equal(t, alg, c.Algorithm().Name())
+
+			// A later request on the same nonce: nc 2, no round trip.
+			for range 2 {
+				auth, err := c.NextRequest(Input{Method: "GET", Target: "/index.html"})
+				require.NoError(t, err)
+				assert.Contains(t, string(auth), "nc=0000000")
+				req, err := http.NewRequest(http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d/index.html", port), nil)
+				require.NoError(t, err)
+				req.Header.Set("Authorization", string(auth))
+				resp, err := http.DefaultClient.Do(req)
+				require.NoError(t, err)
+				resp.Body.Close()
+				assert.Equal(t, http.StatusOK, resp.StatusCode, "%s", auth)
+			}
+
+			bad := newTestClient(t, func(cfg *ClientConfig) { cfg.Secret.Password = "wrong" })
+			code, _, _ = digestGet(t, bad, fmt.Sprintf("http://127.0.0.1:%d/index.html", port))
+			assert.Equal(t, http.StatusUnauthorized, code)
+		})
+	}
+}
+
+// TestInteropApacheServer runs the client engine against Apache httpd with
+// mod_auth_digest: MD5 with qop=auth, its rspauth checked, a later request
+// with nc 2, and a stale nonce forced through AuthDigestNonceLifetime.
+func TestInteropApacheServer(t *testing.T) {
+	apache := requirePeer(t, "apache2")
+	const modules = "/usr/lib/apache2/modules"
+	if _, err := os.Stat(filepath.Join(modules, "mod_auth_digest.so")); err != nil {
+		requirePeer(t, "mod_auth_digest.so")
+	}
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "htdocs"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "htdocs", "index.html"), []byte(interopBody), 0o644))
+	// The htdigest format: user:realm:H(A1), written here because the
+	// htdigest tool prompts on the terminal.
+	users := testUser + ":" + testRealm + ":" + crypto.MD5.HA1(testUser, testRealm, testPassword) + "\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "htdigest"), []byte(users), 0o644))
+	port := freePort(t)
+	var conf strings.Builder
+	fmt.Fprintf(&conf, "ServerRoot %q\nServerName localhost\nListen 127.0.0.1:%d\nPidFile %q\nErrorLog %q\n",
+		dir, port, filepath.Join(dir, "httpd.pid"), filepath.Join(dir, "error.log"))
+	for _, m := range []string{"mpm_prefork", "authn_core", "authn_file", "auth_digest", "authz_core", "authz_user"} {
+		fmt.Fprintf(&conf, "LoadModule %s_module %s/mod_%s.so\n", m, modules, m)
+	}
+	fmt.Fprintf(&conf, `DocumentRoot %q
+<Location />
+  AuthType Digest
+  AuthName %q
+  AuthDigestProvider file
+  AuthUserFile %q
+  AuthDigestNonceLifetime 2
+  Require valid-user
+</Location>
+`, filepath.Join(dir, "htdocs"), testRealm, filepath.Join(dir, "htdigest"))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "httpd.conf"), []byte(conf.String()), 0o644))
+	startDaemon(t, port, apache, "-X", "-f", filepath.Join(dir, "httpd.conf"))
+
+	url := fmt.Sprintf("http://127.0.0.1:%d/index.html", port)
+	c := newTestClient(t, func(cfg *ClientConfig) { cfg.MutualAuth = true })
+	code, body, info := digestGet(t, c, url)
+	require.Equal(t, http.StatusOK, code)
+	assert.Equal(t, interopBody, body)
+	assert.Contains(t, info, "rspauth=", "Apache proves itself, and the client checked it")
+	assert.Equal(t, "MD5", c.Algorithm().Name())
+
+	do := func(auth []byte) *http.Response {
+		req, err := http.NewRequest(http.MethodGet, url, nil)
+		require.NoError(t, err)
+		req.Header.Set("Authorization", string(auth))
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	// A later request: nc 2 on the same nonce, or nc 1 on the nextnonce
+	// Apache handed over in Authentication-Info.
+	for range 2 {
+		auth, err := c.NextRequest(Input{Method: "GET", Target: "/index.html"})
+		require.NoError(t, err)
+		assert.Equal(t, http.StatusOK, do(auth).StatusCode, "%s", auth)
+	}
+
+	// Past AuthDigestNonceLifetime: Apache answers stale=true, and the
+	// client answers the new challenge without failing.
+	time.Sleep(3 * time.Second)
+	auth, err := c.NextRequest(Input{Method: "GET", Target: "/index.html"})
+	require.NoError(t, err)
+	resp := do(auth)
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	ch := resp.Header.Get("WWW-Authenticate")
+	assert.Contains(t, ch, "stale=true")
+	auth, st, err := c.Step(Input{Token: []byte(ch), Method: "GET", Target: "/index.html"})
+	require.NoError(t, err)
+	require.Equal(t, sspi.SEC_I_CONTINUE_NEEDED, st)
+	resp = do(auth)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	if info := resp.Header.Get("Authentication-Info"); info != "" {
+		_, st, err = c.Step(Input{Token: []byte(info)})
+		require.NoError(t, err)
+		assert.Equal(t, sspi.SEC_E_OK, st)
+	}
+
+	bad := newTestClient(t, func(cfg *ClientConfig) { cfg.Secret.Password = "wrong" })
+	code, _, _ = digestGet(t, bad, url)
+	assert.Equal(t, http.StatusUnauthorized, code)
+}
