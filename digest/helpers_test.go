@@ -68,7 +68,11 @@ func clientCred(t testing.TB, edit func(*digest.Identity)) *sspi.Credentials {
 	return cred
 }
 
-func tokenOut() []sspi.SecBuffer { return []sspi.SecBuffer{{BufferType: sspi.SECBUFFER_TOKEN}} }
+// tokenOut is an output TOKEN of cbMaxToken bytes, enough with or without
+// ISC_REQ_ALLOCATE_MEMORY.
+func tokenOut() []sspi.SecBuffer {
+	return []sspi.SecBuffer{sspi.NewSecBuffer(sspi.SECBUFFER_TOKEN, make([]byte, 4096))}
+}
 
 // httpClientIn is Windows' client input: [TOKEN, PKG_PARAMS method,
 // PKG_PARAMS H(entity)].
