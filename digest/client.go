@@ -58,7 +58,11 @@ func newClientProvider(st *credState, target string, req uint32) (*clientProvide
 // [TOKEN = the WWW-Authenticate (or, later, Authentication-Info) value,
 // PKG_PARAMS = the method, PKG_PARAMS = H(entity body) in hex for auth-int,
 // then optionally TARGET_HOST and CHANNEL_BINDINGS]; the target name is the
-// request URI; the output TOKEN is the Authorization value. SASL input is
+// request URI; the output TOKEN is the Authorization value. This package
+// also takes the entity body itself in a DATA buffer, hashed with the
+// algorithm of the exchange when the H(entity) buffer is empty: a caller
+// cannot know that algorithm before the package has chosen a challenge.
+// On the Authentication-Info call the body is the response's. SASL input is
 // [TOKEN] or nothing on the first call; the target name is the SPN
 // (service/host), the digest-uri.
 func (p *clientProvider) Handshake(input, output []sspi.SecBuffer, _ uint32) (sspi.Status, uint32, error) {
@@ -78,6 +82,7 @@ func (p *clientProvider) Handshake(input, output []sspi.SecBuffer, _ uint32) (ss
 		if len(params) > 1 {
 			in.EntityHash = params[1]
 		}
+		in.Body = bodyIn(input)
 	}
 	out, status, err := p.c.Step(in)
 	if err != nil {
@@ -147,6 +152,7 @@ func (p *clientProvider) MakeSignature(_ uint32, buffers []sspi.SecBuffer) (sspi
 	if len(params) > 2 {
 		in.EntityHash = params[2]
 	}
+	in.Body = bodyIn(buffers)
 	out, err := p.c.NextRequest(in)
 	if err != nil {
 		return sspi.StatusOf(err), err

@@ -309,3 +309,12 @@ func placeToken(output []sspi.SecBuffer, tok []byte, allocate bool) error {
 	}
 	return sspi.PlaceOutput(&output[i], sspi.SECBUFFER_TOKEN, tok, allocate)
 }
+
+// bodyIn returns the entity body a caller passed in a DATA buffer, this
+// package's extension to Windows' H(entity) buffer.
+func bodyIn(input []sspi.SecBuffer) []byte {
+	if i := sspi.IndexOf(input, sspi.SECBUFFER_DATA); i >= 0 {
+		return input[i].Buffer
+	}
+	return nil
+}

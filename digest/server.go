@@ -58,7 +58,8 @@ func newServerProvider(st *credState, req uint32) (*serverProvider, error) {
 // in hex, PKG_PARAMS = realm, CHANNEL_BINDINGS]. Windows leaves buffer 2
 // reserved; this package reads it, when not empty, as the request-target,
 // which the response's uri must then equal (RFC 7616 section 3.4.6).
-// SASL passes [TOKEN] only.
+// As on the client, a DATA buffer may carry the request body itself,
+// hashed when the H(entity) buffer is empty. SASL passes [TOKEN] only.
 //
 // The output TOKEN is the challenge (WWW-Authenticate value, or SASL
 // digest-challenge), or on SEC_E_OK the Authentication-Info value (SASL:
@@ -87,6 +88,7 @@ func (p *serverProvider) Handshake(input, output []sspi.SecBuffer, _ uint32) (ss
 		if len(params) > 2 {
 			in.EntityHash = params[2]
 		}
+		in.Body = bodyIn(input)
 		if len(params) > 3 && params[3] != "" && params[3] != p.realm {
 			err := sspi.Errorf(sspi.SEC_E_UNSUPPORTED_FUNCTION, "digest: realm buffer %q differs from the credentials' realm", params[3])
 			return sspi.StatusOf(err), p.attrs(), err
