@@ -43,10 +43,14 @@
 // Beyond Windows: a DATA buffer may carry the entity body itself, which the
 // package hashes with the exchange's algorithm when the H(entity) buffer is
 // empty (a caller cannot know that algorithm before the challenge is
-// chosen). The engine never needs SEC_I_COMPLETE_NEEDED, so it never
-// returns it; CompleteAuthToken is accepted anyway and returns SEC_E_OK, so
-// loops written for Windows run unchanged. Channel bindings are refused with
-// SEC_E_UNSUPPORTED_FUNCTION rather than ignored.
+// chosen). As on Windows, AcceptSecurityContext answers a later request on
+// an established context with SEC_I_COMPLETE_NEEDED, to be followed by
+// CompleteAuthToken; the request is verified in AcceptSecurityContext
+// already, so a caller that skips CompleteAuthToken accepts nothing
+// unchecked. The client's calls never need it and never return it;
+// CompleteAuthToken is accepted there too, so loops written for Windows run
+// unchanged. Channel bindings are refused with SEC_E_UNSUPPORTED_FUNCTION
+// rather than ignored.
 //
 // # SASL DIGEST-MD5 (neither flag)
 //

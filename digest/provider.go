@@ -43,9 +43,9 @@ func (p *common) Established() bool { return p.established }
 func (p *common) DeleteSecurityContext() error { return nil }
 
 // CompleteAuthToken accepts the call Windows callers make after
-// SEC_I_COMPLETE_NEEDED or SEC_I_COMPLETE_AND_CONTINUE. This package's
-// tokens are complete when the handshake call returns them, so there is
-// nothing left to do.
+// SEC_I_COMPLETE_NEEDED or SEC_I_COMPLETE_AND_CONTINUE. The handshake call
+// has already done the work (verified the later request, on a server), so
+// there is nothing left to do.
 func (p *common) CompleteAuthToken([]sspi.SecBuffer) (sspi.Status, error) {
 	return sspi.SEC_E_OK, nil
 }

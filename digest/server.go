@@ -67,7 +67,9 @@ func newServerProvider(st *credState, req uint32) (*serverProvider, error) {
 // SEC_E_OUT_OF_SEQUENCE, SEC_E_INVALID_TOKEN) still puts a fresh challenge
 // in the output TOKEN, to send with the 401, and the context lives on; a
 // correct response on an expired nonce gets a challenge with stale=true
-// and SEC_I_CONTINUE_NEEDED.
+// and SEC_I_CONTINUE_NEEDED. A correct response on a context that has
+// already returned SEC_E_OK (a later request) gets SEC_I_COMPLETE_NEEDED,
+// as on Windows, after which the caller calls CompleteAuthToken.
 func (p *serverProvider) Handshake(input, output []sspi.SecBuffer, _ uint32) (sspi.Status, uint32, error) {
 	tok, err := tokenIn(input)
 	if err != nil {
@@ -102,6 +104,15 @@ func (p *serverProvider) Handshake(input, output []sspi.SecBuffer, _ uint32) (ss
 		return sspi.StatusOf(stepErr), p.attrs(), stepErr
 	}
 	if status == sspi.SEC_E_OK {
+		if p.mode == engine.HTTP && p.established {
+			// A later request on an established context: Windows
+			// answers SEC_I_COMPLETE_NEEDED and the server calls
+			// CompleteAuthToken ("Authenticating Subsequent Requests
+			// Using Microsoft Digest", learn.microsoft.com). The
+			// response is verified here already, so a caller that
+			// skips CompleteAuthToken accepts nothing unchecked.
+			status = sspi.SEC_I_COMPLETE_NEEDED
+		}
 		p.established = true
 	}
 	return status, p.attrs(), nil
