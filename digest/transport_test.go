@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -209,4 +210,41 @@ func TestTransportProxy(t *testing.T) {
 	code, _ = get(t, c, "http://origin.test/other")
 	assert.Equal(t, http.StatusOK, code)
 	assert.Equal(t, int32(3), hits.Load())
+}
+
+// TestTransportConcurrent shares one Transport between goroutines: each
+// request gets its own nc on the shared context, and none is refused as a
+// replay.
+func TestTransportConcurrent(t *testing.T) {
+	for _, flags := range []uint32{0, sspi.ISC_REQ_MUTUAL_AUTH} {
+		t.Run(fmt.Sprintf("flags=%#x", flags), func(t *testing.T) {
+			srv, _ := testServer(t, newMiddleware(t, nil))
+			c := &http.Client{Transport: &digest.Transport{Credentials: clientCred(t, nil), Flags: flags}}
+			var wg sync.WaitGroup
+			errs := make(chan error, 80)
+			for g := 0; g < 8; g++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := 0; i < 10; i++ {
+						resp, err := c.Get(srv.URL + "/c")
+						if err != nil {
+							errs <- err
+							continue
+						}
+						io.Copy(io.Discard, resp.Body)
+						resp.Body.Close()
+						if resp.StatusCode != http.StatusOK {
+							errs <- fmt.Errorf("status %d", resp.StatusCode)
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Error(err)
+			}
+		})
+	}
 }
