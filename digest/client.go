@@ -58,7 +58,11 @@ func newClientProvider(st *credState, target string, req uint32) (*clientProvide
 // [TOKEN = the WWW-Authenticate (or, later, Authentication-Info) value,
 // PKG_PARAMS = the method, PKG_PARAMS = H(entity body) in hex for auth-int,
 // then optionally TARGET_HOST and CHANNEL_BINDINGS]; the target name is the
-// request URI; the output TOKEN is the Authorization value. This package
+// request URI; the output TOKEN is the Authorization value after its
+// scheme, as Windows returns it (the caller writes "Authorization: Digest "
+// and the token). The challenge may come with or without its scheme; with
+// it, a WWW-Authenticate listing several challenges is answered with the
+// strongest. This package
 // also takes the entity body itself in a DATA buffer, hashed with the
 // algorithm of the exchange when the H(entity) buffer is empty: a caller
 // cannot know that algorithm before the package has chosen a challenge.
@@ -72,6 +76,7 @@ func (p *clientProvider) Handshake(input, output []sspi.SecBuffer, _ uint32) (ss
 	}
 	in := engine.Input{Token: tok, Target: p.target}
 	if p.mode == engine.HTTP {
+		in.Token = withScheme(tok, true)
 		if err := refuseBindings(input); err != nil {
 			return sspi.StatusOf(err), p.attrs(), err
 		}
@@ -87,6 +92,9 @@ func (p *clientProvider) Handshake(input, output []sspi.SecBuffer, _ uint32) (ss
 	out, status, err := p.c.Step(in)
 	if err != nil {
 		return sspi.StatusOf(err), p.attrs(), err
+	}
+	if p.mode == engine.HTTP {
+		out = withoutScheme(out)
 	}
 	if err := placeToken(output, out, p.allocate); err != nil {
 		return sspi.StatusOf(err), p.attrs(), err
@@ -157,6 +165,7 @@ func (p *clientProvider) MakeSignature(_ uint32, buffers []sspi.SecBuffer) (sspi
 	if err != nil {
 		return sspi.StatusOf(err), err
 	}
+	out = withoutScheme(out)
 	if err := sspi.PlaceOutput(&buffers[pad], sspi.SECBUFFER_PADDING, out, p.allocate); err != nil {
 		return sspi.StatusOf(err), err
 	}

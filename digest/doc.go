@@ -24,7 +24,10 @@
 // The buffers are laid out as on Windows. InitializeSecurityContext takes
 // [TOKEN = the WWW-Authenticate value, PKG_PARAMS = the method, PKG_PARAMS
 // = H(entity body) for auth-int] with the request URI as target name, and
-// returns the Authorization value in TOKEN with SEC_I_CONTINUE_NEEDED.
+// returns in TOKEN, with SEC_I_CONTINUE_NEEDED, the Authorization value
+// after its scheme, as Windows does (curl writes "Authorization: Digest "
+// and the token). Challenges and Authorizations are taken with or without
+// the scheme.
 // Given the Authentication-Info value it checks rspauth: SEC_E_OK, or
 // SEC_E_MUTUAL_AUTH_FAILED. Later requests get their Authorization from
 // MakeSignature ([TOKEN, PKG_PARAMS method, PKG_PARAMS uri, PKG_PARAMS

@@ -3,6 +3,7 @@ package digest_test
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"strings"
 	"testing"
 	"time"
 
@@ -68,7 +69,9 @@ func httpLogin(t *testing.T, ccred, scred *sspi.Credentials, iscReq uint32) (*ss
 	require.NoError(t, err)
 	require.Equal(t, sspi.SEC_I_CONTINUE_NEEDED, st)
 	auth := string(out[0].Buffer)
-	require.Contains(t, auth, "Digest ")
+	// As Windows returns it: the credentials after the scheme, which
+	// the caller writes after "Authorization: Digest ".
+	require.True(t, strings.HasPrefix(auth, "username="), auth)
 
 	out = tokenOut()
 	_, st, err = sspi.AcceptSecurityContext(scred, sctx, httpServerIn(auth, "GET", "/dir/index.html", ""), httpASC, out)
@@ -193,6 +196,39 @@ func TestHTTPStale(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, sspi.SEC_I_CONTINUE_NEEDED, st)
 	_, st, err = sspi.AcceptSecurityContext(scred, sctx, httpServerIn(string(out[0].Buffer), "GET", "/", ""), httpASC, tokenOut())
+	require.NoError(t, err)
+	assert.Equal(t, sspi.SEC_E_OK, st)
+}
+
+// TestHTTPChallengeWithoutScheme passes the challenge as curl's Windows
+// code does, without "Digest": the first one and, later, a stale one, which
+// must not pass for an Authentication-Info (that has no nonce).
+func TestHTTPChallengeWithoutScheme(t *testing.T) {
+	clk := newClock()
+	scred := serverCred(t, func(c *digest.ServerConfig) {
+		c.Now, c.NonceLifetime, c.Algorithms = clk.Now, time.Minute, []string{"MD5"}
+	})
+	ccred := clientCred(t, nil)
+	sctx, ch := challenge(t, scred)
+	bare := strings.TrimPrefix(ch, "Digest ")
+	require.NotEqual(t, ch, bare)
+	out := tokenOut()
+	cctx, st, err := sspi.InitializeSecurityContext(ccred, nil, "/", httpISC, httpClientIn(bare, "GET", ""), out)
+	require.NoError(t, err)
+	require.Equal(t, sspi.SEC_I_CONTINUE_NEEDED, st)
+
+	clk.Advance(2 * time.Minute)
+	sout := tokenOut()
+	_, st, err = sspi.AcceptSecurityContext(scred, sctx, httpServerIn(string(out[0].Buffer), "GET", "/", ""), httpASC, sout)
+	require.NoError(t, err)
+	require.Equal(t, sspi.SEC_I_CONTINUE_NEEDED, st)
+	stale := strings.TrimPrefix(string(sout[0].Buffer), "Digest ")
+	out = tokenOut()
+	_, st, err = sspi.InitializeSecurityContext(ccred, cctx, "/", httpISC, httpClientIn(stale, "GET", ""), out)
+	require.NoError(t, err)
+	assert.Equal(t, sspi.SEC_I_CONTINUE_NEEDED, st, "a stale challenge, not an Authentication-Info")
+	// The server takes the Authorization with its scheme as well.
+	_, st, err = sspi.AcceptSecurityContext(scred, sctx, httpServerIn("Digest "+string(out[0].Buffer), "GET", "/", ""), httpASC, tokenOut())
 	require.NoError(t, err)
 	assert.Equal(t, sspi.SEC_E_OK, st)
 }

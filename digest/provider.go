@@ -2,9 +2,11 @@ package digest
 
 import (
 	"bytes"
+	"strings"
 
 	"github.com/gosspi/schannel/internal/digest/crypto"
 	"github.com/gosspi/schannel/internal/digest/engine"
+	"github.com/gosspi/schannel/internal/digest/wire"
 	"github.com/gosspi/schannel/sspi"
 )
 
@@ -317,4 +319,47 @@ func bodyIn(input []sspi.SecBuffer) []byte {
 		return input[i].Buffer
 	}
 	return nil
+}
+
+// digestScheme is the auth-scheme a Windows caller strips from the header
+// and adds back: curl's lib/http_digest.c writes "Authorization: Digest "
+// followed by the token InitializeSecurityContext returned, and hands it
+// the challenge that follows "Digest".
+const digestScheme = "Digest "
+
+// hasScheme reports whether a header value starts with the Digest scheme.
+func hasScheme(tok []byte) bool {
+	return len(tok) >= len(digestScheme) && strings.EqualFold(string(tok[:len(digestScheme)]), digestScheme)
+}
+
+// withScheme puts the scheme back on a challenge or Authorization a Windows
+// caller passed without it. An Authentication-Info value has no scheme and
+// no nonce (only nextnonce), which tells it from a bare challenge.
+func withScheme(tok []byte, authInfoPossible bool) []byte {
+	if len(tok) == 0 || hasScheme(tok) {
+		return tok
+	}
+	params, err := wire.ParseParams(string(tok))
+	if err != nil {
+		return tok // another scheme, or malformed: the engine says which
+	}
+	if authInfoPossible {
+		nonce := false
+		for _, p := range params {
+			nonce = nonce || strings.EqualFold(p.Name, "nonce")
+		}
+		if !nonce {
+			return tok
+		}
+	}
+	return append([]byte(digestScheme), tok...)
+}
+
+// withoutScheme is the Authorization as Windows returns it: the
+// credentials after the scheme.
+func withoutScheme(tok []byte) []byte {
+	if hasScheme(tok) {
+		return tok[len(digestScheme):]
+	}
+	return tok
 }

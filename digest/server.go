@@ -61,7 +61,9 @@ func newServerProvider(st *credState, req uint32) (*serverProvider, error) {
 // As on the client, a DATA buffer may carry the request body itself,
 // hashed when the H(entity) buffer is empty. SASL passes [TOKEN] only.
 //
-// The output TOKEN is the challenge (WWW-Authenticate value, or SASL
+// The Authorization may come with or without its "Digest" scheme. The
+// output TOKEN is the challenge (the whole WWW-Authenticate value, scheme
+// included, since it lists one challenge per algorithm; or the SASL
 // digest-challenge), or on SEC_E_OK the Authentication-Info value (SASL:
 // rspauth). In HTTP mode a failure (SEC_E_LOGON_DENIED,
 // SEC_E_OUT_OF_SEQUENCE, SEC_E_INVALID_TOKEN) still puts a fresh challenge
@@ -77,6 +79,7 @@ func (p *serverProvider) Handshake(input, output []sspi.SecBuffer, _ uint32) (ss
 	}
 	in := engine.Input{Token: tok}
 	if p.mode == engine.HTTP {
+		in.Token = withScheme(tok, false)
 		if err := refuseBindings(input); err != nil {
 			return sspi.StatusOf(err), p.attrs(), err
 		}

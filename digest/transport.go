@@ -291,7 +291,7 @@ func (b *binding) preemptive(r *http.Request, body []byte) error {
 		return nil
 	}
 	b.sp.seq++
-	b.seq, b.auth = b.sp.seq, string(bufs[5].Buffer)
+	b.seq, b.auth = b.sp.seq, digestScheme+string(bufs[5].Buffer)
 	r.Header.Set(b.h.authorization, b.auth)
 	return nil
 }
@@ -323,7 +323,7 @@ func (b *binding) answer(challenge string, body []byte) (string, error) {
 	}
 	b.sp.ctx = ctx
 	b.sp.seq++
-	b.seq, b.auth = b.sp.seq, string(out[0].Buffer)
+	b.seq, b.auth = b.sp.seq, digestScheme+string(out[0].Buffer)
 	return b.auth, nil
 }
 
