@@ -47,6 +47,9 @@ type Transport struct {
 	spaces map[string]*space
 }
 
+// maxSpaces caps the protection spaces a Transport remembers.
+const maxSpaces = 1024
+
 // space is the context of one protection space.
 type space struct {
 	mu   sync.Mutex
@@ -87,6 +90,14 @@ func (t *Transport) space(key string, cred *sspi.Credentials) *space {
 	}
 	sp, ok := t.spaces[key]
 	if !ok || sp.cred != cred {
+		if len(t.spaces) >= maxSpaces {
+			// Redirects let servers name any number of origins:
+			// forget one (it re-authenticates on its next 401).
+			for k := range t.spaces {
+				delete(t.spaces, k)
+				break
+			}
+		}
 		sp = &space{cred: cred}
 		t.spaces[key] = sp
 	}

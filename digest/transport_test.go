@@ -248,3 +248,23 @@ func TestTransportConcurrent(t *testing.T) {
 		})
 	}
 }
+
+// TestTransportSpacesBounded sends requests to more origins than the
+// Transport remembers: memory stays bounded.
+func TestTransportSpacesBounded(t *testing.T) {
+	h := newMiddleware(t, nil).Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	// Every origin is served in memory by the same middleware.
+	base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		rec := httptest.NewRecorder()
+		r.RequestURI = r.URL.RequestURI()
+		h.ServeHTTP(rec, r)
+		return rec.Result(), nil
+	})
+	tr := &digest.Transport{Base: base, Credentials: clientCred(t, nil)}
+	c := &http.Client{Transport: tr}
+	for i := 0; i < 1100; i++ {
+		code, _ := get(t, c, fmt.Sprintf("http://host%d.test/", i))
+		require.Equal(t, http.StatusOK, code)
+	}
+	assert.LessOrEqual(t, digest.SpaceCount(tr), 1024)
+}
