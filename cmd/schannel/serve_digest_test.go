@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"io"
+	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/gosspi/schannel/digest"
@@ -54,4 +58,35 @@ func TestServeDigestNeedsHTTP(t *testing.T) {
 	c, _, _ := testCLI("")
 	err := c.serve(t.Context(), []string{"-digest-user", "a:b", "127.0.0.1:0"}, nil)
 	assert.ErrorContains(t, err, "-digest-user needs -http")
+}
+
+// TestServeHTTPDigestCurl is the README's example: curl --digest against
+// serve -http -digest-user. It skips without curl, unless
+// SCHANNEL_INTEROP=require.
+func TestServeHTTPDigestCurl(t *testing.T) {
+	curl, err := exec.LookPath("curl")
+	if err != nil {
+		if os.Getenv("SCHANNEL_INTEROP") == "require" {
+			t.Fatalf("interop peer curl is not installed (SCHANNEL_INTEROP=require): %v", err)
+		}
+		t.Skipf("interop peer curl is not installed: %v", err)
+	}
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	addr, _ := startServe(t, "-http", "-ca-out", caFile, "-digest-user", "alice:secret")
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, curl, "-sS", "--cacert", caFile, "--digest", "-u", "alice:secret",
+		"-w", "%{http_code}\n", "https://localhost:"+portOf(addr)+"/").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Contains(t, string(out), "authenticated by Digest as alice")
+	assert.True(t, strings.HasSuffix(string(out), "200\n"), "%s", out)
+	out, err = exec.CommandContext(ctx, curl, "-sS", "--cacert", caFile, "--digest", "-u", "alice:wrong",
+		"-o", "/dev/null", "-w", "%{http_code}\n", "https://localhost:"+portOf(addr)+"/").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Equal(t, "401\n", string(out))
+}
+
+func portOf(addr string) string {
+	_, port, _ := net.SplitHostPort(addr)
+	return port
 }
