@@ -268,3 +268,46 @@ func TestTransportSpacesBounded(t *testing.T) {
 	}
 	assert.LessOrEqual(t, digest.SpaceCount(tr), 1024)
 }
+
+// TestMiddlewareHostile changes a body protected by auth-int on its way,
+// then replays a captured Authorization: both are refused.
+func TestMiddlewareHostile(t *testing.T) {
+	srv, _ := testServer(t, newMiddleware(t, func(c *digest.ServerConfig) { c.Qop = []string{"auth-int"} }))
+	var auth string
+	tampered := 0
+	base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		if a := r.Header.Get("Authorization"); a != "" && auth == "" {
+			auth = a
+			// A man in the middle sends the same Authorization with
+			// another body first.
+			evil := r.Clone(r.Context())
+			evil.Body = io.NopCloser(strings.NewReader("10000 EUR"))
+			evil.ContentLength = 9
+			resp, err := http.DefaultTransport.RoundTrip(evil)
+			if err != nil {
+				return nil, err
+			}
+			resp.Body.Close()
+			tampered = resp.StatusCode
+		}
+		return http.DefaultTransport.RoundTrip(r)
+	})
+	c := &http.Client{Transport: &digest.Transport{Base: base, Credentials: clientCred(t, nil)}}
+	resp, err := c.Post(srv.URL+"/pay", "text/plain", strings.NewReader("10 EUR"))
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusUnauthorized, tampered, "the changed body is refused")
+	require.Equal(t, http.StatusOK, resp.StatusCode, "the genuine request still passes: the forgery spent no nc")
+	assert.Equal(t, testUser+":10 EUR", string(body))
+
+	// The same Authorization again is a replay.
+	req, err := http.NewRequest(http.MethodPost, srv.URL+"/pay", strings.NewReader("10 EUR"))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", auth)
+	resp, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	assert.Contains(t, resp.Header.Get("WWW-Authenticate"), "Digest ", "a fresh challenge comes with the 401")
+}
