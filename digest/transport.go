@@ -139,8 +139,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	// A fresh answer, then at most one more after stale=true, for each
-	// of the proxy and the origin.
-	for tries := 0; tries < 4; tries++ {
+	// of the proxy and the origin: every turn raises a binding's tries,
+	// which stop at 2, so the loop ends.
+	for {
 		var b *binding
 		switch {
 		case resp.StatusCode == http.StatusProxyAuthRequired && proxy != nil:
@@ -179,7 +180,6 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 	}
-	return resp, nil
 }
 
 // send sends r, with a fresh copy of req's body.
@@ -240,15 +240,14 @@ func (t *Transport) replayable(req *http.Request) (*http.Request, []byte, error)
 
 // binding is one protection space taking part in a request.
 type binding struct {
-	t       *Transport
-	sp      *space
-	h       authHeaders
-	req     *http.Request
-	target  string
-	auth    string // the Authorization sent
-	seq     uint64
-	tries   int
-	checked bool
+	t      *Transport
+	sp     *space
+	h      authHeaders
+	req    *http.Request
+	target string
+	auth   string // the Authorization sent
+	seq    uint64
+	tries  int
 }
 
 func (t *Transport) binding(req *http.Request, proxy bool) *binding {
