@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"github.com/gosspi/schannel"
+	"github.com/gosspi/schannel/digest"
 	"github.com/gosspi/schannel/internal/certgen"
+	"github.com/gosspi/schannel/sspi"
 )
 
 // connKey carries the *schannel.Conn of an HTTP request in its context.
@@ -33,8 +35,18 @@ func (c *cli) serve(ctx context.Context, args []string, ready func(addr string))
 	serveHTTP := fs.Bool("http", false, "serve HTTP (a page describing the connection) instead of echoing")
 	alpn := fs.String("alpn", "", "ALPN protocols to accept, comma-separated (default: h2,http/1.1 with -http)")
 	verbose := fs.Bool("v", false, "print the SSPI log of every connection")
+	digestUsers := map[string]string{}
+	fs.Func("digest-user", "with -http, require Digest authentication (WDigest) as `user:password`; repeat for more users", func(v string) error {
+		user, password, ok := strings.Cut(v, ":")
+		if !ok || user == "" {
+			return errors.New("want user:password")
+		}
+		digestUsers[user] = password
+		return nil
+	})
+	digestRealm := fs.String("digest-realm", "schannel serve", "with -digest-user, the Digest realm")
 	fs.Usage = func() {
-		fmt.Fprintln(c.stderr, "usage: schannel serve [flags] addr\n\nServes TLS on addr (e.g. 127.0.0.1:8443): echoes what each client sends,\nor with -http answers HTTP requests. Without -cert/-key a certificate for\nlocalhost, 127.0.0.1, ::1 and the host of addr is generated and its CA printed.\n\nflags:")
+		fmt.Fprintln(c.stderr, "usage: schannel serve [flags] addr\n\nServes TLS on addr (e.g. 127.0.0.1:8443): echoes what each client sends,\nor with -http answers HTTP requests (behind Digest authentication with\n-digest-user). Without -cert/-key a certificate for\nlocalhost, 127.0.0.1, ::1 and the host of addr is generated and its CA printed.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -45,6 +57,9 @@ func (c *cli) serve(ctx context.Context, args []string, ready func(addr string))
 		return errors.New("serve needs an address")
 	}
 	addr := fs.Arg(0)
+	if len(digestUsers) > 0 && !*serveHTTP {
+		return errors.New("-digest-user needs -http")
+	}
 	cert, err := c.serverCertificate(addr, *certFile, *keyFile, *caOut)
 	if err != nil {
 		return err
@@ -77,7 +92,14 @@ func (c *cli) serve(ctx context.Context, args []string, ready func(addr string))
 	stop := context.AfterFunc(ctx, func() { _ = ln.Close() })
 	defer stop()
 	if *serveHTTP {
-		err = c.serveHTTP(ctx, ln, config)
+		var protect func(http.Handler) http.Handler
+		if len(digestUsers) > 0 {
+			if protect, err = c.digestMiddleware(*digestRealm, digestUsers, *verbose); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.stderr, "Digest authentication required (realm %q, %d users)\n", *digestRealm, len(digestUsers))
+		}
+		err = c.serveHTTP(ctx, ln, config, protect)
 	} else {
 		err = c.serveEcho(ln)
 	}
@@ -144,26 +166,50 @@ func (c *cli) serveEcho(ln net.Listener) error {
 	}
 }
 
+// digestMiddleware returns the WDigest middleware for -digest-user; with
+// -v the SSPI log shows its AcceptSecurityContext calls.
+func (c *cli) digestMiddleware(realm string, users map[string]string, verbose bool) (func(http.Handler) http.Handler, error) {
+	cred, err := digest.AcquireCredentialsHandle(sspi.SECPKG_CRED_INBOUND, &digest.ServerConfig{
+		Realm: realm, Users: users, Algorithms: []string{"SHA-256", "MD5"}, Userhash: true,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if verbose {
+		log := &sspiLog{w: c.stderr}
+		cred.SetTrace(log.hook)
+	}
+	return (&digest.Middleware{Credentials: cred}).Wrap, nil
+}
+
 // serveHTTP answers every request with a page that says how it arrived:
-// HTTP/2 or HTTP/1.1 as ALPN chose, and what Request.TLS reports.
-func (c *cli) serveHTTP(ctx context.Context, ln net.Listener, config *tls.Config) error {
+// HTTP/2 or HTTP/1.1 as ALPN chose, and what Request.TLS reports; protect,
+// when not nil, wraps the handler (Digest authentication).
+func (c *cli) serveHTTP(ctx context.Context, ln net.Listener, config *tls.Config, protect func(http.Handler) http.Handler) error {
+	var handler http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintf(w, "hello from schannel serve\n%s %s %s from %s\n", r.Method, r.URL, r.Proto, r.RemoteAddr)
+		if user, ok := digest.UserFromContext(r.Context()); ok {
+			fmt.Fprintf(w, "authenticated by Digest as %s\n", user)
+		}
+		if r.TLS != nil {
+			fmt.Fprintf(w, "Request.TLS: %s, %s, ALPN %q, handshake complete %v\n\n",
+				tls.VersionName(r.TLS.Version), tls.CipherSuiteName(r.TLS.CipherSuite), r.TLS.NegotiatedProtocol, r.TLS.HandshakeComplete)
+		}
+		if sc, ok := r.Context().Value(connKey{}).(*schannel.Conn); ok {
+			c.logConnection(sc)
+			printParameters(w, sc)
+		}
+	})
+	if protect != nil {
+		handler = protect(handler)
+	}
 	srv := &schannel.HTTPServer{Config: config, Server: &http.Server{
 		ReadHeaderTimeout: 30 * time.Second,
 		ConnContext: func(ctx context.Context, conn net.Conn) context.Context {
 			return context.WithValue(ctx, connKey{}, conn)
 		},
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-			fmt.Fprintf(w, "hello from schannel serve\n%s %s %s from %s\n", r.Method, r.URL, r.Proto, r.RemoteAddr)
-			if r.TLS != nil {
-				fmt.Fprintf(w, "Request.TLS: %s, %s, ALPN %q, handshake complete %v\n\n",
-					tls.VersionName(r.TLS.Version), tls.CipherSuiteName(r.TLS.CipherSuite), r.TLS.NegotiatedProtocol, r.TLS.HandshakeComplete)
-			}
-			if sc, ok := r.Context().Value(connKey{}).(*schannel.Conn); ok {
-				c.logConnection(sc)
-				printParameters(w, sc)
-			}
-		}),
+		Handler: handler,
 	}}
 	stop := context.AfterFunc(ctx, func() {
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -1,0 +1,226 @@
+package digest_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gosspi/schannel/digest"
+	"github.com/gosspi/schannel/sspi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// requirePeer skips when a peer program is missing, or fails when
+// SCHANNEL_INTEROP=require, as the interop package's helper of that name
+// does.
+func requirePeer(t *testing.T, program string) string {
+	t.Helper()
+	path, err := exec.LookPath(program)
+	if err != nil {
+		path, err = exec.LookPath("/usr/sbin/" + program)
+	}
+	if err == nil {
+		return path
+	}
+	msg := fmt.Sprintf("interop peer %q is not installed (%v)", program, err)
+	if os.Getenv("SCHANNEL_INTEROP") == "require" {
+		t.Fatal(msg + " (SCHANNEL_INTEROP=require)")
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// TestInteropCurlAgainstMiddleware runs curl --digest against the
+// Middleware: MD5, SHA-256, their -sess forms and userhash, two requests,
+// then a wrong password. (Debian 12's curl 7.88 computes SHA-512-256 with
+// SHA-256, so it is no peer for that algorithm.)
+func TestInteropCurlAgainstMiddleware(t *testing.T) {
+	curl := requirePeer(t, "curl")
+	for _, tc := range []struct {
+		alg      string
+		userhash bool
+	}{
+		{"MD5", false}, {"MD5-sess", false}, {"SHA-256", false}, {"SHA-256-sess", false},
+		{"MD5", true}, {"SHA-256", true},
+	} {
+		t.Run(fmt.Sprintf("%s/userhash=%v", tc.alg, tc.userhash), func(t *testing.T) {
+			mw := newMiddleware(t, func(c *digest.ServerConfig) {
+				c.Algorithms = []string{tc.alg}
+				c.Userhash = tc.userhash
+			})
+			var mu sync.Mutex
+			var seen []string
+			h := mw.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				user, _ := digest.UserFromContext(r.Context())
+				fmt.Fprintf(w, "hello %s\n", user)
+			}))
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if a := r.Header.Get("Authorization"); a != "" {
+					mu.Lock()
+					seen = append(seen, a)
+					mu.Unlock()
+				}
+				h.ServeHTTP(w, r)
+			}))
+			defer srv.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			url := srv.URL + "/dir/index.html?x=1"
+			out, err := exec.CommandContext(ctx, curl, "-sS", "--digest", "-u", testUser+":"+testPassword,
+				"-w", "%{http_code}\n", url, url).CombinedOutput()
+			require.NoError(t, err, "%s", out)
+			assert.Equal(t, "hello "+testUser+"\n200\nhello "+testUser+"\n200\n", string(out))
+			mu.Lock()
+			require.NotEmpty(t, seen)
+			assert.Contains(t, seen[0], "algorithm="+tc.alg)
+			assert.Equal(t, tc.userhash, strings.Contains(seen[0], "userhash=true"), seen[0])
+			mu.Unlock()
+
+			out, err = exec.CommandContext(ctx, curl, "-sS", "--digest", "-u", testUser+":wrong",
+				"-w", "%{http_code}\n", "-o", "/dev/null", url).CombinedOutput()
+			require.NoError(t, err, "%s", out)
+			assert.Equal(t, "401\n", string(out))
+		})
+	}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// runDaemon starts a web server for the test and waits until it listens.
+func runDaemon(t *testing.T, port int, name string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	var log strings.Builder
+	cmd.Stdout, cmd.Stderr = &log, &log
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	for range 100 {
+		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s is not listening on %d: %s", name, port, log.String())
+}
+
+const interopPage = "protected page\n"
+
+// TestInteropTransportApache runs the Transport against Apache httpd's
+// mod_auth_digest (MD5, qop=auth): rspauth checked with
+// ISC_REQ_MUTUAL_AUTH, later requests without a round trip, and a stale
+// nonce after AuthDigestNonceLifetime answered once more.
+func TestInteropTransportApache(t *testing.T) {
+	apache := requirePeer(t, "apache2")
+	const modules = "/usr/lib/apache2/modules"
+	if _, err := os.Stat(filepath.Join(modules, "mod_auth_digest.so")); err != nil {
+		requirePeer(t, "mod_auth_digest.so")
+	}
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "htdocs"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "htdocs", "index.html"), []byte(interopPage), 0o644))
+	ha1, err := digest.HA1("MD5", testUser, testRealm, testPassword)
+	require.NoError(t, err)
+	// htdigest's file format, user:realm:H(A1); the htdigest tool
+	// itself prompts on a terminal.
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "htdigest"), []byte(testUser+":"+testRealm+":"+ha1+"\n"), 0o644))
+	port := freePort(t)
+	var conf strings.Builder
+	fmt.Fprintf(&conf, "ServerRoot %q\nServerName localhost\nListen 127.0.0.1:%d\nPidFile %q\nErrorLog %q\nCustomLog %q \"%%r %%>s\"\n",
+		dir, port, filepath.Join(dir, "httpd.pid"), filepath.Join(dir, "error.log"), filepath.Join(dir, "access.log"))
+	for _, m := range []string{"mpm_prefork", "authn_core", "authn_file", "auth_digest", "authz_core", "authz_user"} {
+		fmt.Fprintf(&conf, "LoadModule %s_module %s/mod_%s.so\n", m, modules, m)
+	}
+	fmt.Fprintf(&conf, "DocumentRoot %q\n<Location />\n AuthType Digest\n AuthName %q\n AuthDigestProvider file\n AuthUserFile %q\n AuthDigestNonceLifetime 2\n Require valid-user\n</Location>\n",
+		filepath.Join(dir, "htdocs"), testRealm, filepath.Join(dir, "htdigest"))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "httpd.conf"), []byte(conf.String()), 0o644))
+	runDaemon(t, port, apache, "-X", "-f", filepath.Join(dir, "httpd.conf"))
+
+	url := fmt.Sprintf("http://127.0.0.1:%d/index.html", port)
+	c := &http.Client{Transport: &digest.Transport{Credentials: clientCred(t, nil), Flags: sspi.ISC_REQ_MUTUAL_AUTH}}
+	for range 3 {
+		code, body := get(t, c, url)
+		require.Equal(t, http.StatusOK, code)
+		assert.Equal(t, interopPage, body)
+	}
+	time.Sleep(3 * time.Second) // past AuthDigestNonceLifetime
+	code, body := get(t, c, url)
+	assert.Equal(t, http.StatusOK, code, "the stale nonce is answered again")
+	assert.Equal(t, interopPage, body)
+
+	access, err := os.ReadFile(filepath.Join(dir, "access.log"))
+	require.NoError(t, err)
+	assert.Equal(t, 2, strings.Count(string(access), " 401"), "one 401 at first, one for the stale nonce:\n%s", access)
+
+	bad := &http.Client{Transport: &digest.Transport{Credentials: clientCred(t, func(id *digest.Identity) { id.Password = "wrong" })}}
+	code, _ = get(t, bad, url)
+	assert.Equal(t, http.StatusUnauthorized, code)
+}
+
+// TestInteropTransportLighttpd runs the Transport against lighttpd's
+// mod_auth for the algorithms curl cannot check: SHA-256 and SHA-512-256.
+func TestInteropTransportLighttpd(t *testing.T) {
+	lighttpd := requirePeer(t, "lighttpd")
+	for _, alg := range []string{"MD5", "SHA-256", "SHA-512-256"} {
+		t.Run(alg, func(t *testing.T) {
+			dir := t.TempDir()
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "index.html"), []byte(interopPage), 0o644))
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "users"), []byte(testUser+":"+testPassword+"\n"), 0o644))
+			port := freePort(t)
+			// nonce_secret is left unset: with it set every login
+			// fails (SSPI-PACKAGES.md).
+			conf := fmt.Sprintf("server.document-root = %q\nserver.bind = \"127.0.0.1\"\nserver.port = %d\n"+
+				"server.modules = (\"mod_auth\", \"mod_authn_file\")\nserver.errorlog = %q\n"+
+				"auth.backend = \"plain\"\nauth.backend.plain.userfile = %q\n"+
+				"auth.require = (\"/\" => (\"method\" => \"digest\", \"algorithm\" => %q, \"realm\" => %q, \"require\" => \"valid-user\"))\n",
+				dir, port, filepath.Join(dir, "error.log"), filepath.Join(dir, "users"), alg, testRealm)
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "lighttpd.conf"), []byte(conf), 0o644))
+			runDaemon(t, port, lighttpd, "-D", "-f", filepath.Join(dir, "lighttpd.conf"))
+
+			var sent []string
+			var mu sync.Mutex
+			base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				mu.Lock()
+				sent = append(sent, r.Header.Get("Authorization"))
+				mu.Unlock()
+				return http.DefaultTransport.RoundTrip(r)
+			})
+			c := &http.Client{Transport: &digest.Transport{Base: base, Credentials: clientCred(t, nil)}}
+			url := fmt.Sprintf("http://127.0.0.1:%d/index.html", port)
+			for range 3 {
+				code, body := get(t, c, url)
+				require.Equal(t, http.StatusOK, code)
+				assert.Equal(t, interopPage, body)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			require.Len(t, sent, 4, "one 401, then no round trip")
+			assert.Empty(t, sent[0])
+			assert.Contains(t, sent[1], "algorithm="+alg)
+			assert.Contains(t, sent[3], "nc=00000003", "MakeSignature climbs nc")
+		})
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
