@@ -84,4 +84,3 @@ func TestServeHTTPDigestCurl(t *testing.T) {
 	require.NoError(t, err, "%s", out)
 	assert.Equal(t, "401\n", string(out))
 }
-
