@@ -5,9 +5,9 @@ import (
 	"io"
 	"slices"
 
+	"github.com/gosspi/schannel/internal/sspi"
 	"github.com/gosspi/schannel/internal/tls/keys"
 	"github.com/gosspi/schannel/internal/tls/session"
-	"github.com/gosspi/schannel/internal/sspi"
 	"github.com/gosspi/schannel/internal/tls/wire"
 )
 
@@ -247,6 +247,9 @@ func (c *Context) server12ClientKeyExchange(msg []byte) *sspi.Error {
 	var kx wire.ClientKeyExchangeECDHE
 	if err := kx.Unmarshal(msg); err != nil {
 		return asFailure(err)
+	}
+	if len(hs.shares) == 0 {
+		return fail(wire.AlertUnexpectedMessage, "ClientKeyExchange without our ServerKeyExchange")
 	}
 	preMaster, err := hs.shares[0].SharedSecret(kx.Public)
 	if err != nil {
