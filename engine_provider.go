@@ -5,8 +5,8 @@ import (
 	"crypto/x509"
 	"encoding/binary"
 
-	"github.com/gosspi/schannel/internal/tls/engine"
 	"github.com/gosspi/schannel/internal/sspi"
+	"github.com/gosspi/schannel/internal/tls/engine"
 	"github.com/gosspi/schannel/internal/tls/wire"
 )
 
@@ -131,6 +131,10 @@ func placeOutput(b *SecBuffer, t BufferType, data []byte, allocate bool) error {
 }
 
 func (p *goProvider) encryptMessage(qop uint32, buffers []SecBuffer) (Status, error) {
+	if !p.eng.Established() {
+		// Before the handshake there are no stream sizes to lay buffers out by.
+		return notEstablishedError.Status, notEstablishedError
+	}
 	contentType := wire.ContentApplicationData
 	switch qop {
 	case 0:
@@ -182,7 +186,7 @@ func joinContiguous(header, data, trailer []byte) ([]byte, bool) {
 	if len(data) > 0 && &joined[len(header)] != &data[0] {
 		return nil, false
 	}
-	if &joined[len(header)+len(data)] != &trailer[0] {
+	if len(trailer) > 0 && &joined[len(header)+len(data)] != &trailer[0] {
 		return nil, false
 	}
 	return joined, true
@@ -220,6 +224,7 @@ func (p *goProvider) decryptMessage(buffers []SecBuffer) (Status, error) {
 var (
 	decryptLayoutError    = sspi.Errorf(SEC_E_INVALID_TOKEN, "schannel: DecryptMessage needs exactly [DATA, EMPTY, EMPTY, EMPTY]")
 	incompleteRecordError = sspi.Errorf(SEC_E_INCOMPLETE_MESSAGE, "schannel: the record is incomplete; see the SECBUFFER_MISSING count")
+	notEstablishedError   = sspi.Errorf(SEC_E_INVALID_HANDLE, "schannel: EncryptMessage before the handshake completed")
 )
 
 func (p *goProvider) applyControlToken(buffers []SecBuffer) (Status, error) {
