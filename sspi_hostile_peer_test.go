@@ -165,12 +165,13 @@ type hostileServer13 struct {
 	hello  *wire.ClientHello
 	cert   tls.Certificate
 
-	msgs     [][]byte // transcript: handshake messages so far
-	suite    *keys.Suite
-	sched    *keys.Schedule13
-	shs, chs []byte // handshake traffic secrets
-	prot     *keys.RecordProtection
-	sentHRR  bool
+	msgs      [][]byte // transcript: handshake messages so far
+	suite     *keys.Suite
+	sched     *keys.Schedule13
+	shs, chs  []byte // handshake traffic secrets
+	prot      *keys.RecordProtection
+	appSecret []byte // server application traffic secret, once connected
+	sentHRR   bool
 }
 
 // newHostileServer13 starts our client with ccfg and reads its ClientHello.
@@ -405,12 +406,12 @@ func driveHandshake(t testing.TB, p *sspiPeer, in []byte) outcome {
 	return o
 }
 
-// serverFinishedFlight completes a handshake the client accepted up to the
-// server's Finished: it returns the server's application write protection.
+// applicationProtection returns the server's application write protection
+// once its Finished is in the transcript.
 func (h *hostileServer13) applicationProtection() *keys.RecordProtection {
 	h.sched.SetMaster()
-	secret := h.sched.ServerApplicationTrafficSecret(transcriptHash(h.suite.Hash, h.msgs))
-	prot, err := keys.NewRecordProtection13(h.suite, secret)
+	h.appSecret = h.sched.ServerApplicationTrafficSecret(transcriptHash(h.suite.Hash, h.msgs))
+	prot, err := keys.NewRecordProtection13(h.suite, h.appSecret)
 	require.NoError(h.t, err)
 	return prot
 }
