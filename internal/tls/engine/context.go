@@ -17,9 +17,9 @@ import (
 	"crypto/x509"
 	"sync/atomic"
 
+	"github.com/gosspi/schannel/internal/sspi"
 	"github.com/gosspi/schannel/internal/tls/keys"
 	"github.com/gosspi/schannel/internal/tls/session"
-	"github.com/gosspi/schannel/internal/sspi"
 	"github.com/gosspi/schannel/internal/tls/wire"
 )
 
@@ -167,6 +167,9 @@ func NewClient(cfg *tls.Config, opts Options) (*Context, *sspi.Error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkALPN(opts.NextProtos, "the application protocol list"); err != nil {
+		return nil, err
+	}
 	c := &Context{set: set, opts: opts, state: stateClientStart}
 	c.info.ServerName = opts.ServerName
 	if c.info.ServerName == "" {
@@ -186,6 +189,9 @@ func NewServer(cfg *tls.Config, opts Options) (*Context, *sspi.Error) {
 	}
 	if len(set.cfg.Certificates) == 0 && set.cfg.GetCertificate == nil {
 		return nil, sspi.Errorf(sspi.SEC_E_NO_CREDENTIALS, "schannel: a server needs tls.Config.Certificates or GetCertificate")
+	}
+	if err := checkALPN(opts.NextProtos, "the application protocol list"); err != nil {
+		return nil, err
 	}
 	return &Context{isServer: true, set: set, opts: opts, state: stateServerWaitClientHello}, nil
 }
