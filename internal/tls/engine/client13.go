@@ -246,6 +246,10 @@ func (c *Context) clientHelloRetryRequest(hrr *wire.ServerHello, msg []byte, sui
 	hs.helloRetried = true
 	hs.suite = suite
 	group := hrr.SelectedGroup
+	if group == 0 && slices.Contains(hrr.Extensions, wire.ExtKeyShare) {
+		// Group 0 reads as "no key_share"; sent, it names no group we offered (RFC 8446 4.2.8).
+		return fail(wire.AlertIllegalParameter, "HelloRetryRequest asks for group 0, which was not offered")
+	}
 	if group == 0 && len(hrr.Cookie) == 0 {
 		return fail(wire.AlertIllegalParameter, "a HelloRetryRequest that would change nothing")
 	}
