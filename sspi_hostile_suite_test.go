@@ -122,3 +122,27 @@ func TestHostileServer13Honest(t *testing.T) {
 		assert.Equal(t, schannel.SEC_E_OK, o.status, "%v", o.err)
 	})
 }
+
+// TestHostileServer12Honest checks the TLS 1.2 hostile server the same way:
+// played straight, with and without a ticket, it completes a handshake.
+func TestHostileServer12Honest(t *testing.T) {
+	p := pki(t)
+	t.Run("full", func(t *testing.T) {
+		h := newHostileServer12(t, p.clientConfig())
+		sh := h.legalServerHello()
+		h.useSuite(sh.suite)
+		o := h.run([][]byte{sh.marshal(t), h.legalCertificate(), h.legalServerKeyExchange(), serverHelloDone(nil, 0)}, nil)
+		assert.Equal(t, schannel.SEC_E_OK, o.status, "%v", o.err)
+	})
+	t.Run("ticket", func(t *testing.T) {
+		ccfg := p.clientConfig()
+		ccfg.ClientSessionCache = tls.NewLRUClientSessionCache(1)
+		h := newHostileServer12(t, ccfg)
+		sh := h.legalServerHello()
+		sh.exts = append(sh.exts, ext{wire.ExtSessionTicket, nil})
+		h.useSuite(sh.suite)
+		o := h.run([][]byte{sh.marshal(t), h.legalCertificate(), h.legalServerKeyExchange(), serverHelloDone(nil, 0)},
+			newSessionTicket12(3600, []byte("ticket"), 0))
+		assert.Equal(t, schannel.SEC_E_OK, o.status, "%v", o.err)
+	})
+}
