@@ -136,6 +136,9 @@ type Context struct {
 	// the writer's to send, before its next record (RFC 8446 4.6.3), so that
 	// absorbing a message never touches the write side.
 	updateOwed atomic.Bool
+	// refusalOwed is set when a TLS 1.2 peer asked to renegotiate: the
+	// no_renegotiation warning is owed the same way.
+	refusalOwed atomic.Bool
 
 	hsBuf   []byte // handshake bytes received but not yet a whole message
 	scratch []byte // copy of a handshake record, so the caller's input survives decryption
