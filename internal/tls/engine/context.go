@@ -439,6 +439,12 @@ func (c *Context) handshakeBytes(b []byte) *sspi.Error {
 		if c.yield {
 			return fail(wire.AlertUnexpectedMessage, "%s after the flight was complete", typ)
 		}
+		if typ == wire.TypeFinished && len(c.hsBuf) > msgLen && c.state != stateConnected {
+			// Checked before, not after: the Finished may complete the
+			// handshake, after which a failure could no longer send its
+			// alert (RFC 8446 5.1: nothing follows a key change).
+			return fail(wire.AlertUnexpectedMessage, "handshake data after Finished")
+		}
 		keysBefore := c.readProt
 		if err := c.handshakeMessage(typ, c.hsBuf[:msgLen]); err != nil {
 			return err
