@@ -173,6 +173,7 @@ func FuzzHostileServerHelloDone(f *testing.F) {
 	f.Add([]byte{0}, int8(0))
 	f.Add([]byte{}, int8(1))
 	f.Fuzz(func(t *testing.T, body []byte, lenDelta int8) {
+		lenDelta = effectiveDelta(len(body), lenDelta)
 		h := newHostileServer12(t, hostileClientConfig(t))
 		sh := h.legalServerHello()
 		h.useSuite(sh.suite)

@@ -366,6 +366,7 @@ func FuzzHostileFinished(f *testing.F) {
 			// With realMAC, mac is appended to the right verify_data.
 			body = append(h.finishedMAC(), mac...)
 		}
+		lenDelta = effectiveDelta(len(body), lenDelta)
 		fin := handshakeMsg(wire.TypeFinished, body, int(lenDelta))
 		broken := !realMAC || len(mac) != 0 || lenDelta != 0
 		judge(t, h.deliver(h.flight(msg, ee, cert, cv, fin)), broken, false)
@@ -424,6 +425,7 @@ func FuzzHostileKeyUpdate(f *testing.F) {
 	f.Add([]byte{}, int8(0))
 	f.Add([]byte{0, 0}, int8(-1))
 	f.Fuzz(func(t *testing.T, body []byte, lenDelta int8) {
+		lenDelta = effectiveDelta(len(body), lenDelta)
 		h := newHostileServer13(t, hostileClientConfig(t))
 		app := h.connect()
 		msg := handshakeMsg(wire.TypeKeyUpdate, body, int(lenDelta))

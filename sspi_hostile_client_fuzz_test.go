@@ -81,6 +81,8 @@ func hostileHello(t testing.TB, vers uint16, suites, compression []byte, flags u
 	ch := &clientHello{vers: vers, random: bytes.Repeat([]byte{7}, 32), sessionID: bytes.Repeat([]byte{9}, 32),
 		suites: []uint16{tls.TLS_AES_128_GCM_SHA256}, compression: []byte{0}, lenDelta: int(lenDelta)}
 	legal := vers == wire.VersionTLS12 && len(suites) == 0 && len(compression) == 0 && flags == 0 && len(extra) < 3 && lenDelta == 0
+	suites = suites[:min(len(suites), 1<<15)]
+	junk = junk[:min(len(junk), 1<<15)]
 	if len(suites) > 0 {
 		ch.suites = nil
 		for i := 0; i+1 < len(suites); i += 2 {
@@ -88,7 +90,7 @@ func hostileHello(t testing.TB, vers uint16, suites, compression []byte, flags u
 		}
 	}
 	if len(compression) > 0 {
-		ch.compression = compression
+		ch.compression = compression[:min(len(compression), 255)]
 	}
 	if flags&chNoSupportedVersions == 0 {
 		ch.exts = append(ch.exts, ext{wire.ExtSupportedVersions, []byte{2, 3, 4}})

@@ -68,6 +68,12 @@ func handshakeMsg(typ wire.HandshakeType, body []byte, lenDelta int) []byte {
 	return append([]byte{byte(typ), byte(n >> 16), byte(n >> 8), byte(n)}, body...)
 }
 
+// effectiveDelta is the length lie handshakeMsg really tells for a body of
+// bodyLen bytes: a length cannot go below zero.
+func effectiveDelta(bodyLen int, lenDelta int8) int8 {
+	return int8(max(0, bodyLen+int(lenDelta)) - bodyLen)
+}
+
 func mustBytes(t testing.TB, b *cryptobyte.Builder) []byte {
 	t.Helper()
 	out, err := b.Bytes()
