@@ -39,7 +39,7 @@ func newHostileServer12(t testing.TB, ccfg *tls.Config) *hostileServer12 {
 	require.NoError(t, err)
 	require.Equal(t, schannel.SEC_I_CONTINUE_NEEDED, status)
 	var body []byte
-	for _, r := range splitRecords(t, out) {
+	for _, r := range hostileRecords(t, out) {
 		body = append(body, r.payload...)
 	}
 	h.hello = new(wire.ClientHello)
@@ -157,7 +157,7 @@ func (h *hostileServer12) finish(o outcome, nst []byte) outcome {
 	}
 	var encrypted []byte
 	var cke []byte
-	for _, r := range splitRecords(t, o.output) {
+	for _, r := range hostileRecords(t, o.output) {
 		switch {
 		case r.typ == wire.ContentHandshake && encrypted == nil:
 			for _, m := range splitMessages(t, r.payload) {
@@ -201,9 +201,9 @@ func (h *hostileServer12) finish(o outcome, nst []byte) outcome {
 	h.add(fin)
 	var out []byte
 	if nst != nil {
-		out = plainRecord(wire.ContentHandshake, h.add(nst))
+		out = plaintextRecord(wire.ContentHandshake, h.add(nst))
 	}
-	out = append(out, plainRecord(wire.ContentChangeCipherSpec, []byte{1})...)
+	out = append(out, plaintextRecord(wire.ContentChangeCipherSpec, []byte{1})...)
 	seal, err := keys.NewRecordProtection12(h.suite, serverKey, serverIV)
 	require.NoError(t, err)
 	verify := keys.VerifyData12(hsh, master, "server finished", transcriptHash(hsh, h.msgs))
@@ -218,7 +218,7 @@ func (h *hostileServer12) run(flight [][]byte, nst []byte) outcome {
 	for _, m := range flight {
 		body = append(body, h.add(m)...)
 	}
-	o := driveHandshake(h.t, h.client, plainRecord(wire.ContentHandshake, body))
+	o := driveHandshake(h.t, h.client, plaintextRecord(wire.ContentHandshake, body))
 	return h.finish(o, nst)
 }
 

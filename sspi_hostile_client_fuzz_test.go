@@ -152,7 +152,7 @@ func FuzzHostileClientHello(f *testing.F) {
 		ch, legal := hostileHello(t, vers, suites, compression, flags, shareGroup, junk, extra, lenDelta)
 		legal = legal && shareGroup == wire.GroupX25519
 		server := newHostileServerPeer(t, pki(t).serverConfig())
-		o := driveHandshake(t, server, plainRecord(wire.ContentHandshake, ch.marshal(t)))
+		o := driveHandshake(t, server, plaintextRecord(wire.ContentHandshake, ch.marshal(t)))
 		broken := (len(suites) == 1 || len(compression) > 0 && !bytes.Contains(compression, []byte{0})) && lenDelta <= 0 ||
 			lenDelta < 0
 		judgeServer(t, o, broken, legal, lenDelta > 0)
@@ -175,9 +175,9 @@ func FuzzHostileSecondClientHello(f *testing.F) {
 		cfg.CurvePreferences = []tls.CurveID{tls.CurveP256}
 		server := newHostileServerPeer(t, cfg)
 		first, _ := hostileHello(t, wire.VersionTLS12, nil, nil, 0, wire.GroupX25519, nil, nil, 0)
-		o := driveHandshake(t, server, plainRecord(wire.ContentHandshake, first.marshal(t)))
+		o := driveHandshake(t, server, plaintextRecord(wire.ContentHandshake, first.marshal(t)))
 		require.Equal(t, schannel.SEC_I_CONTINUE_NEEDED, o.status, "%v", o.err)
-		records := splitRecords(t, o.output)
+		records := hostileRecords(t, o.output)
 		var hrr wire.ServerHello
 		require.NoError(t, hrr.Unmarshal(records[0].payload))
 		require.True(t, hrr.IsHelloRetryRequest())
@@ -191,8 +191,8 @@ func FuzzHostileSecondClientHello(f *testing.F) {
 			second.sessionID = nil
 		}
 		legal = legal && shareGroup == wire.GroupP256 && !newRandom && !newSessionID
-		in := plainRecord(wire.ContentChangeCipherSpec, []byte{1})
-		in = append(in, plainRecord(wire.ContentHandshake, second.marshal(t))...)
+		in := plaintextRecord(wire.ContentChangeCipherSpec, []byte{1})
+		in = append(in, plaintextRecord(wire.ContentHandshake, second.marshal(t))...)
 		o = driveHandshake(t, server, in)
 		// RFC 8446 4.1.2 lets the second hello change only its key_share
 		// (and cookie, early_data, padding): these changes must be refused.

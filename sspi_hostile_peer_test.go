@@ -90,8 +90,8 @@ func transcriptHash(h crypto.Hash, msgs [][]byte) []byte {
 	return d.Sum(nil)
 }
 
-// records splits a byte stream into records: type and payload.
-func splitRecords(t testing.TB, b []byte) []record {
+// hostileRecords splits a byte stream into records: type and payload.
+func hostileRecords(t testing.TB, b []byte) []record {
 	t.Helper()
 	var out []record
 	for len(b) > 0 {
@@ -129,7 +129,7 @@ func sealWith(t testing.TB, prot *keys.RecordProtection, typ wire.ContentType, p
 	return buf[:n]
 }
 
-func plainRecord(typ wire.ContentType, payload []byte) []byte {
+func plaintextRecord(typ wire.ContentType, payload []byte) []byte {
 	return append(wire.AppendRecordHeader(nil, typ, wire.VersionTLS12, len(payload)), payload...)
 }
 
@@ -199,7 +199,7 @@ func newHostileServer13(t testing.TB, ccfg *tls.Config) *hostileServer13 {
 // a compatibility CCS comes first).
 func (h *hostileServer13) readHello(out []byte) {
 	var body []byte
-	for _, r := range splitRecords(h.t, out) {
+	for _, r := range hostileRecords(h.t, out) {
 		if r.typ == wire.ContentHandshake {
 			body = append(body, r.payload...)
 		}
@@ -282,7 +282,7 @@ func (h *hostileServer13) sendHRR(hrr []byte, suiteID uint16) (o outcome, ok boo
 	}
 	h.msgs = [][]byte{wire.MessageHash(transcriptHash(suite.Hash, h.msgs)), hrr}
 	h.sentHRR = true
-	o = h.deliver(plainRecord(wire.ContentHandshake, hrr))
+	o = h.deliver(plaintextRecord(wire.ContentHandshake, hrr))
 	if o.status != schannel.SEC_I_CONTINUE_NEEDED || len(o.output) == 0 {
 		return o, false
 	}
@@ -372,8 +372,8 @@ func (h *hostileServer13) legalFinished() []byte {
 // flight is the wire form of a ServerHello, a compatibility CCS and the
 // encrypted messages, one record each.
 func (h *hostileServer13) flight(sh []byte, encrypted ...[]byte) []byte {
-	out := plainRecord(wire.ContentHandshake, sh)
-	out = append(out, plainRecord(wire.ContentChangeCipherSpec, []byte{1})...)
+	out := plaintextRecord(wire.ContentHandshake, sh)
+	out = append(out, plaintextRecord(wire.ContentChangeCipherSpec, []byte{1})...)
 	for _, m := range encrypted {
 		out = append(out, sealWith(h.t, h.prot, wire.ContentHandshake, m)...)
 	}
