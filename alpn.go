@@ -11,17 +11,25 @@ const secApplicationProtocolNegotiationExtALPN = 2
 
 // EncodeApplicationProtocols builds the contents of a
 // SECBUFFER_APPLICATION_PROTOCOLS buffer (SEC_APPLICATION_PROTOCOLS with one
-// ALPN list), as C callers of Schannel build by hand.
-func EncodeApplicationProtocols(protocols []string) []byte {
+// ALPN list), as C callers of Schannel build by hand. A protocol name must be
+// 1 to 255 bytes (RFC 7301 section 3.1): anything else is SEC_E_INVALID_TOKEN,
+// not a length byte that wraps.
+func EncodeApplicationProtocols(protocols []string) ([]byte, error) {
 	var list []byte
 	for _, p := range protocols {
+		if len(p) == 0 || len(p) > 255 {
+			return nil, sspi.Errorf(SEC_E_INVALID_TOKEN, "schannel: ALPN protocol name of %d bytes: it must be 1 to 255 bytes (RFC 7301 section 3.1)", len(p))
+		}
 		list = append(list, byte(len(p)))
 		list = append(list, p...)
+	}
+	if len(list) > 0xffff-2 {
+		return nil, sspi.Errorf(SEC_E_INVALID_TOKEN, "schannel: the ALPN list of %d bytes does not fit an extension", len(list))
 	}
 	out := binary.LittleEndian.AppendUint32(nil, uint32(4+2+len(list)))
 	out = binary.LittleEndian.AppendUint32(out, secApplicationProtocolNegotiationExtALPN)
 	out = binary.LittleEndian.AppendUint16(out, uint16(len(list)))
-	return append(out, list...)
+	return append(out, list...), nil
 }
 
 // applicationProtocols reads the ALPN list of a SECBUFFER_APPLICATION_PROTOCOLS

@@ -126,7 +126,9 @@ func (c *Context) DeleteSecurityContext() error {
 // KeyUpdate starts a TLS 1.3 key update (RFC 8446 4.6.3): the returned
 // record carries a KeyUpdate under the old keys and must be sent before
 // anything EncryptMessage produces afterwards. With requestPeerUpdate the
-// peer is asked to update its keys too. There is no Windows equivalent.
+// peer is asked to update its keys too. In TLS 1.2 it returns the owed
+// no_renegotiation warning when KeyUpdateDue reports one, and fails with
+// SEC_E_UNSUPPORTED_FUNCTION otherwise. There is no Windows equivalent.
 func (c *Context) KeyUpdate(requestPeerUpdate bool) ([]byte, error) {
 	p, err := c.tls()
 	if err != nil {
@@ -137,8 +139,11 @@ func (c *Context) KeyUpdate(requestPeerUpdate bool) ([]byte, error) {
 
 // KeyUpdateDue reports whether the TLS 1.3 write keys have protected half of
 // the records RFC 8446 5.5 allows under one key (2^23 records for AES-GCM),
-// so the writer should call KeyUpdate before its next EncryptMessage. Conn
-// does this by itself. It is safe to call alongside DecryptMessage.
+// or the peer asked for an update, so the writer should call KeyUpdate
+// before its next EncryptMessage. In TLS 1.2 it reports a no_renegotiation
+// warning owed to a peer that asked to renegotiate; KeyUpdate(false) then
+// returns that alert record. Conn does this by itself. It is safe to call
+// alongside DecryptMessage.
 func (c *Context) KeyUpdateDue() bool {
 	p, err := c.tls()
 	return err == nil && p.keyUpdateDue()

@@ -134,6 +134,10 @@ func (p *goProvider) runHandshake(input, output []SecBuffer, allocate bool) (Sta
 }
 
 func (p *goProvider) EncryptMessage(qop uint32, buffers []SecBuffer) (Status, error) {
+	if !p.eng.Established() {
+		// Before the handshake there are no stream sizes to lay buffers out by.
+		return notEstablishedError.Status, notEstablishedError
+	}
 	contentType := wire.ContentApplicationData
 	switch qop {
 	case 0:
@@ -185,7 +189,7 @@ func joinContiguous(header, data, trailer []byte) ([]byte, bool) {
 	if len(data) > 0 && &joined[len(header)] != &data[0] {
 		return nil, false
 	}
-	if &joined[len(header)+len(data)] != &trailer[0] {
+	if len(trailer) > 0 && &joined[len(header)+len(data)] != &trailer[0] {
 		return nil, false
 	}
 	return joined, true
@@ -230,6 +234,7 @@ func (p *goProvider) decryptMessage(buffers []SecBuffer) (Status, error) {
 var (
 	decryptLayoutError    = sspi.Errorf(SEC_E_INVALID_TOKEN, "schannel: DecryptMessage needs exactly [DATA, EMPTY, EMPTY, EMPTY]")
 	incompleteRecordError = sspi.Errorf(SEC_E_INCOMPLETE_MESSAGE, "schannel: the record is incomplete; see the SECBUFFER_MISSING count")
+	notEstablishedError   = sspi.Errorf(SEC_E_INVALID_HANDLE, "schannel: EncryptMessage before the handshake completed")
 )
 
 func (p *goProvider) ApplyControlToken(buffers []SecBuffer) (Status, error) {

@@ -91,7 +91,10 @@ func (c *Conn) handshake() error {
 	// The ALPN list goes in as Schannel programs pass it, on the first call.
 	var protocols []byte
 	if len(c.config.NextProtos) > 0 {
-		protocols = EncodeApplicationProtocols(c.config.NextProtos)
+		var err error
+		if protocols, err = EncodeApplicationProtocols(c.config.NextProtos); err != nil {
+			return err
+		}
 	}
 	// A client speaks first, with no input; a server needs a ClientHello.
 	haveInput := !c.isClient

@@ -1,6 +1,7 @@
 package schannel
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -168,6 +169,7 @@ func (c *Conn) postHandshake() error {
 	}
 	c.in.keepExtra(in[1])
 	if out[0].Size == 0 {
+		c.sendOwedRefusal()
 		return nil
 	}
 	c.writeMu.Lock()
@@ -186,6 +188,22 @@ func (c *Conn) postHandshake() error {
 		// written; reading need not stop for it.
 	}
 	return nil
+}
+
+// sendOwedRefusal sends the no_renegotiation warning a TLS 1.2 context owes
+// a peer that asked to renegotiate. Unlike a KeyUpdate answer, which may
+// wait for our next record (RFC 8446 4.6.3), the peer is waiting for this
+// one. The reader still never waits for the write lock: when a writer holds
+// it, that writer sends the alert before its next record (KeyUpdateDue) and
+// calls this again once it lets go, so the alert cannot be left behind.
+func (c *Conn) sendOwedRefusal() {
+	if c.state.Version != tls.VersionTLS12 || !c.ctx.KeyUpdateDue() || !c.writeMu.TryLock() {
+		return
+	}
+	defer c.writeMu.Unlock()
+	if c.writableLocked() == nil && c.ctx.KeyUpdateDue() {
+		_ = c.keyUpdateLocked(false) // a failure is kept in writeErr for the next Write
+	}
 }
 
 // isTimeout reports whether err is a deadline expiring, after which the

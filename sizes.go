@@ -67,6 +67,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 	if err := c.Handshake(); err != nil {
 		return 0, err
 	}
+	defer c.sendOwedRefusal() // runs after the unlock below: see sendOwedRefusal
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
 	if err := c.writableLocked(); err != nil {

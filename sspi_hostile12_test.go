@@ -117,12 +117,17 @@ func TestHostileTLS12ServerFlight(t *testing.T) {
 	}
 }
 
-// TestTLS12RenegotiationIsIgnored seals a HelloRequest with the server's
-// real TLS 1.2 write keys (taken from its key log): the client sees
-// SEC_I_RENEGOTIATE, InitializeSecurityContext absorbs the request without
-// answering (RFC 5246 7.4.1.1 allows ignoring it), and the connection goes
-// on; a TLS 1.2 warning alert from the peer is taken in stride too.
-func TestTLS12RenegotiationIsIgnored(t *testing.T) {
+// tls12Keys is an established TLS 1.2 pair and record protection made from
+// the server's key log, so a test can seal what either peer would send and
+// open what either one sent. Each side's Finished used sequence number 0.
+type tls12Keys struct {
+	client, server         *sspiPeer
+	sealClient, sealServer *keys.RecordProtection // as the client / the server would seal
+	openClient, openServer *keys.RecordProtection // to read what the client / the server sealed
+}
+
+func establishTLS12(t *testing.T) *tls12Keys {
+	t.Helper()
 	p := pki(t)
 	var keyLog bytes.Buffer
 	ccfg, scfg := p.clientConfig(), p.serverConfig()
@@ -150,42 +155,70 @@ func TestTLS12RenegotiationIsIgnored(t *testing.T) {
 	master, err := hex.DecodeString(fields[2])
 	require.NoError(t, err)
 	suite := keys.Suite12(sh.CipherSuite)
-	_, serverKey, _, serverIV := keys.KeyBlock12(suite, master, clientRandom, sh.Random)
-	prot, err := keys.NewRecordProtection12(suite, serverKey, serverIV)
-	require.NoError(t, err)
-	header, trailer := prot.Overhead()
-	seal := func(typ wire.ContentType, payload []byte) []byte {
-		buf := make([]byte, header+len(payload)+trailer)
-		copy(buf[header:], payload)
-		n, err := prot.Seal(buf, uint8(typ), len(payload))
+	clientKey, serverKey, clientIV, serverIV := keys.KeyBlock12(suite, master, clientRandom, sh.Random)
+	k := &tls12Keys{client: client, server: server}
+	for _, x := range []struct {
+		prot    **keys.RecordProtection
+		key, iv []byte
+	}{{&k.sealClient, clientKey, clientIV}, {&k.openClient, clientKey, clientIV}, {&k.sealServer, serverKey, serverIV}, {&k.openServer, serverKey, serverIV}} {
+		*x.prot, err = keys.NewRecordProtection12(suite, x.key, x.iv)
 		require.NoError(t, err)
-		return buf[:n]
+		sealWith(t, *x.prot, wire.ContentHandshake, []byte{20, 0, 0, 12}) // skip the Finished's sequence number
 	}
-	seal(wire.ContentHandshake, []byte{20, 0, 0, 12}) // the server's Finished used sequence number 0
+	return k
+}
 
-	bufs := []schannel.SecBuffer{schannel.NewSecBuffer(schannel.SECBUFFER_DATA, seal(wire.ContentHandshake, []byte{0, 0, 0, 0})), {}, {}, {}}
-	status, err = client.ctx.DecryptMessage(bufs)
-	require.NoError(t, err)
-	require.Equal(t, schannel.SEC_I_RENEGOTIATE, status)
-	client.inbox = bufs[3].Buffer
-	status, answer, err := client.call(t)
-	require.NoError(t, err)
-	require.Equal(t, schannel.SEC_E_OK, status)
-	assert.Empty(t, answer, "the request is ignored, nothing is written")
-
-	// A no_renegotiation warning, as other stacks send, does not end a TLS 1.2 connection.
-	warning := make([]byte, 13+2+16)
-	copy(warning[13:], []byte{1, 100})
-	wbufs := []schannel.SecBuffer{
-		schannel.NewSecBuffer(schannel.SECBUFFER_STREAM_HEADER, warning[:13]),
-		schannel.NewSecBuffer(schannel.SECBUFFER_DATA, warning[13:15]),
-		schannel.NewSecBuffer(schannel.SECBUFFER_STREAM_TRAILER, warning[15:]),
-		{},
+// TestTLS12RenegotiationIsRefused sends, with the real TLS 1.2 keys, a
+// HelloRequest to our client and a renegotiation ClientHello to our server.
+// Each comes back through SEC_I_RENEGOTIATE; the handshake call absorbs it
+// and writes nothing (reading never writes); the context then owes a
+// no_renegotiation warning (RFC 5246 7.4.1.2, RFC 5746 4.2 and 4.4), which
+// KeyUpdateDue reports and KeyUpdate(false) returns, sealed with the write
+// keys, as for a requested TLS 1.3 KeyUpdate. The peer takes the warning in
+// stride and the connection goes on.
+func TestTLS12RenegotiationIsRefused(t *testing.T) {
+	cases := []struct {
+		name    string
+		request []byte
+		client  bool // the request goes to our client
+	}{
+		{"HelloRequest to the client", []byte{0, 0, 0, 0}, true},
+		{"ClientHello to the server", []byte{1, 0, 0, 2, 3, 3}, false},
 	}
-	_, err = client.ctx.EncryptMessage(schannel.SECQOP_WRAP_OOB_DATA, wbufs)
-	require.NoError(t, err)
-	stream := append(warning, encrypt(t, client.ctx, []byte("still here"))...)
-	plain, status := decryptAll(t, server.ctx, stream)
-	assert.Equal(t, schannel.SEC_E_OK, status)
-	assert.Equal(t, "still here", string(plain))
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			k := establishTLS12(t)
+			us, them, seal, open := k.server, k.client, k.sealClient, k.openServer
+			if tc.client {
+				us, them, seal, open = k.client, k.server, k.sealServer, k.openClient
+			}
+			require.False(t, us.ctx.KeyUpdateDue())
+			bufs := []schannel.SecBuffer{schannel.NewSecBuffer(schannel.SECBUFFER_DATA, sealWith(t, seal, wire.ContentHandshake, tc.request)), {}, {}, {}}
+			status, err := us.ctx.DecryptMessage(bufs)
+			require.NoError(t, err)
+			require.Equal(t, schannel.SEC_I_RENEGOTIATE, status)
+			us.inbox = bufs[3].Buffer
+			status, answer, err := us.call(t)
+			require.NoError(t, err)
+			require.Equal(t, schannel.SEC_E_OK, status)
+			assert.Empty(t, answer, "absorbing the request writes nothing")
+
+			require.True(t, us.ctx.KeyUpdateDue(), "the refusal is owed to the writer")
+			rec, err := us.ctx.KeyUpdate(false)
+			require.NoError(t, err)
+			typ, body, err := open.Open(bytes.Clone(rec))
+			require.NoError(t, err)
+			assert.Equal(t, uint8(wire.ContentAlert), typ)
+			assert.Equal(t, []byte{1, byte(wire.AlertNoRenegotiation)}, body, "a no_renegotiation warning")
+			assert.False(t, us.ctx.KeyUpdateDue(), "owed once")
+
+			// The peer takes the warning in stride (RFC 5246 7.2) and data
+			// goes on. (Not the other way: the request sealed here used the
+			// peer's next sequence number.)
+			stream := append(rec, encrypt(t, us.ctx, []byte("still here"))...)
+			plain, status := decryptAll(t, them.ctx, stream)
+			assert.Equal(t, schannel.SEC_E_OK, status)
+			assert.Equal(t, "still here", string(plain))
+		})
+	}
 }

@@ -457,7 +457,7 @@ func TestALPN(t *testing.T) {
 		scfg.NextProtos = []string{"h2"}
 		client, server := newPeers(t, p.clientConfig(), scfg)
 		out := []schannel.SecBuffer{{BufferType: schannel.SECBUFFER_TOKEN}}
-		in := []schannel.SecBuffer{schannel.NewSecBuffer(schannel.SECBUFFER_APPLICATION_PROTOCOLS, schannel.EncodeApplicationProtocols([]string{"h2"}))}
+		in := []schannel.SecBuffer{schannel.NewSecBuffer(schannel.SECBUFFER_APPLICATION_PROTOCOLS, mustEncodeALPN(t, "h2"))}
 		var err error
 		client.ctx, _, err = schannel.InitializeSecurityContext(client.cred, nil, "example.com", schannel.ISC_REQ_ALLOCATE_MEMORY, in, out)
 		require.NoError(t, err)

@@ -200,10 +200,16 @@ func (c *Context) clientServerHello(msg []byte) *sspi.Error {
 		return fail(wire.AlertIllegalParameter, "the server chose compression")
 	case !slices.Contains(hs.hello.CipherSuites, sh.CipherSuite):
 		return fail(wire.AlertIllegalParameter, "the server chose cipher suite %#04x, which was not offered", sh.CipherSuite)
-	case hs.helloRetried && sh.CipherSuite != hs.suite.ID:
+	}
+	// Our hello offers TLS 1.2 suites too: "offered" is not enough, the suite
+	// must be a TLS 1.3 one we allow (RFC 8446 4.1.3).
+	suite := keys.Suite13(sh.CipherSuite)
+	switch {
+	case suite == nil || !slices.Contains(c.set.suites13, sh.CipherSuite):
+		return fail(wire.AlertIllegalParameter, "the server chose cipher suite %#04x, which is not a TLS 1.3 suite we offered", sh.CipherSuite)
+	case hs.helloRetried && (hs.suite == nil || sh.CipherSuite != hs.suite.ID):
 		return fail(wire.AlertIllegalParameter, "the cipher suite changed after HelloRetryRequest")
 	}
-	suite := keys.Suite13(sh.CipherSuite)
 	if sh.IsHelloRetryRequest() {
 		return c.clientHelloRetryRequest(&sh, msg, suite)
 	}
@@ -252,6 +258,10 @@ func (c *Context) clientHelloRetryRequest(hrr *wire.ServerHello, msg []byte, sui
 	c.info.HelloRetryRequest = true
 	hs.suite = suite
 	group := hrr.SelectedGroup
+	if group == 0 && slices.Contains(hrr.Extensions, wire.ExtKeyShare) {
+		// Group 0 reads as "no key_share"; sent, it names no group we offered (RFC 8446 4.2.8).
+		return fail(wire.AlertIllegalParameter, "HelloRetryRequest asks for group 0, which was not offered")
+	}
 	if group == 0 && len(hrr.Cookie) == 0 {
 		return fail(wire.AlertIllegalParameter, "a HelloRetryRequest that would change nothing")
 	}

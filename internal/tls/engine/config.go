@@ -77,6 +77,9 @@ func newSettings(cfg *tls.Config) (*settings, *sspi.Error) {
 		cfg.GetEncryptedClientHelloKeys != nil || cfg.EncryptedClientHelloKeys != nil:
 		return nil, unsupported("EncryptedClientHello*")
 	}
+	if err := checkALPN(cfg.NextProtos, "tls.Config.NextProtos"); err != nil {
+		return nil, err
+	}
 	s := &settings{cfg: cfg, rand: cfg.Rand, now: cfg.Time, minVersion: wire.VersionTLS12, maxVersion: wire.VersionTLS13}
 	// SSL 3.0, TLS 1.0 and 1.1 are refused by design (RFC 8996), so a
 	// MinVersion below TLS 1.2 simply allows nothing more.
@@ -139,4 +142,20 @@ func newSettings(cfg *tls.Config) (*settings, *sspi.Error) {
 		}
 	}
 	return s, nil
+}
+
+// checkALPN refuses protocol names ALPN cannot carry: each is 1 to 255
+// bytes (RFC 7301 section 3.1) and the list fits its 16-bit length.
+func checkALPN(protos []string, where string) *sspi.Error {
+	total := 0
+	for _, p := range protos {
+		if len(p) == 0 || len(p) > 255 {
+			return sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "schannel: %s holds a protocol name of %d bytes: it must be 1 to 255 bytes (RFC 7301 section 3.1)", where, len(p))
+		}
+		total += 1 + len(p)
+	}
+	if total > 0xffff-2 {
+		return sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "schannel: %s is %d bytes long, more than an extension holds", where, total)
+	}
+	return nil
 }

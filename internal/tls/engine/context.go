@@ -143,6 +143,9 @@ type Context struct {
 	// the writer's to send, before its next record (RFC 8446 4.6.3), so that
 	// absorbing a message never touches the write side.
 	updateOwed atomic.Bool
+	// refusalOwed is set when a TLS 1.2 peer asked to renegotiate: the
+	// no_renegotiation warning is owed the same way.
+	refusalOwed atomic.Bool
 
 	hsBuf   []byte // handshake bytes received but not yet a whole message
 	scratch []byte // copy of a handshake record, so the caller's input survives decryption
@@ -181,6 +184,9 @@ func NewClient(cfg *tls.Config, opts Options) (*Context, *sspi.Error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkALPN(opts.NextProtos, "the application protocol list"); err != nil {
+		return nil, err
+	}
 	c := &Context{set: set, opts: opts, state: stateClientStart}
 	c.info.ServerName = opts.ServerName
 	if c.info.ServerName == "" {
@@ -200,6 +206,9 @@ func NewServer(cfg *tls.Config, opts Options) (*Context, *sspi.Error) {
 	}
 	if len(set.cfg.Certificates) == 0 && set.cfg.GetCertificate == nil {
 		return nil, sspi.Errorf(sspi.SEC_E_NO_CREDENTIALS, "schannel: a server needs tls.Config.Certificates or GetCertificate")
+	}
+	if err := checkALPN(opts.NextProtos, "the application protocol list"); err != nil {
+		return nil, err
 	}
 	return &Context{isServer: true, set: set, opts: opts, state: stateServerWaitClientHello}, nil
 }
@@ -477,6 +486,12 @@ func (c *Context) handshakeBytes(b []byte) *sspi.Error {
 		}
 		if c.yield {
 			return fail(wire.AlertUnexpectedMessage, "%s after the flight was complete", typ)
+		}
+		if typ == wire.TypeFinished && len(c.hsBuf) > msgLen && c.state != stateConnected {
+			// Checked before, not after: the Finished may complete the
+			// handshake, after which a failure could no longer send its
+			// alert (RFC 8446 5.1: nothing follows a key change).
+			return fail(wire.AlertUnexpectedMessage, "handshake data after Finished")
 		}
 		keysBefore, handshaking := c.readProt, c.state != stateConnected
 		if err := c.handshakeMessage(typ, c.hsBuf[:msgLen]); err != nil {

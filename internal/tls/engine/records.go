@@ -227,8 +227,11 @@ func (c *Context) postHandshakeMessage(typ wire.HandshakeType, msg []byte) *sspi
 		}
 		return c.receivedKeyUpdate(m.RequestUpdate)
 	case c.vers == wire.VersionTLS12 && (typ == wire.TypeHelloRequest && !c.isServer || typ == wire.TypeClientHello && c.isServer):
-		// Renegotiation is refused by ignoring the request, which RFC 5246
-		// 7.4.1.1 allows; answering would mean writing from the reader.
+		// Renegotiation is refused with a no_renegotiation warning (RFC 5246
+		// 7.4.1.2, RFC 5746 4.2 and 4.4), so the peer is not left waiting.
+		// Like a requested KeyUpdate, the answer is owed to the writer:
+		// absorbing a message never touches the write side.
+		c.refusalOwed.Store(true)
 		return nil
 	}
 	return fail(wire.AlertUnexpectedMessage, "unexpected %s after the handshake", typ)
@@ -274,7 +277,13 @@ func (c *Context) updateWriteKeys(requestPeerUpdate bool) *sspi.Error {
 // sealing more: the peer asked for one, or our TLS 1.3 write keys have
 // sealed half the records RFC 8446 5.5 allows under one key. It reads only
 // write-side state.
+//
+// In TLS 1.2 it reports a renegotiation refusal owed to the peer, which
+// KeyUpdate then returns.
 func (c *Context) KeyUpdateDue() bool {
+	if c.vers == wire.VersionTLS12 && c.state == stateConnected {
+		return c.refusalOwed.Load() && !c.writeClosed.Load()
+	}
 	if c.vers != wire.VersionTLS13 || c.writeProt == nil || c.state != stateConnected {
 		return false
 	}
@@ -295,6 +304,9 @@ func (c *Context) KeyUpdate(requestPeerUpdate bool) Result {
 		return Result{Status: sspi.SEC_E_CONTEXT_EXPIRED, Err: sspi.Errorf(sspi.SEC_E_CONTEXT_EXPIRED, "schannel: no established context to update")}
 	}
 	if c.vers != wire.VersionTLS13 {
+		if c.refusalOwed.Swap(false) {
+			return c.sendRenegotiationRefusal()
+		}
 		return Result{Status: sspi.SEC_E_UNSUPPORTED_FUNCTION, Err: sspi.Errorf(sspi.SEC_E_UNSUPPORTED_FUNCTION, "schannel: KeyUpdate exists in TLS 1.3 only")}
 	}
 	c.out = nil
@@ -302,4 +314,14 @@ func (c *Context) KeyUpdate(requestPeerUpdate bool) Result {
 		return c.abort(err)
 	}
 	return Result{Status: sspi.SEC_E_OK, Output: c.out}
+}
+
+// sendRenegotiationRefusal seals the owed no_renegotiation warning; the
+// caller must keep Encrypt out while it runs, as for KeyUpdate.
+func (c *Context) sendRenegotiationRefusal() Result {
+	rec, err := c.appendRecord(nil, wire.ContentAlert, []byte{wire.AlertLevelWarning, byte(wire.AlertNoRenegotiation)})
+	if err != nil {
+		return c.abort(asFailure(err))
+	}
+	return Result{Status: sspi.SEC_E_OK, Output: rec}
 }

@@ -267,6 +267,9 @@ func (c *Context) server12ClientKeyExchange(msg []byte) *sspi.Error {
 	if err := kx.Unmarshal(msg); err != nil {
 		return asFailure(err)
 	}
+	if len(hs.shares) == 0 {
+		return fail(wire.AlertUnexpectedMessage, "ClientKeyExchange without our ServerKeyExchange")
+	}
 	preMaster, err := hs.shares[0].SharedSecret(kx.Public)
 	if err != nil {
 		return asFailure(err)

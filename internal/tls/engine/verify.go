@@ -16,6 +16,10 @@ import (
 // acceptPeerChain parses the peer's chain (DER, leaf first), checks it and
 // keeps it and its leaf's key for the CertificateVerify or ServerKeyExchange.
 func (c *Context) acceptPeerChain(ders [][]byte) *sspi.Error {
+	if len(ders) == 0 {
+		// Callers check this first; the leaf is indexed below all the same.
+		return fail(wire.AlertDecodeError, "the peer sent no certificate")
+	}
 	certs := make([]*x509.Certificate, 0, len(ders))
 	for _, der := range ders {
 		cert, err := parseCertificateCached(der)
