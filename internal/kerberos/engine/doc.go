@@ -1,0 +1,31 @@
+// Package engine is the Kerberos protocol as state machines without I/O,
+// in the manner of internal/tls/engine: a step consumes the bytes that
+// arrived and returns what to send next, and to whom ("this AS-REQ to a
+// KDC of realm R"), or the result. The KDC transport (UDP/TCP, failover,
+// timeouts) and the SSPI calls sit above it.
+//
+// It holds:
+//   - the AS exchange (RFC 4120 section 3.1) with PA-ENC-TIMESTAMP and the
+//     KDC_ERR_PREAUTH_REQUIRED round trip, and one clock-skew retry as MIT
+//     does it;
+//   - the TGS exchange (section 3.3) with a body checksum and a reply
+//     subkey;
+//   - the AP exchange as the GSS-API context tokens of RFC 4121 section
+//     4.1: the initiator puts flags, channel bindings and, for delegation,
+//     a KRB-CRED in the 0x8003 checksum, with a subkey and a sequence
+//     number; the acceptor looks the key up in a keytab, checks clock
+//     skew, expiry, bindings and a bounded replay cache, decodes delegated
+//     credentials, verifies the PAC's server signature and client info,
+//     and answers mutual authentication with an AP-REP;
+//   - the RFC 4121 section 4.2 Wrap and MIC tokens with replay and
+//     sequence detection (MessageLayer);
+//   - the mapping of KRB-ERROR codes to SSPI statuses as Windows reports
+//     them.
+//
+// It does not yet do referrals (a referral TGT is reported as
+// SEC_E_KDC_UNABLE_TO_REFER), FAST, PKINIT, S4U, user-to-user, DCE style,
+// the PAC's logon info (NDR), or RC4's RFC 1964-format per-message
+// tokens; those build on the same wire and crypto packages. Every failure
+// is an *sspi.Error whose status says what a Windows caller would see and
+// whose cause says why.
+package engine
