@@ -13,7 +13,7 @@ import (
 	"github.com/gosspi/schannel/internal/kerberos/crypto"
 	"github.com/gosspi/schannel/internal/kerberos/pac"
 	"github.com/gosspi/schannel/internal/kerberos/wire"
-	"github.com/gosspi/schannel/internal/sspi"
+	"github.com/gosspi/schannel/sspi"
 )
 
 // GSS-API context flags carried in the authenticator checksum, RFC 4121

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/gosspi/schannel/internal/kerberos/crypto"
-	"github.com/gosspi/schannel/internal/sspi"
+	"github.com/gosspi/schannel/sspi"
 )
 
 // The engine's parsers face the network: whatever arrives, the contract

@@ -16,7 +16,7 @@ import (
 	"github.com/gosspi/schannel/internal/kerberos/files"
 	"github.com/gosspi/schannel/internal/kerberos/mitrealm"
 	"github.com/gosspi/schannel/internal/kerberos/wire"
-	"github.com/gosspi/schannel/internal/sspi"
+	"github.com/gosspi/schannel/sspi"
 )
 
 // sendTCP is the test's stand-in for the KDC transport: RFC 4120 section

@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/gosspi/schannel/internal/kerberos/wire"
-	"github.com/gosspi/schannel/internal/sspi"
+	"github.com/gosspi/schannel/sspi"
 )
 
 // Kerberos statuses internal/sspi does not list yet, with their winerror.h

@@ -9,7 +9,7 @@ import (
 
 	"github.com/gosspi/schannel/internal/kerberos/crypto"
 	"github.com/gosspi/schannel/internal/kerberos/wire"
-	"github.com/gosspi/schannel/internal/sspi"
+	"github.com/gosspi/schannel/sspi"
 )
 
 // TGSConfig describes a service-ticket request made with a TGT.
