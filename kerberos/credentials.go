@@ -53,6 +53,9 @@ type credState struct {
 	crealm   string
 	password string
 	hasPass  bool
+	// clientKeys, when set, are the client's long-term keys (a client
+	// keytab) used instead of a password.
+	clientKeys engine.ClientKeys
 
 	mu        sync.Mutex
 	tgt       *ticket
@@ -111,6 +114,9 @@ func (cs *credState) acquireOutbound(principal string) error {
 		cs.crealm = p.Realm
 		cs.password, cs.hasPass = id.Password, true
 		return nil
+	}
+	if cs.cfg.ClientKeytab != "" {
+		return cs.acquireClientKeytab(principal)
 	}
 	name := cs.cfg.CCache
 	if name == "" {
@@ -230,7 +236,7 @@ func (cs *credState) getTGT(ctx context.Context) (*ticket, error) {
 	if cs.tgt != nil && cs.now().Add(ticketMargin).Before(cs.tgt.endTime) {
 		return cs.tgt, nil
 	}
-	if !cs.hasPass {
+	if !cs.hasPass && cs.clientKeys == nil {
 		return nil, sspi.Errorf(sspi.SEC_E_NO_CREDENTIALS, "kerberos: no valid TGT for %s@%s (run kinit)", strings.Join(cs.client.NameString, "/"), cs.crealm)
 	}
 	// A password logon asks for a forwardable TGT, as Windows does, so that
@@ -244,7 +250,11 @@ func (cs *credState) getTGT(ctx context.Context) (*ticket, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := run(ctx, cs.transport, x.Start, x.Receive)
+	receive := x.Receive
+	if cs.clientKeys != nil {
+		receive = func(b []byte) (engine.ASStep, error) { return x.ReceiveWithKeys(b, cs.clientKeys) }
+	}
+	res, err := run(ctx, cs.transport, x.Start, receive)
 	if err != nil {
 		return nil, err
 	}
@@ -355,4 +365,36 @@ func (d delegatedAuth) acquire(use sspi.CredentialUse) (*credState, error) {
 		cs.tgt = t
 	}
 	return cs, nil
+}
+
+// acquireClientKeytab takes the client's keys from a keytab, for the
+// principal asked for or the keytab's first one.
+func (cs *credState) acquireClientKeytab(principal string) error {
+	path, err := files.ResolveFile(cs.cfg.ClientKeytab)
+	if err != nil {
+		return sspi.Errorf(sspi.SEC_E_NO_CREDENTIALS, "kerberos: client keytab %q: %w", cs.cfg.ClientKeytab, err)
+	}
+	kt, err := files.ReadKeytab(path)
+	if err != nil {
+		return sspi.Errorf(sspi.SEC_E_NO_CREDENTIALS, "kerberos: client keytab %s: %w", path, err)
+	}
+	if len(kt.Entries) == 0 {
+		return sspi.Errorf(sspi.SEC_E_NO_CREDENTIALS, "kerberos: client keytab %s is empty", path)
+	}
+	p := kt.Entries[0].Principal
+	if principal != "" {
+		if p, err = files.ParsePrincipal(principal, cs.krb5.DefaultRealm); err != nil {
+			return sspi.Errorf(sspi.SEC_E_UNKNOWN_CREDENTIALS, "kerberos: principal %q: %w", principal, err)
+		}
+	}
+	if len(kt.Find(p)) == 0 {
+		return sspi.Errorf(sspi.SEC_E_NO_CREDENTIALS, "kerberos: client keytab %s has no key for %s", path, p)
+	}
+	cs.client = wire.PrincipalName{NameType: wire.NTPrincipal, NameString: p.Components}
+	cs.crealm = p.Realm
+	cs.clientKeys = func(enctype int32) ([]byte, bool) {
+		e, ok := kt.Key(p, enctype, 0)
+		return e.Key, ok
+	}
+	return nil
 }

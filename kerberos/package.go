@@ -44,6 +44,10 @@ type Config struct {
 	// CCache names the credential cache used outbound ("FILE:/path" or a
 	// path); empty means KRB5CCNAME, then default_ccache_name, as MIT.
 	CCache string
+	// ClientKeytab, when set, names a keytab holding the client's own
+	// long-term key (kinit -k -t): the client gets its TGT from the KDC
+	// with it. The principal is pszPrincipal, else the keytab's first.
+	ClientKeytab string
 	// Keytab names the keytab an acceptor takes its keys from; empty means
 	// KRB5_KTNAME, then default_keytab_name, as MIT.
 	Keytab string
