@@ -5,6 +5,8 @@
 //	schannel connect host:port like openssl s_client: log, chain, parameters, then stdin <-> conn
 //	schannel serve addr        a TLS echo (or -http) server with a generated certificate
 //	schannel packages          the security packages, as EnumerateSecurityPackages lists them
+//	schannel kinit|klist|kdestroy  MIT's credential cache, as MIT's tools
+//	schannel gss-client|gss-server MIT's krb5-gss-samples over the Kerberos package
 //
 // Run "schannel <command> -h" for the flags of each command.
 package main
@@ -53,6 +55,16 @@ func (c *cli) run(ctx context.Context, args []string) error {
 		return c.serve(ctx, args, nil)
 	case "packages":
 		return c.packages(ctx, args)
+	case "kinit":
+		return c.kinit(ctx, args)
+	case "klist":
+		return c.klist(ctx, args)
+	case "kdestroy":
+		return c.kdestroy(ctx, args)
+	case "gss-client":
+		return c.gssClient(ctx, args)
+	case "gss-server":
+		return c.gssServer(ctx, args, nil)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(c.stdout, usage)
 		return nil
@@ -74,6 +86,14 @@ commands:
                    generated certificate whose CA it prints
   packages         list the security packages (EnumerateSecurityPackages): name,
                    capabilities, cbMaxToken
+  kinit [-k [-t keytab]] principal
+                   get a TGT into MIT's credential cache (password from the
+                   terminal or stdin)
+  klist, kdestroy  list or remove MIT's credential cache
+  gss-client [flags] host service msg
+  gss-server [flags] [service]
+                   MIT's krb5-gss-samples over the Kerberos package, so either
+                   side can be swapped with MIT's
 
 run "schannel <command> -h" for the flags of a command
 `
