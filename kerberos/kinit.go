@@ -158,3 +158,13 @@ func DestroyCredentialCache(name string, cfg *Config) (string, error) {
 	}
 	return path, nil
 }
+
+// DefaultKeytab is the keytab MIT would use: KRB5_KTNAME, else
+// default_keytab_name of krb5.conf, else FILE:/etc/krb5.keytab.
+func DefaultKeytab() string {
+	kc, err := files.LoadConfig()
+	if err != nil {
+		kc = nil
+	}
+	return files.KeytabName(kc)
+}
