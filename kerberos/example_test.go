@@ -36,7 +36,7 @@ func ExampleAcquireCredentialsHandle() {
 	}
 	defer ctx.DeleteSecurityContext()
 	fmt.Println(status, len(out[0].Buffer) > 0) // SEC_I_CONTINUE_NEEDED true
-	reply := []byte{} // the server's token
+	reply := []byte{}                           // the server's token
 	in := []sspi.SecBuffer{sspi.NewSecBuffer(sspi.SECBUFFER_TOKEN, reply)}
 	_, status, err = sspi.InitializeSecurityContext(cred, ctx, "HTTP/www.example.com", req, in, out)
 	fmt.Println(status, err) // SEC_E_OK <nil> once the AP-REP verifies
