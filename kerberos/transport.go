@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gosspi/schannel/internal/kerberos/engine"
@@ -35,6 +37,8 @@ type transport struct {
 	timeout time.Duration
 	// dial is net.Dialer.DialContext unless a test replaces it.
 	dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// lookupSRV is net.DefaultResolver.LookupSRV unless a test replaces it.
+	lookupSRV func(ctx context.Context, service, proto, name string) (string, []*net.SRV, error)
 }
 
 // run drives an exchange of the engine to its result, sending each of its
@@ -67,9 +71,9 @@ func run[R any](ctx context.Context, t *transport, start func() (engine.Step[R],
 // is tried first when the message fits udp_preference_limit (MIT's rule:
 // a limit of 1 means always TCP), then TCP on every KDC.
 func (t *transport) exchange(ctx context.Context, req *engine.KDCRequest) ([]byte, error) {
-	addrs, err := t.krb5.KDCAddresses(req.Realm)
-	if err != nil || len(addrs) == 0 {
-		return nil, sspi.Errorf(engine.SEC_E_NO_AUTHENTICATING_AUTHORITY, "kerberos: no KDC known for realm %s: %v", req.Realm, err)
+	addrs, err := t.kdcs(ctx, req.Realm)
+	if err != nil {
+		return nil, err
 	}
 	limit := t.krb5.UDPPreferenceLimit
 	if limit == 0 {
@@ -81,7 +85,7 @@ func (t *transport) exchange(ctx context.Context, req *engine.KDCRequest) ([]byt
 	}
 	var errs []error
 	for _, network := range networks {
-		for _, addr := range addrs {
+		for _, addr := range addrs[network] {
 			if err := ctx.Err(); err != nil {
 				return nil, sspi.Errorf(engine.SEC_E_NO_AUTHENTICATING_AUTHORITY, "kerberos: KDC exchange cancelled: %w", err)
 			}
@@ -153,4 +157,41 @@ func (t *transport) try(ctx context.Context, network, addr string, msg []byte) (
 		return nil, err
 	}
 	return reply, nil
+}
+
+// kdcs lists a realm's KDCs per network: krb5.conf's kdc entries for both,
+// else, with dns_lookup_kdc, the SRV records _kerberos._udp.REALM and
+// _kerberos._tcp.REALM (RFC 4120 section 7.2.3.2), in the order the
+// resolver gives (priority, then weight).
+func (t *transport) kdcs(ctx context.Context, realm string) (map[string][]string, error) {
+	addrs, cfgErr := t.krb5.KDCAddresses(realm)
+	if cfgErr == nil && len(addrs) > 0 {
+		return map[string][]string{"udp": addrs, "tcp": addrs}, nil
+	}
+	if !t.krb5.DNSLookupKDC {
+		return nil, sspi.Errorf(engine.SEC_E_NO_AUTHENTICATING_AUTHORITY, "kerberos: no KDC known for realm %s: %v", realm, cfgErr)
+	}
+	lookup := t.lookupSRV
+	if lookup == nil {
+		lookup = net.DefaultResolver.LookupSRV
+	}
+	out := make(map[string][]string)
+	var errs []error
+	for _, proto := range []string{"udp", "tcp"} {
+		_, srvs, err := lookup(ctx, "kerberos", proto, realm)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, s := range srvs {
+			if s.Target == "." || s.Target == "" { // "service not available"
+				continue
+			}
+			out[proto] = append(out[proto], net.JoinHostPort(strings.TrimSuffix(s.Target, "."), strconv.Itoa(int(s.Port))))
+		}
+	}
+	if len(out["udp"])+len(out["tcp"]) == 0 {
+		return nil, sspi.Errorf(engine.SEC_E_NO_AUTHENTICATING_AUTHORITY, "kerberos: no KDC for realm %s in krb5.conf (%v) nor in DNS SRV records: %w", realm, cfgErr, errors.Join(errs...))
+	}
+	return out, nil
 }

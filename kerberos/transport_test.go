@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -163,6 +164,28 @@ func TestTransport(t *testing.T) {
 		err := logon(context.Background(), writeConf(t, r.Dir, 0, deadAddr(t)), 200*time.Millisecond)
 		require.Error(t, err)
 		assert.Equal(t, engine.SEC_E_NO_AUTHENTICATING_AUTHORITY, sspi.StatusOf(err), "%v", err)
+	})
+	t.Run("DNS SRV records", func(t *testing.T) {
+		conf := filepath.Join(r.Dir, "krb5-srv.conf")
+		require.NoError(t, os.WriteFile(conf, []byte("[libdefaults]\n\tdefault_realm = TEST.LOCAL\n\tdns_lookup_kdc = true\n"), 0o600))
+		cs, err := acquire("", sspi.SECPKG_CRED_OUTBOUND, &Config{Identity: &sspi.AuthIdentity{User: "user", Password: "secret"}, ConfigFiles: []string{conf}, KDCTimeout: 300 * time.Millisecond})
+		require.NoError(t, err)
+		var asked []string
+		_, deadPort, _ := net.SplitHostPort(deadAddr(t))
+		cs.transport.lookupSRV = func(_ context.Context, service, proto, name string) (string, []*net.SRV, error) {
+			asked = append(asked, fmt.Sprintf("_%s._%s.%s", service, proto, name))
+			if proto == "udp" {
+				p, _ := strconv.Atoi(deadPort)
+				return "", []*net.SRV{{Target: "127.0.0.1.", Port: uint16(p)}}, nil
+			}
+			return "", []*net.SRV{{Target: ".", Port: 0}, {Target: "127.0.0.1.", Port: uint16(r.Port)}}, nil
+		}
+		cs.mu.Lock()
+		_, err = cs.getTGT(context.Background())
+		cs.mu.Unlock()
+		require.NoError(t, err, "the TCP SRV record leads to the KDC")
+		assert.Contains(t, asked, "_kerberos._udp.TEST.LOCAL")
+		assert.Contains(t, asked, "_kerberos._tcp.TEST.LOCAL")
 	})
 	t.Run("cancellation", func(t *testing.T) {
 		silent := startFakeKDC(t, false, "")
