@@ -23,7 +23,9 @@
 // krb5.conf is read as MIT reads it (KRB5_CONFIG). KDCs are reached over
 // UDP and TCP (udp_preference_limit, the KRB_ERR_RESPONSE_TOO_BIG fallback
 // to TCP), each with a timeout (Config.KDCTimeout), failing over across the
-// realm's kdc entries in order; Config.Context cancels them. This is the
+// realm's kdc entries in order (or, with dns_lookup_kdc and no entries,
+// the _kerberos._udp and _kerberos._tcp SRV records); Config.Context
+// cancels them. This is the
 // one place the package does I/O, as Windows' InitializeSecurityContext
 // contacts the KDC: the protocol itself is the sans-I/O engine in
 // internal/kerberos.

@@ -29,6 +29,13 @@ func (p *provider) ready() error {
 	if p.state != stateEstablished || p.ml == nil {
 		return sspi.Errorf(sspi.SEC_E_INVALID_HANDLE, "kerberos: the context is not established")
 	}
+	if p.messageKey().KeyType == crypto.RC4HMAC {
+		// RC4-HMAC uses RFC 1964's token format (RFC 4757 section 7),
+		// whose SecBuffer layouts this package does not lay out yet; the
+		// rotation above would corrupt such a token, so refuse rather
+		// than guess.
+		return sspi.Errorf(sspi.SEC_E_UNSUPPORTED_FUNCTION, "kerberos: per-message calls on an RC4-HMAC context are not implemented")
+	}
 	if !p.end.IsZero() && p.cred.now().After(p.end) {
 		return sspi.Errorf(sspi.SEC_E_CONTEXT_EXPIRED, "kerberos: the context's ticket expired at %s", p.end)
 	}

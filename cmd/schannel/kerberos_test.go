@@ -144,3 +144,17 @@ func freePort(t *testing.T) int {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
 }
+
+func TestPackagesListsKerberos(t *testing.T) {
+	c, stdout, _ := testCLI("")
+	require.NoError(t, c.run(context.Background(), []string{"packages"}))
+	for _, want := range []string{
+		"Name        : Kerberos\n",
+		"Comment     : Microsoft Kerberos V1.0\n",
+		"Capabilities: 0x028f3bbf (",
+		"MaxToken    : 48000\n",
+		"RPCID       : 16\n",
+	} {
+		assert.Contains(t, stdout.String(), want)
+	}
+}
