@@ -57,6 +57,10 @@ type credState struct {
 	// keytab) used instead of a password.
 	clientKeys engine.ClientKeys
 
+	// ccPath is the credential cache the credentials came from, where new
+	// service tickets are stored as MIT stores them.
+	ccPath string
+
 	mu        sync.Mutex
 	tgt       *ticket
 	services  map[string]*ticket
@@ -141,6 +145,7 @@ func (cs *credState) acquireOutbound(principal string) error {
 	}
 	cs.client = wire.PrincipalName{NameType: cc.Principal.NameType, NameString: cc.Principal.Components}
 	cs.crealm = cc.Principal.Realm
+	cs.ccPath = path
 	cs.kdcOffset = cc.KDCOffset
 	now := cs.now()
 	for i := range cc.Credentials {
@@ -295,7 +300,30 @@ func (cs *credState) serviceTicket(ctx context.Context, service wire.PrincipalNa
 		}
 	}
 	cs.services[key] = t
+	cs.storeInCache(t)
 	return t, nil
+}
+
+// storeInCache adds a new service ticket to the credential cache the
+// credentials came from, as MIT's gss_init_sec_context does, so that klist
+// lists it and the next process finds it without asking the KDC. It is
+// best effort: the context does not depend on it. The cache is read again
+// first, so that tickets another program stored meanwhile are kept, and
+// replaced atomically. The caller holds cs.mu.
+func (cs *credState) storeInCache(t *ticket) {
+	if cs.ccPath == "" || t.ticketDER == nil {
+		return
+	}
+	cc, err := files.ReadCCache(cs.ccPath)
+	if err != nil {
+		return
+	}
+	client := files.Principal{NameType: cs.client.NameType, Realm: cs.crealm, Components: cs.client.NameString}
+	if !cc.Principal.Equal(client) || len(cc.Credentials) >= maxCachedTickets {
+		return // the cache was replaced (kinit as someone else), or is full
+	}
+	cc.Credentials = append(cc.Credentials, credentialOf(cc.Principal, t))
+	_ = files.WriteCCache(cs.ccPath, cc)
 }
 
 // forwardedTGT asks for a forwarded TGT to delegate (RFC 4120 section

@@ -5,10 +5,12 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gosspi/schannel/internal/kerberos/engine"
 	"github.com/gosspi/schannel/internal/kerberos/mitrealm"
 	"github.com/gosspi/schannel/sspi"
 )
@@ -63,4 +65,24 @@ func TestKinitKlistKdestroy(t *testing.T) {
 	names, err := sctx.QueryContextAttributes(sspi.SECPKG_ATTR_NAMES)
 	require.NoError(t, err)
 	assert.Equal(t, sspi.Names{UserName: "robot@TEST.LOCAL"}, names)
+}
+
+// TestServiceTicketsStoredInCache: a service ticket our client gets is
+// stored in MIT's cache, as MIT's library stores it: klist lists it, and
+// credentials acquired later use it with no KDC reachable.
+func TestServiceTicketsStoredInCache(t *testing.T) {
+	r := newRealm(t, true)
+	client, err := AcquireCredentialsHandle("", sspi.SECPKG_CRED_OUTBOUND, nil)
+	require.NoError(t, err)
+	firstToken(t, client, "HTTP/localhost", fullReq)
+	assert.Contains(t, r.Run(t, nil, "klist"), "HTTP/localhost@TEST.LOCAL")
+
+	dead := writeConf(t, r.Dir, 0, deadAddr(t))
+	offline, err := AcquireCredentialsHandle("", sspi.SECPKG_CRED_OUTBOUND, &Config{ConfigFiles: []string{dead}, KDCTimeout: 200 * time.Millisecond})
+	require.NoError(t, err)
+	server, err := AcquireCredentialsHandle("", sspi.SECPKG_CRED_INBOUND, nil)
+	require.NoError(t, err)
+	establish(t, offline, server, "HTTP/localhost", fullReq, 0)
+	_, _, err = sspi.InitializeSecurityContext(offline, nil, "host/localhost", fullReq, nil, []sspi.SecBuffer{{BufferType: sspi.SECBUFFER_TOKEN}})
+	assert.Equal(t, engine.SEC_E_NO_AUTHENTICATING_AUTHORITY, sspi.StatusOf(err), "a ticket not in the cache needs the KDC: %v", err)
 }
