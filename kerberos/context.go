@@ -291,17 +291,12 @@ func (p *provider) initiateFirst(input, output []sspi.SecBuffer, req uint32, all
 	if req&sspi.ISC_REQ_DELEGATE != 0 && req&sspi.ISC_REQ_MUTUAL_AUTH != 0 {
 		fwd, err := cs.forwardedTGT(ctx)
 		if err != nil {
-			return 0, 0, err
+			// As MIT's gss_init_sec_context: a TGT that cannot be
+			// forwarded means no delegation (ISC_RET_DELEGATE stays
+			// clear), not a failed context.
+			fwd = nil
 		}
-		realm := fwd.serverRlm
-		crealm := cs.crealm
-		client := fwd.clientName
-		fl := fwd.flags
-		deleg = &engine.DelegatedCredential{Ticket: fwd.ticket, TicketBytes: fwd.ticketDER, Info: wire.KrbCredInfo{
-			Key: fwd.key, PRealm: &crealm, PName: &client, Flags: &fl,
-			AuthTime: fwd.authTime, StartTime: fwd.startTime, EndTime: fwd.endTime, RenewTill: fwd.renewTill,
-			SRealm: &realm, SName: &fwd.server,
-		}}
+		deleg = delegation(fwd, cs.crealm)
 	}
 	cs.mu.Lock()
 	offset, client, crealm := cs.kdcOffset, tkt.clientName, cs.crealm
@@ -414,4 +409,18 @@ func ticketServer(tok []byte) string {
 		return ""
 	}
 	return principalString(req.Ticket.SName, req.Ticket.Realm)
+}
+
+// delegation is the KRB-CRED content for a forwarded TGT (RFC 4121 section
+// 4.1.1.1), or nil without one.
+func delegation(fwd *ticket, crealm string) *engine.DelegatedCredential {
+	if fwd == nil {
+		return nil
+	}
+	realm, client, flags, server := fwd.serverRlm, fwd.clientName, fwd.flags, fwd.server
+	return &engine.DelegatedCredential{Ticket: fwd.ticket, TicketBytes: fwd.ticketDER, Info: wire.KrbCredInfo{
+		Key: fwd.key, PRealm: &crealm, PName: &client, Flags: &flags,
+		AuthTime: fwd.authTime, StartTime: fwd.startTime, EndTime: fwd.endTime, RenewTill: fwd.renewTill,
+		SRealm: &realm, SName: &server,
+	}}
 }

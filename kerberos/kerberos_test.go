@@ -269,3 +269,19 @@ func TestHostileAcceptor(t *testing.T) {
 		assert.Equal(t, sspi.SEC_E_TARGET_UNKNOWN, st, "%v", err)
 	})
 }
+
+// TestDelegateWithoutForwardableTGT: with a TGT kinit made without -f,
+// ISC_REQ_DELEGATE still gives a context, without ISC_RET_DELEGATE, as
+// MIT's library behaves.
+func TestDelegateWithoutForwardableTGT(t *testing.T) {
+	r := newRealm(t, false)
+	r.Run(t, []byte("secret\n"), "kinit", "-F", "user")
+	client, err := AcquireCredentialsHandle("", sspi.SECPKG_CRED_OUTBOUND, nil)
+	require.NoError(t, err)
+	server, err := AcquireCredentialsHandle("", sspi.SECPKG_CRED_INBOUND, nil)
+	require.NoError(t, err)
+	cctx, sctx, legs := establish(t, client, server, "host/localhost", fullReq|sspi.ISC_REQ_DELEGATE, 0)
+	assert.Equal(t, 2, legs)
+	assert.Zero(t, cctx.Attributes()&sspi.ISC_RET_DELEGATE)
+	assert.Zero(t, sctx.Attributes()&sspi.ASC_RET_DELEGATE)
+}
