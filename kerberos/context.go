@@ -9,6 +9,7 @@ import (
 
 	"github.com/gosspi/schannel/internal/kerberos/engine"
 	"github.com/gosspi/schannel/internal/kerberos/files"
+	"github.com/gosspi/schannel/internal/kerberos/pac"
 	"github.com/gosspi/schannel/internal/kerberos/wire"
 	"github.com/gosspi/schannel/sspi"
 )
@@ -41,6 +42,7 @@ type provider struct {
 	serverName string
 	start, end time.Time
 	delegated  []engine.DelegatedCredential
+	pac        *pac.PAC
 	// mu serialises the message layer: EncryptMessage and DecryptMessage
 	// may come from two goroutines, and the layer keeps sequence numbers.
 	mu sync.Mutex
@@ -99,7 +101,7 @@ func (p *provider) Established() bool { return p.state == stateEstablished }
 func (p *provider) DeleteSecurityContext() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.state, p.ml, p.keys, p.ini, p.delegated = stateDead, nil, engine.ContextKeys{}, nil, nil
+	p.state, p.ml, p.keys, p.ini, p.delegated, p.pac = stateDead, nil, engine.ContextKeys{}, nil, nil, nil
 	return nil
 }
 
@@ -393,6 +395,7 @@ func (p *provider) accept(input, output []sspi.SecBuffer, req uint32) (sspi.Stat
 		p.start = acc.Ticket.AuthTime
 	}
 	p.delegated = acc.Delegated
+	p.pac = acc.PAC
 	return sspi.SEC_E_OK, ascAttrs(req, acc.Keys.Flags), nil
 }
 

@@ -47,7 +47,8 @@
 // replay cache, bindings) and returns SEC_E_OK, with the AP-REP in the
 // output TOKEN when the client asked for mutual authentication.
 // DelegatedCredentials turns what a client delegated into outbound
-// credentials.
+// credentials; ContextPAC gives the ticket's PAC (client and UPN/DNS
+// information), its server signature checked.
 //
 // # Messages
 //

@@ -77,6 +77,15 @@ func TestContextsAgainstMITKDC(t *testing.T) {
 				svc += "@TEST.LOCAL"
 			}
 			assert.Equal(t, sspi.NativeNames{ClientName: "user@TEST.LOCAL", ServerName: svc}, nn)
+			// MIT 1.20's KDC puts a PAC in every ticket; the engine
+			// verified its server signature with the keytab's key.
+			pac, err := ContextPAC(sctx)
+			require.NoError(t, err)
+			assert.Equal(t, "user", pac.ClientName)
+			assert.NotEmpty(t, pac.Buffers)
+			_, err = ContextPAC(cctx)
+			assert.Equal(t, sspi.SEC_E_NO_CREDENTIALS, sspi.StatusOf(err), "a client context has no PAC")
+
 			ck, err := cctx.QueryContextAttributes(sspi.SECPKG_ATTR_SESSION_KEY)
 			require.NoError(t, err)
 			sk, err := sctx.QueryContextAttributes(sspi.SECPKG_ATTR_SESSION_KEY)
