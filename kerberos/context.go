@@ -298,8 +298,13 @@ func (p *provider) initiateFirst(input, output []sspi.SecBuffer, req uint32, all
 			// clear), not a failed context.
 			fwd = nil
 		}
-		deleg = delegation(fwd, cs.crealm)
+		cs.mu.Lock()
+		crealm := cs.crealm
+		cs.mu.Unlock()
+		deleg = delegation(fwd, crealm)
 	}
+	// getTGT may have canonicalised the client's realm and measured the
+	// KDC's clock: read both under the lock other contexts take.
 	cs.mu.Lock()
 	offset, client, crealm := cs.kdcOffset, tkt.clientName, cs.crealm
 	cs.mu.Unlock()

@@ -1,6 +1,7 @@
 package kerberos
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -104,4 +105,71 @@ func TestHostileOffline(t *testing.T) {
 		_, _, err := sctx.DecryptMessage([]sspi.SecBuffer{sspi.NewSecBuffer(sspi.SECBUFFER_STREAM, []byte{5, 4}), {BufferType: sspi.SECBUFFER_DATA}})
 		assert.Error(t, err)
 	})
+}
+
+// TestConcurrentUse: credentials shared by many contexts at once, and one
+// context sending from one goroutine while another receives (allowed by
+// sspi.Context). Meaningful under -race.
+func TestConcurrentUse(t *testing.T) {
+	r := newOfflineRealm(t, crypto.AES128CTSHMACSHA256128)
+	errs := make(chan error, 16)
+	for i := 0; i < 8; i++ {
+		go func() {
+			_, _, _, err := r.pair()
+			errs <- err
+		}()
+	}
+	for i := 0; i < 8; i++ {
+		require.NoError(t, <-errs)
+	}
+
+	a, b, _, err := r.pair()
+	require.NoError(t, err)
+	const n = 50
+	seal := func(c *sspi.Context, i int) ([2][]byte, error) {
+		bufs := []sspi.SecBuffer{sspi.NewSecBuffer(sspi.SECBUFFER_TOKEN, make([]byte, 72)), sspi.NewSecBuffer(sspi.SECBUFFER_DATA, []byte{byte(i)})}
+		_, err := c.EncryptMessage(0, bufs)
+		return [2][]byte{bufs[0].Buffer[:bufs[0].Size], bufs[1].Buffer}, err
+	}
+	open := func(c *sspi.Context, tok [2][]byte, i int) error {
+		bufs := []sspi.SecBuffer{sspi.NewSecBuffer(sspi.SECBUFFER_TOKEN, tok[0]), sspi.NewSecBuffer(sspi.SECBUFFER_DATA, tok[1])}
+		if _, _, err := c.DecryptMessage(bufs); err != nil {
+			return err
+		}
+		if len(bufs[1].Buffer) != 1 || bufs[1].Buffer[0] != byte(i) {
+			return errors.New("wrong message")
+		}
+		return nil
+	}
+	fromB := make([][2][]byte, n)
+	for i := range fromB {
+		fromB[i], err = seal(b, i)
+		require.NoError(t, err)
+	}
+	toB := make(chan [2][]byte, n)
+	go func() { // a sends ...
+		for i := 0; i < n; i++ {
+			tok, err := seal(a, i)
+			if err != nil {
+				errs <- err
+				return
+			}
+			toB <- tok
+		}
+		errs <- nil
+	}()
+	go func() { // ... while a receives
+		for i := 0; i < n; i++ {
+			if err := open(a, fromB[i], i); err != nil {
+				errs <- err
+				return
+			}
+		}
+		errs <- nil
+	}()
+	for i := 0; i < n; i++ {
+		require.NoError(t, open(b, <-toB, i))
+	}
+	require.NoError(t, <-errs)
+	require.NoError(t, <-errs)
 }
