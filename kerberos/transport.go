@@ -87,7 +87,7 @@ func (t *transport) exchange(ctx context.Context, req *engine.KDCRequest) ([]byt
 	for _, network := range networks {
 		for _, addr := range addrs[network] {
 			if err := ctx.Err(); err != nil {
-				return nil, sspi.Errorf(engine.SEC_E_NO_AUTHENTICATING_AUTHORITY, "kerberos: KDC exchange cancelled: %w", err)
+				return nil, sspi.Errorf(sspi.SEC_E_NO_AUTHENTICATING_AUTHORITY, "kerberos: KDC exchange cancelled: %w", err)
 			}
 			reply, err := t.try(ctx, network, addr, req.Message)
 			if err == nil {
@@ -97,9 +97,9 @@ func (t *transport) exchange(ctx context.Context, req *engine.KDCRequest) ([]byt
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, sspi.Errorf(engine.SEC_E_NO_AUTHENTICATING_AUTHORITY, "kerberos: KDC exchange cancelled: %w", err)
+		return nil, sspi.Errorf(sspi.SEC_E_NO_AUTHENTICATING_AUTHORITY, "kerberos: KDC exchange cancelled: %w", err)
 	}
-	return nil, sspi.Errorf(engine.SEC_E_NO_AUTHENTICATING_AUTHORITY, "kerberos: no KDC of realm %s answered: %w", req.Realm, errors.Join(errs...))
+	return nil, sspi.Errorf(sspi.SEC_E_NO_AUTHENTICATING_AUTHORITY, "kerberos: no KDC of realm %s answered: %w", req.Realm, errors.Join(errs...))
 }
 
 // try is one attempt at one KDC, bounded by the timeout and by ctx.
@@ -169,7 +169,7 @@ func (t *transport) kdcs(ctx context.Context, realm string) (map[string][]string
 		return map[string][]string{"udp": addrs, "tcp": addrs}, nil
 	}
 	if !t.krb5.DNSLookupKDC {
-		return nil, sspi.Errorf(engine.SEC_E_NO_AUTHENTICATING_AUTHORITY, "kerberos: no KDC known for realm %s: %v", realm, cfgErr)
+		return nil, sspi.Errorf(sspi.SEC_E_NO_AUTHENTICATING_AUTHORITY, "kerberos: no KDC known for realm %s: %v", realm, cfgErr)
 	}
 	lookup := t.lookupSRV
 	if lookup == nil {
@@ -191,7 +191,7 @@ func (t *transport) kdcs(ctx context.Context, realm string) (map[string][]string
 		}
 	}
 	if len(out["udp"])+len(out["tcp"]) == 0 {
-		return nil, sspi.Errorf(engine.SEC_E_NO_AUTHENTICATING_AUTHORITY, "kerberos: no KDC for realm %s in krb5.conf (%v) nor in DNS SRV records: %w", realm, cfgErr, errors.Join(errs...))
+		return nil, sspi.Errorf(sspi.SEC_E_NO_AUTHENTICATING_AUTHORITY, "kerberos: no KDC for realm %s in krb5.conf (%v) nor in DNS SRV records: %w", realm, cfgErr, errors.Join(errs...))
 	}
 	return out, nil
 }
