@@ -16,8 +16,8 @@
 //
 // The packages are Go packages that register themselves when imported:
 // Schannel (TLS) in the root package of this module
-// (github.com/gosspi/schannel), with Digest, Kerberos and Negotiate to
-// come. Each also offers a typed AcquireCredentialsHandle taking its Go
+// (github.com/gosspi/schannel), WDigest in .../digest and Kerberos in
+// .../kerberos. Each also offers a typed AcquireCredentialsHandle taking its Go
 // configuration (schannel takes a *tls.Config), the counterpart of
 // pAuthData. A call a package does not implement returns
 // SEC_E_UNSUPPORTED_FUNCTION, as on Windows.
@@ -37,9 +37,10 @@
 //     ISC_REQ_ALLOCATE_MEMORY hands out its own slices; there is no
 //     FreeContextBuffer.
 //
-// A package never does I/O and never starts a goroutine: bytes in, status
-// and bytes out, so one goroutine (or an event loop) can drive many
-// contexts. A panic inside a package costs its context, not the process:
+// A package does no I/O of its own and never starts a goroutine: bytes in,
+// status and bytes out, so one goroutine (or an event loop) can drive many
+// contexts. The one exception is Windows' own: Kerberos's
+// InitializeSecurityContext asks the KDC for a ticket it does not have. A panic inside a package costs its context, not the process:
 // the call returns SEC_E_INTERNAL_ERROR with a *PanicError holding the
 // stack, and the context is dead afterwards. Setting GOSSPI_REPANIC=1
 // (RepanicEnv) turns that off, as the tests of this module do.
