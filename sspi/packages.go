@@ -19,9 +19,9 @@ type PackageInfo struct {
 }
 
 // Package is a security package behind the SSPI calls: Schannel (TLS) in
-// the root package of this module, and the packages to come (Digest,
-// Kerberos, Negotiate). A package never does I/O of its own; every byte it
-// needs arrives through the calls.
+// the root package of this module, WDigest in .../digest, Kerberos in
+// .../kerberos. A package does no I/O of its own (Kerberos's KDC exchange
+// excepted, as on Windows); every byte it needs arrives through the calls.
 //
 // A package makes itself known with Register, usually from an init function,
 // so that AcquireCredentialsHandle and EnumerateSecurityPackages find it by
