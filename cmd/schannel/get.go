@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/gosspi/schannel"
+	"github.com/gosspi/schannel/digest"
+	"github.com/gosspi/schannel/sspi"
 )
 
 // headerFlags collects repeated -H 'Name: value' flags.
@@ -40,6 +42,7 @@ func (c *cli) get(ctx context.Context, args []string) error {
 	insecure := fs.Bool("insecure", false, "do not verify the server's certificate")
 	http1 := fs.Bool("http1.1", false, "offer and speak HTTP/1.1 only")
 	timeout := fs.Duration("timeout", 30*time.Second, "time allowed for the whole request")
+	digestUser := fs.String("digest", "", "answer Digest challenges (WDigest) as `user:password`, like curl --digest -u")
 	fs.Usage = func() {
 		fmt.Fprintln(c.stderr, "usage: schannel get [flags] URL\n\nFetches URL like curl, over this module's TLS: HTTP/2 when the server\nchooses h2 by ALPN, HTTP/1.1 otherwise; proxies from the environment.\nThe body goes to stdout; -v shows the SSPI calls and what was negotiated.\n\nflags:")
 		fs.PrintDefaults()
@@ -68,6 +71,21 @@ func (c *cli) get(ctx context.Context, args []string) error {
 		transport.Trace = (&sspiLog{w: c.stderr, prefix: "* "}).hook
 	}
 	defer transport.CloseIdleConnections()
+	var rt http.RoundTripper = transport
+	if *digestUser != "" {
+		user, password, ok := strings.Cut(*digestUser, ":")
+		if !ok || user == "" {
+			return fmt.Errorf("-digest %q: want user:password", *digestUser)
+		}
+		cred, err := digest.AcquireCredentialsHandle(sspi.SECPKG_CRED_OUTBOUND, &digest.Identity{User: user, Password: password})
+		if err != nil {
+			return err
+		}
+		if *verbose {
+			cred.SetTrace((&sspiLog{w: c.stderr, prefix: "* "}).hook)
+		}
+		rt = &digest.Transport{Base: transport, Credentials: cred, Flags: sspi.ISC_REQ_MUTUAL_AUTH}
+	}
 
 	method, body := http.MethodGet, io.Reader(nil)
 	if *data != "" {
@@ -104,7 +122,7 @@ func (c *cli) get(ctx context.Context, args []string) error {
 			},
 		}))
 	}
-	resp, err := transport.RoundTrip(req)
+	resp, err := rt.RoundTrip(req)
 	if err != nil {
 		return err
 	}

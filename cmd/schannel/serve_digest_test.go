@@ -84,3 +84,26 @@ func TestServeHTTPDigestCurl(t *testing.T) {
 	require.NoError(t, err, "%s", out)
 	assert.Equal(t, "401\n", string(out))
 }
+
+// get -digest answers the challenge of serve -digest-user, and with -v the
+// client's WDigest calls are in the log.
+func TestGetDigest(t *testing.T) {
+	t.Setenv("HTTPS_PROXY", "")
+	t.Setenv("https_proxy", "")
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	addr, _ := startServe(t, "-http", "-ca-out", caFile, "-digest-user", "alice:wonder land")
+	url := "https://" + addr + "/page"
+
+	stdout, stderr, err := runGet(t, "-cafile", caFile, "-v", "-digest", "alice:wonder land", url)
+	require.NoError(t, err, stderr)
+	assert.Contains(t, stdout, "authenticated by Digest as alice")
+	assert.Contains(t, stderr, "* WDigest: InitializeSecurityContext -> SEC_I_CONTINUE_NEEDED")
+	assert.Contains(t, stderr, "* WDigest: InitializeSecurityContext -> SEC_E_OK")
+
+	_, _, err = runGet(t, "-cafile", caFile, "-digest", "alice:wrong", url)
+	assert.ErrorContains(t, err, "401")
+	_, _, err = runGet(t, "-cafile", caFile, url)
+	assert.ErrorContains(t, err, "401", "no credentials, no entry")
+	_, _, err = runGet(t, "-cafile", caFile, "-digest", "nocolon", url)
+	assert.Error(t, err)
+}
