@@ -119,6 +119,17 @@ func (c *cli) relay(ctx context.Context, conn *schannel.Conn) error {
 	case err = <-sent:
 		if err == nil {
 			err = <-received
+			break
+		}
+		// Sending can fail because the server has already answered and
+		// closed (an HTTP "Connection: close"): then what it sent is what
+		// counts. Its reader ends at once in that case; give it a moment.
+		select {
+		case rerr := <-received:
+			if rerr == nil || errors.Is(rerr, io.ErrUnexpectedEOF) {
+				err = rerr
+			}
+		case <-time.After(time.Second):
 		}
 	case <-ctx.Done():
 		err = ctx.Err()
