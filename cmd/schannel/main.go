@@ -6,6 +6,8 @@
 //	schannel serve addr        a TLS echo (or -http) server with a generated certificate
 //	schannel packages          the security packages, as EnumerateSecurityPackages lists them
 //	schannel get URL           an HTTP client like curl: HTTP/2 or HTTP/1.1 by ALPN
+//	schannel kinit|klist|kdestroy  MIT's credential cache, as MIT's tools
+//	schannel gss-client|gss-server MIT's krb5-gss-samples over the Kerberos package
 //
 // Run "schannel <command> -h" for the flags of each command.
 package main
@@ -56,6 +58,16 @@ func (c *cli) run(ctx context.Context, args []string) error {
 		return c.packages(ctx, args)
 	case "get":
 		return c.get(ctx, args)
+	case "kinit":
+		return c.kinit(ctx, args)
+	case "klist":
+		return c.klist(ctx, args)
+	case "kdestroy":
+		return c.kdestroy(ctx, args)
+	case "gss-client":
+		return c.gssClient(ctx, args)
+	case "gss-server":
+		return c.gssServer(ctx, args, nil)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(c.stdout, usage)
 		return nil
@@ -79,6 +91,14 @@ commands:
                    capabilities, cbMaxToken
   get URL          fetch URL like curl (HTTP/2 when the server chooses h2); -v
                    shows the SSPI log, the chain and the negotiated parameters
+  kinit [-k [-t keytab]] principal
+                   get a TGT into MIT's credential cache (password from the
+                   terminal or stdin)
+  klist, kdestroy  list or remove MIT's credential cache
+  gss-client [flags] host service msg
+  gss-server [flags] [service]
+                   MIT's krb5-gss-samples over the Kerberos package, so either
+                   side can be swapped with MIT's
 
 run "schannel <command> -h" for the flags of a command
 `

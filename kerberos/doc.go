@@ -1,0 +1,70 @@
+// Package kerberos is the Kerberos security package behind the SSPI calls
+// of package sspi: a pure-Go Kerberos 5 client and acceptor (RFC 4120,
+// the GSS-API mechanism of RFC 4121) that a Windows programmer drives as
+// Microsoft's "Kerberos" package, on every operating system, and that
+// shares its files with MIT Kerberos.
+//
+// Importing the package registers "Kerberos" with the SecPkgInfo Windows
+// 10 reports (capabilities 0x028f3bbf, version 1, RPC id 16, cbMaxToken
+// 48000, "Microsoft Kerberos V1.0").
+//
+// # Credentials
+//
+// AcquireCredentialsHandle (or sspi.AcquireCredentialsHandle with
+// "Kerberos") takes a *Config, the counterpart of pAuthData:
+//
+//   - outbound, from MIT's credential cache (KRB5CCNAME, then
+//     default_ccache_name), so that kinit gives single sign-on; from a
+//     user and password (Config.Identity); or from a client keytab
+//     (Config.ClientKeytab, as kinit -k);
+//   - inbound, from a keytab (KRB5_KTNAME, then default_keytab_name), for
+//     any principal in it or, with pszPrincipal, only that one.
+//
+// krb5.conf is read as MIT reads it (KRB5_CONFIG). KDCs are reached over
+// UDP and TCP (udp_preference_limit, the KRB_ERR_RESPONSE_TOO_BIG fallback
+// to TCP), each with a timeout (Config.KDCTimeout), failing over across the
+// realm's kdc entries in order (or, with dns_lookup_kdc and no entries,
+// the _kerberos._udp and _kerberos._tcp SRV records); Config.Context
+// cancels them. This is the
+// one place the package does I/O, as Windows' InitializeSecurityContext
+// contacts the KDC: the protocol itself is the sans-I/O engine in
+// internal/kerberos.
+//
+// # Contexts
+//
+// InitializeSecurityContext takes an SPN, service/host[@REALM] (the GSS
+// form service@host is refused with SEC_E_TARGET_UNKNOWN, as by SSPI).
+// Without ISC_REQ_MUTUAL_AUTH it finishes in one call (SEC_E_OK and the
+// AP-REQ); with it, the first call returns SEC_I_CONTINUE_NEEDED and the
+// second takes the acceptor's AP-REP. ISC_REQ_DELEGATE, together with
+// MUTUAL_AUTH, forwards a TGT. A SECBUFFER_CHANNEL_BINDINGS input buffer (a
+// SEC_CHANNEL_BINDINGS structure) on either side is hashed into, or
+// checked against, the authenticator (SEC_E_BAD_BINDINGS on a mismatch).
+// ISC_REQ_USE_DCE_STYLE and ISC_REQ_USE_SESSION_KEY (user-to-user) return
+// SEC_E_UNSUPPORTED_FUNCTION.
+//
+// AcceptSecurityContext verifies the AP-REQ (keytab key, clock skew,
+// replay cache, bindings) and returns SEC_E_OK, with the AP-REP in the
+// output TOKEN when the client asked for mutual authentication.
+// DelegatedCredentials turns what a client delegated into outbound
+// credentials.
+//
+// # Messages
+//
+// EncryptMessage takes [TOKEN (cbSecurityTrailer), DATA, PADDING]; DATA is
+// encrypted in place, or with SECQOP_WRAP_NO_ENCRYPT only signed.
+// DecryptMessage takes [TOKEN, DATA] as EncryptMessage left them, or
+// [STREAM, DATA] for a token that arrives whole, and reports
+// SECQOP_WRAP_NO_ENCRYPT for an integrity-only token. MakeSignature and
+// VerifySignature are MIC tokens over the DATA buffers, with the signature
+// in the TOKEN buffer (cbMaxSignature). The tokens are RFC 4121's, rotated
+// (RRC) as Windows sends them; RC4-HMAC contexts have no per-message calls.
+//
+// QueryContextAttributes answers SECPKG_ATTR_SIZES (cbMaxToken 48000;
+// the others from the context's enctype: 28/60 for aes-sha1 and 40/72 for
+// aes-sha384, MIT's token overheads), NAMES, NATIVE_NAMES, LIFESPAN,
+// SESSION_KEY, FLAGS, PACKAGE_INFO and NEGOTIATION_INFO.
+//
+// InitCredentialCache, ListCredentialCache and DestroyCredentialCache are
+// kinit, klist and kdestroy on MIT's cache; cmd/schannel wraps them.
+package kerberos
