@@ -161,3 +161,5 @@ func asc(cred *sspi.Credentials, ctx *sspi.Context, tok []byte) (*sspi.Context, 
 	c, st, err := sspi.AcceptSecurityContext(cred, ctx, []sspi.SecBuffer{sspi.NewSecBuffer(sspi.SECBUFFER_TOKEN, tok)}, sspi.ASC_REQ_ALLOCATE_MEMORY, out)
 	return c, st, out[0].Buffer, err
 }
+
+func getenv(k string) string { return os.Getenv(k) }
