@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/gosspi/schannel"
+	"github.com/gosspi/schannel/negotiate"
 )
 
 // headerFlags collects repeated -H 'Name: value' flags.
@@ -40,6 +41,7 @@ func (c *cli) get(ctx context.Context, args []string) error {
 	insecure := fs.Bool("insecure", false, "do not verify the server's certificate")
 	http1 := fs.Bool("http1.1", false, "offer and speak HTTP/1.1 only")
 	timeout := fs.Duration("timeout", 30*time.Second, "time allowed for the whole request")
+	useNegotiate := fs.Bool("negotiate", false, "answer WWW-Authenticate: Negotiate with the Kerberos ticket cache (KRB5CCNAME), as curl --negotiate -u :")
 	fs.Usage = func() {
 		fmt.Fprintln(c.stderr, "usage: schannel get [flags] URL\n\nFetches URL like curl, over this module's TLS: HTTP/2 when the server\nchooses h2 by ALPN, HTTP/1.1 otherwise; proxies from the environment.\nThe body goes to stdout; -v shows the SSPI calls and what was negotiated.\n\nflags:")
 		fs.PrintDefaults()
@@ -68,6 +70,14 @@ func (c *cli) get(ctx context.Context, args []string) error {
 		transport.Trace = (&sspiLog{w: c.stderr, prefix: "* "}).hook
 	}
 	defer transport.CloseIdleConnections()
+	var rt http.RoundTripper = transport
+	if *useNegotiate {
+		nt := &negotiate.Transport{Base: transport}
+		if *verbose {
+			nt.Trace = (&sspiLog{w: c.stderr, prefix: "* "}).hook
+		}
+		rt = nt
+	}
 
 	method, body := http.MethodGet, io.Reader(nil)
 	if *data != "" {
@@ -104,7 +114,7 @@ func (c *cli) get(ctx context.Context, args []string) error {
 			},
 		}))
 	}
-	resp, err := transport.RoundTrip(req)
+	resp, err := rt.RoundTrip(req)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"os"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/gosspi/schannel"
 	"github.com/gosspi/schannel/internal/certgen"
+	"github.com/gosspi/schannel/negotiate"
 )
 
 // connKey carries the *schannel.Conn of an HTTP request in its context.
@@ -33,6 +35,7 @@ func (c *cli) serve(ctx context.Context, args []string, ready func(addr string))
 	serveHTTP := fs.Bool("http", false, "serve HTTP (a page describing the connection) instead of echoing")
 	alpn := fs.String("alpn", "", "ALPN protocols to accept, comma-separated (default: h2,http/1.1 with -http)")
 	verbose := fs.Bool("v", false, "print the SSPI log of every connection")
+	keytab := fs.String("keytab", "", "with -http, require Negotiate (RFC 4559, Kerberos) with the HTTP/host keys of this keytab and show the client principal")
 	fs.Usage = func() {
 		fmt.Fprintln(c.stderr, "usage: schannel serve [flags] addr\n\nServes TLS on addr (e.g. 127.0.0.1:8443): echoes what each client sends,\nor with -http answers HTTP requests. Without -cert/-key a certificate for\nlocalhost, 127.0.0.1, ::1 and the host of addr is generated and its CA printed.\n\nflags:")
 		fs.PrintDefaults()
@@ -77,7 +80,7 @@ func (c *cli) serve(ctx context.Context, args []string, ready func(addr string))
 	stop := context.AfterFunc(ctx, func() { _ = ln.Close() })
 	defer stop()
 	if *serveHTTP {
-		err = c.serveHTTP(ctx, ln, config)
+		err = c.serveHTTP(ctx, ln, config, *keytab, *verbose)
 	} else {
 		err = c.serveEcho(ln)
 	}
@@ -146,24 +149,48 @@ func (c *cli) serveEcho(ln net.Listener) error {
 
 // serveHTTP answers every request with a page that says how it arrived:
 // HTTP/2 or HTTP/1.1 as ALPN chose, and what Request.TLS reports.
-func (c *cli) serveHTTP(ctx context.Context, ln net.Listener, config *tls.Config) error {
+func (c *cli) serveHTTP(ctx context.Context, ln net.Listener, config *tls.Config, keytab string, verbose bool) error {
+	var handler http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintf(w, "hello from schannel serve\n%s %s %s from %s\n", r.Method, r.URL, r.Proto, r.RemoteAddr)
+		if r.TLS != nil {
+			fmt.Fprintf(w, "Request.TLS: %s, %s, ALPN %q, handshake complete %v\n\n",
+				tls.VersionName(r.TLS.Version), tls.CipherSuiteName(r.TLS.CipherSuite), r.TLS.NegotiatedProtocol, r.TLS.HandshakeComplete)
+		}
+		if id, ok := negotiate.User(r.Context()); ok {
+			fmt.Fprintf(w, "Negotiate: client principal %s\n\n", id.Name)
+		}
+		if sc, ok := r.Context().Value(connKey{}).(*schannel.Conn); ok {
+			c.logConnection(sc)
+			printParameters(w, sc)
+		}
+	})
+	if keytab != "" {
+		h, err := negotiate.NewHandler(handler, keytab)
+		if err != nil {
+			return err
+		}
+		if verbose {
+			h.Credentials.SetTrace((&sspiLog{w: c.stderr, prefix: "negotiate: "}).hook)
+		}
+		h.ErrorLog = log.New(c.stderr, "", 0)
+		// The client's token must carry this connection's
+		// tls-server-end-point (Extended Protection).
+		h.ChannelBindings = func(r *http.Request) ([]byte, error) {
+			sc, ok := r.Context().Value(connKey{}).(*schannel.Conn)
+			if !ok {
+				return nil, nil
+			}
+			return sc.ChannelBinding(schannel.SECPKG_ATTR_ENDPOINT_BINDINGS)
+		}
+		handler = h
+	}
 	srv := &schannel.HTTPServer{Config: config, Server: &http.Server{
 		ReadHeaderTimeout: 30 * time.Second,
 		ConnContext: func(ctx context.Context, conn net.Conn) context.Context {
 			return context.WithValue(ctx, connKey{}, conn)
 		},
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-			fmt.Fprintf(w, "hello from schannel serve\n%s %s %s from %s\n", r.Method, r.URL, r.Proto, r.RemoteAddr)
-			if r.TLS != nil {
-				fmt.Fprintf(w, "Request.TLS: %s, %s, ALPN %q, handshake complete %v\n\n",
-					tls.VersionName(r.TLS.Version), tls.CipherSuiteName(r.TLS.CipherSuite), r.TLS.NegotiatedProtocol, r.TLS.HandshakeComplete)
-			}
-			if sc, ok := r.Context().Value(connKey{}).(*schannel.Conn); ok {
-				c.logConnection(sc)
-				printParameters(w, sc)
-			}
-		}),
+		Handler: handler,
 	}}
 	stop := context.AfterFunc(ctx, func() {
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
