@@ -110,6 +110,7 @@ func TestMITGSSClientSPNEGO(t *testing.T) {
 				require.NoError(t, err)
 				require.Equal(t, byte(tokContext), f)
 				if legs == 0 {
+					capture(t, "mit-gss-client-negtokeninit.der", tok)
 					var init wire.NegTokenInit
 					require.NoError(t, init.Unmarshal(tok), "MIT sends a NegTokenInit")
 					assert.True(t, wire.IsKerberos(init.MechTypes[0]), "%v", init.MechTypes)
@@ -213,6 +214,7 @@ func TestMITGSSServerSPNEGO(t *testing.T) {
 				require.NoError(t, err, "gss-server: %s", srvOut.String())
 				require.Equal(t, byte(tokContext), f)
 				if legs == 0 {
+					capture(t, "mit-gss-server-negtokenresp.der", in)
 					var resp wire.NegTokenResp
 					require.NoError(t, resp.Unmarshal(in), "MIT answers with a NegTokenResp")
 					assert.Equal(t, wire.NegStateAcceptCompleted, resp.NegState)
@@ -240,5 +242,13 @@ func TestMITGSSServerSPNEGO(t *testing.T) {
 			log, _ := os.ReadFile(logPath)
 			assert.Contains(t, string(log)+srvOut.String(), "hello from Negotiate")
 		})
+	}
+}
+
+// capture writes a token MIT produced to NEGOTIATE_CAPTURE_DIR, when set:
+// how internal/negotiate/wire/testdata was made.
+func capture(t *testing.T, name string, tok []byte) {
+	if dir := os.Getenv("NEGOTIATE_CAPTURE_DIR"); dir != "" {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), tok, 0o644))
 	}
 }

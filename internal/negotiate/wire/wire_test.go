@@ -5,6 +5,7 @@ import (
 	encasn1 "encoding/asn1"
 	"encoding/hex"
 	"errors"
+	"os"
 	"reflect"
 	"testing"
 
@@ -207,4 +208,36 @@ func FuzzNegTokenResp(f *testing.F) {
 		seeds = append(seeds, &m)
 	}
 	fuzzCodec(f, seeds...)
+}
+
+// TestMITCaptures decodes what MIT krb5 1.20 sends (captured by
+// negotiate's MIT tests with NEGOTIATE_CAPTURE_DIR): gss-client -spnego's
+// NegTokenInit, offering Kerberos alone with its AP-REQ, and gss-server's
+// accept-completed NegTokenResp with the AP-REP; both re-encode byte for
+// byte.
+func TestMITCaptures(t *testing.T) {
+	b, err := os.ReadFile("testdata/mit-gss-client-negtokeninit.der")
+	require.NoError(t, err)
+	var init NegTokenInit
+	require.NoError(t, init.Unmarshal(b))
+	assert.Equal(t, []encasn1.ObjectIdentifier{OIDKerberos}, init.MechTypes)
+	assert.Nil(t, init.ReqFlags)
+	assert.Nil(t, init.MechListMIC)
+	require.NotEmpty(t, init.MechToken)
+	assert.Equal(t, byte(0x60), init.MechToken[0], "the Kerberos token keeps its RFC 2743 framing")
+	enc, err := init.Marshal()
+	require.NoError(t, err)
+	assert.Equal(t, b, enc)
+
+	b, err = os.ReadFile("testdata/mit-gss-server-negtokenresp.der")
+	require.NoError(t, err)
+	var resp NegTokenResp
+	require.NoError(t, resp.Unmarshal(b))
+	assert.Equal(t, NegStateAcceptCompleted, resp.NegState)
+	assert.True(t, resp.SupportedMech.Equal(OIDKerberos))
+	assert.NotEmpty(t, resp.ResponseToken)
+	assert.Nil(t, resp.MechListMIC, "Kerberos was the first choice: no MIC")
+	enc, err = resp.Marshal()
+	require.NoError(t, err)
+	assert.Equal(t, b, enc)
 }
