@@ -218,3 +218,106 @@ func (a *gssapiAuth) Next(fromServer []byte, more bool) ([]byte, error) {
 	}
 	return resp, err
 }
+
+// GSSAPIServer is the server side of the SASL GSSAPI mechanism (RFC 4752)
+// on the Kerberos package: it accepts the client's context, offers its
+// security layers and maximum size, and checks the client's choice.
+type GSSAPIServer struct {
+	// Credentials are inbound Kerberos credentials (a keytab).
+	Credentials *sspi.Credentials
+	// Layers are the security layers offered (SASLLayer* bits); zero
+	// means none only.
+	Layers byte
+	// MaxReceiveSize is the largest protected message the server accepts;
+	// zero means 65536.
+	MaxReceiveSize uint32
+
+	// After the exchange: the accepted context, the client principal,
+	// the identity it asked to act as, the layer it chose and the largest
+	// message it accepts.
+	Context     *sspi.Context
+	User        string
+	AuthzID     string
+	Layer       byte
+	MaxSendSize uint32
+
+	step int
+}
+
+// Step takes one client response (the initial one first; nil or empty
+// when the client sent none, which asks it for one) and returns the next
+// challenge; done reports that the client is authenticated and nothing
+// more is to be sent.
+func (g *GSSAPIServer) Step(response []byte) (challenge []byte, done bool, err error) {
+	switch g.step {
+	case 0:
+		if len(response) == 0 {
+			return []byte{}, false, nil
+		}
+		out := []sspi.SecBuffer{{BufferType: sspi.SECBUFFER_TOKEN}}
+		ctx, st, err := sspi.AcceptSecurityContext(g.Credentials, nil, []sspi.SecBuffer{sspi.NewSecBuffer(sspi.SECBUFFER_TOKEN, response)}, sspi.ASC_REQ_ALLOCATE_MEMORY|sspi.ASC_REQ_MUTUAL_AUTH|sspi.ASC_REQ_CONFIDENTIALITY, out)
+		if err != nil {
+			return nil, false, err
+		}
+		if st != sspi.SEC_E_OK {
+			return nil, false, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "sasl gssapi: Kerberos wants another leg (%v)", st)
+		}
+		g.Context = ctx
+		if v, err := ctx.QueryContextAttributes(sspi.SECPKG_ATTR_NAMES); err == nil {
+			if n, ok := v.(sspi.Names); ok {
+				g.User = n.UserName
+			}
+		}
+		g.step = 1
+		if len(out[0].Buffer) > 0 {
+			return out[0].Buffer, false, nil
+		}
+		return g.offer()
+	case 1:
+		if len(response) != 0 {
+			return nil, false, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "sasl gssapi: the client's answer to the AP-REP must be empty, not %d bytes", len(response))
+		}
+		return g.offer()
+	case 2:
+		msg, _, err := Unwrap(g.Context, response)
+		if err != nil {
+			return nil, false, err
+		}
+		if len(msg) < 4 {
+			return nil, false, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "sasl gssapi: the client's choice holds %d bytes", len(msg))
+		}
+		layer := msg[0]
+		if layer != SASLLayerNone && layer != SASLLayerIntegrity && layer != SASLLayerConfidentiality || layer&g.offered() == 0 {
+			return nil, false, fmt.Errorf("sasl gssapi: the client chose security layer %#x of the offered %#x", layer, g.offered())
+		}
+		g.Layer = layer
+		g.MaxSendSize = uint32(msg[1])<<16 | uint32(msg[2])<<8 | uint32(msg[3])
+		g.AuthzID = string(msg[4:])
+		g.step = 3
+		return nil, true, nil
+	}
+	return nil, false, errors.New("sasl gssapi: the exchange is already complete")
+}
+
+func (g *GSSAPIServer) offered() byte {
+	if g.Layers == 0 {
+		return SASLLayerNone
+	}
+	return g.Layers
+}
+
+// offer is the wrapped security-layer offer, RFC 4752 section 3.1.
+func (g *GSSAPIServer) offer() ([]byte, bool, error) {
+	max := g.MaxReceiveSize
+	if max == 0 {
+		max = 65536
+	}
+	msg := binary.BigEndian.AppendUint32(nil, max&0xffffff)
+	msg[0] = g.offered()
+	w, err := Wrap(g.Context, msg, false)
+	if err != nil {
+		return nil, false, err
+	}
+	g.step = 2
+	return w, false, nil
+}

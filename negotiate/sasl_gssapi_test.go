@@ -206,3 +206,59 @@ func TestSMTPGSSAPIAuth(t *testing.T) {
 	assert.Equal(t, "user@TEST.LOCAL", <-served)
 	assert.Equal(t, byte(SASLLayerNone), srv.choice[0])
 }
+
+// TestSASLGSSAPIClientServer: our GSSAPIClient against our GSSAPIServer
+// at each layer, and a server that refuses a layer it did not offer.
+func TestSASLGSSAPIClientServer(t *testing.T) {
+	newRealm(t)
+	for _, c := range []struct {
+		name           string
+		client, server byte
+		want           byte
+	}{
+		{"none", 0, 0, SASLLayerNone},
+		{"integrity", 0x03, 0x03, SASLLayerIntegrity},
+		{"confidentiality", 0x07, 0x07, SASLLayerConfidentiality},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cl := &GSSAPIClient{Service: "host", Host: "localhost", Layers: c.client, AuthzID: "admin", MaxReceiveSize: 4096}
+			srv := &GSSAPIServer{Credentials: kerberosCred(t, sspi.SECPKG_CRED_INBOUND), Layers: c.server, MaxReceiveSize: 8192}
+			resp, _, err := cl.Step(nil)
+			require.NoError(t, err)
+			for i := 0; ; i++ {
+				require.Less(t, i, 5)
+				ch, done, err := srv.Step(resp)
+				require.NoError(t, err)
+				if done {
+					break
+				}
+				resp, _, err = cl.Step(ch)
+				require.NoError(t, err)
+			}
+			assert.Equal(t, "user@TEST.LOCAL", srv.User)
+			assert.Equal(t, "admin", srv.AuthzID)
+			assert.Equal(t, c.want, srv.Layer)
+			assert.Equal(t, c.want, cl.Layer)
+			assert.Equal(t, uint32(8192), cl.MaxSendSize)
+			if c.want != SASLLayerNone {
+				assert.Equal(t, uint32(4096), srv.MaxSendSize)
+			}
+		})
+	}
+	t.Run("layer not offered", func(t *testing.T) {
+		srv := &GSSAPIServer{Credentials: kerberosCred(t, sspi.SECPKG_CRED_INBOUND), Layers: SASLLayerNone}
+		kc := kerberosCred(t, sspi.SECPKG_CRED_OUTBOUND)
+		kctx, _, apreq, err := isc(kc, nil, "host/localhost", fullReq, nil)
+		require.NoError(t, err)
+		aprep, _, err := srv.Step(apreq)
+		require.NoError(t, err)
+		_, _, _, err = isc(kc, kctx, "host/localhost", fullReq, aprep)
+		require.NoError(t, err)
+		_, _, err = srv.Step(nil)
+		require.NoError(t, err)
+		choice, err := Wrap(kctx, []byte{SASLLayerConfidentiality, 0, 16, 0}, false)
+		require.NoError(t, err)
+		_, _, err = srv.Step(choice)
+		assert.ErrorContains(t, err, "chose security layer 0x4")
+	})
+}
