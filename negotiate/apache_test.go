@@ -16,8 +16,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/gosspi/schannel/internal/kerberos/mitrealm"
 )
 
 // TestApacheModAuthGSSAPI: our Transport against Apache httpd with
@@ -25,7 +23,7 @@ import (
 // authentication is the default), and with Delegate the TGT we forward is
 // stored through GssapiDelegCcacheDir.
 func TestApacheModAuthGSSAPI(t *testing.T) {
-	apache := mitrealm.Require(t, "apache2")
+	apache := requirePeer(t, "apache2", "apache2 and libapache2-mod-auth-gssapi")
 	const modules = "/usr/lib/apache2/modules"
 	if _, err := os.Stat(filepath.Join(modules, "mod_auth_gssapi.so")); err != nil {
 		msg := "mod_auth_gssapi is not installed (libapache2-mod-auth-gssapi)"

@@ -16,7 +16,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/gosspi/schannel/internal/kerberos/mitrealm"
 	"github.com/gosspi/schannel/sspi"
 )
 
@@ -24,8 +23,8 @@ import (
 // plugin, the realm's ticket cache) against our GSSAPIServer, at SSF 0, 1
 // and 256, with a protected message each way.
 func TestCyrusSASLClientGSSAPI(t *testing.T) {
-	client := mitrealm.Require(t, "sasl-sample-client")
-	stdbuf := mitrealm.Require(t, "stdbuf")
+	client := requirePeer(t, "sasl-sample-client", "sasl2-bin and libsasl2-modules-gssapi-mit")
+	stdbuf := requirePeer(t, "stdbuf", "coreutils")
 	r := newRealm(t)
 	host, err := os.Hostname()
 	require.NoError(t, err)

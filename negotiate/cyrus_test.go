@@ -15,8 +15,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/gosspi/schannel/internal/kerberos/mitrealm"
 )
 
 // TestCyrusSASLGSSAPI: our GSSAPIClient against Cyrus SASL's
@@ -25,8 +23,8 @@ import (
 // (confidentiality). The sample server speaks "S: <base64>" and
 // "C: <base64>" lines on stdin and stdout.
 func TestCyrusSASLGSSAPI(t *testing.T) {
-	server := mitrealm.Require(t, "sasl-sample-server")
-	stdbuf := mitrealm.Require(t, "stdbuf")
+	server := requirePeer(t, "sasl-sample-server", "sasl2-bin and libsasl2-modules-gssapi-mit")
+	stdbuf := requirePeer(t, "stdbuf", "coreutils")
 	r := newRealm(t)
 	host, err := os.Hostname()
 	require.NoError(t, err)

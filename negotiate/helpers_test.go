@@ -3,6 +3,7 @@ package negotiate
 import (
 	encasn1 "encoding/asn1"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -163,3 +164,21 @@ func asc(cred *sspi.Credentials, ctx *sspi.Context, tok []byte) (*sspi.Context, 
 }
 
 func getenv(k string) string { return os.Getenv(k) }
+
+// requirePeer returns the path of a program that is not part of MIT
+// Kerberos, or skips (fails under SCHANNEL_INTEROP=require) naming the
+// Debian package that has it.
+func requirePeer(t testing.TB, program, debianPackage string) string {
+	t.Helper()
+	for _, p := range []string{program, "/usr/sbin/" + program} {
+		if path, err := exec.LookPath(p); err == nil {
+			return path
+		}
+	}
+	msg := program + " is not installed; install " + debianPackage
+	if interopRequired() {
+		t.Fatal(msg + " (SCHANNEL_INTEROP=require)")
+	}
+	t.Skip(msg)
+	return ""
+}

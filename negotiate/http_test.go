@@ -19,7 +19,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gosspi/schannel"
-	"github.com/gosspi/schannel/internal/kerberos/mitrealm"
 	"github.com/gosspi/schannel/sspi"
 )
 
@@ -183,7 +182,7 @@ func TestHTTPChannelBindings(t *testing.T) {
 // TestCurlNegotiate: `curl --negotiate -u :` (MIT GSS-API, the realm's
 // ticket cache) against our Handler, with and without delegation.
 func TestCurlNegotiate(t *testing.T) {
-	curl := mitrealm.Require(t, "curl")
+	curl := requirePeer(t, "curl", "curl")
 	r := newRealm(t)
 	if out, _ := exec.Command(curl, "-V").Output(); !strings.Contains(string(out), "GSS-API") && !strings.Contains(string(out), "Kerberos") {
 		msg := "curl has no GSS-API support"
