@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/gosspi/schannel"
-	"github.com/gosspi/schannel/negotiate"
 )
 
 // headerFlags collects repeated -H 'Name: value' flags.
@@ -72,11 +71,7 @@ func (c *cli) get(ctx context.Context, args []string) error {
 	defer transport.CloseIdleConnections()
 	var rt http.RoundTripper = transport
 	if *useNegotiate {
-		nt := &negotiate.Transport{Base: transport}
-		if *verbose {
-			nt.Trace = (&sspiLog{w: c.stderr, prefix: "* "}).hook
-		}
-		rt = nt
+		rt = c.negotiateTransport(rt, *verbose)
 	}
 
 	method, body := http.MethodGet, io.Reader(nil)

@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log"
 	"net"
 	"net/http"
 	"os"
@@ -18,7 +17,6 @@ import (
 
 	"github.com/gosspi/schannel"
 	"github.com/gosspi/schannel/internal/certgen"
-	"github.com/gosspi/schannel/negotiate"
 )
 
 // connKey carries the *schannel.Conn of an HTTP request in its context.
@@ -157,33 +155,18 @@ func (c *cli) serveHTTP(ctx context.Context, ln net.Listener, config *tls.Config
 			fmt.Fprintf(w, "Request.TLS: %s, %s, ALPN %q, handshake complete %v\n\n",
 				tls.VersionName(r.TLS.Version), tls.CipherSuiteName(r.TLS.CipherSuite), r.TLS.NegotiatedProtocol, r.TLS.HandshakeComplete)
 		}
-		if id, ok := negotiate.User(r.Context()); ok {
-			fmt.Fprintf(w, "Negotiate: client principal %s\n\n", id.Name)
-		}
+		printNegotiateUser(w, r)
 		if sc, ok := r.Context().Value(connKey{}).(*schannel.Conn); ok {
 			c.logConnection(sc)
 			printParameters(w, sc)
 		}
 	})
 	if keytab != "" {
-		h, err := negotiate.NewHandler(handler, keytab)
+		protect, err := c.negotiateMiddleware(keytab, verbose)
 		if err != nil {
 			return err
 		}
-		if verbose {
-			h.Credentials.SetTrace((&sspiLog{w: c.stderr, prefix: "negotiate: "}).hook)
-		}
-		h.ErrorLog = log.New(c.stderr, "", 0)
-		// The client's token must carry this connection's
-		// tls-server-end-point (Extended Protection).
-		h.ChannelBindings = func(r *http.Request) ([]byte, error) {
-			sc, ok := r.Context().Value(connKey{}).(*schannel.Conn)
-			if !ok {
-				return nil, nil
-			}
-			return sc.ChannelBinding(schannel.SECPKG_ATTR_ENDPOINT_BINDINGS)
-		}
-		handler = h
+		handler = protect(handler)
 	}
 	srv := &schannel.HTTPServer{Config: config, Server: &http.Server{
 		ReadHeaderTimeout: 30 * time.Second,
