@@ -7,6 +7,7 @@ import "fmt"
 // SEC_E_INVALID_TOKEN.
 type Error struct{ msg string }
 
+// Error reads "negotiate: ..." like every error of the package.
 func (e *Error) Error() string { return "negotiate: " + e.msg }
 
 func errorf(format string, args ...any) *Error {

@@ -29,6 +29,7 @@ const (
 	NegStateRequestMIC       NegState = 3
 )
 
+// String gives RFC 4178's name of the state ("accept-completed").
 func (s NegState) String() string {
 	switch s {
 	case NegStateAbsent:
