@@ -43,6 +43,7 @@ func (c *cli) get(ctx context.Context, args []string) error {
 	http1 := fs.Bool("http1.1", false, "offer and speak HTTP/1.1 only")
 	timeout := fs.Duration("timeout", 30*time.Second, "time allowed for the whole request")
 	digestUser := fs.String("digest", "", "answer Digest challenges (WDigest) as `user:password`, like curl --digest -u")
+	useNegotiate := fs.Bool("negotiate", false, "answer WWW-Authenticate: Negotiate with the Kerberos ticket cache (KRB5CCNAME), as curl --negotiate -u :")
 	fs.Usage = func() {
 		fmt.Fprintln(c.stderr, "usage: schannel get [flags] URL\n\nFetches URL like curl, over this module's TLS: HTTP/2 when the server\nchooses h2 by ALPN, HTTP/1.1 otherwise; proxies from the environment.\nThe body goes to stdout; -v shows the SSPI calls and what was negotiated.\n\nflags:")
 		fs.PrintDefaults()
@@ -85,6 +86,9 @@ func (c *cli) get(ctx context.Context, args []string) error {
 			cred.SetTrace((&sspiLog{w: c.stderr, prefix: "* "}).hook)
 		}
 		rt = &digest.Transport{Base: transport, Credentials: cred, Flags: sspi.ISC_REQ_MUTUAL_AUTH}
+	}
+	if *useNegotiate {
+		rt = c.negotiateTransport(rt, *verbose)
 	}
 
 	method, body := http.MethodGet, io.Reader(nil)

@@ -45,6 +45,7 @@ func (c *cli) serve(ctx context.Context, args []string, ready func(addr string))
 		return nil
 	})
 	digestRealm := fs.String("digest-realm", "schannel serve", "with -digest-user, the Digest realm")
+	keytab := fs.String("keytab", "", "with -http, require Negotiate (RFC 4559, Kerberos) with the HTTP/host keys of this keytab and show the client principal")
 	fs.Usage = func() {
 		fmt.Fprintln(c.stderr, "usage: schannel serve [flags] addr\n\nServes TLS on addr (e.g. 127.0.0.1:8443): echoes what each client sends,\nor with -http answers HTTP requests (behind Digest authentication with\n-digest-user). Without -cert/-key a certificate for\nlocalhost, 127.0.0.1, ::1 and the host of addr is generated and its CA printed.\n\nflags:")
 		fs.PrintDefaults()
@@ -93,11 +94,18 @@ func (c *cli) serve(ctx context.Context, args []string, ready func(addr string))
 	defer stop()
 	if *serveHTTP {
 		var protect func(http.Handler) http.Handler
-		if len(digestUsers) > 0 {
+		switch {
+		case len(digestUsers) > 0 && *keytab != "":
+			return errors.New("-digest-user and -keytab choose different authentications; give one")
+		case len(digestUsers) > 0:
 			if protect, err = c.digestMiddleware(*digestRealm, digestUsers, *verbose); err != nil {
 				return err
 			}
 			fmt.Fprintf(c.stderr, "Digest authentication required (realm %q, %d users)\n", *digestRealm, len(digestUsers))
+		case *keytab != "":
+			if protect, err = c.negotiateMiddleware(*keytab, *verbose); err != nil {
+				return err
+			}
 		}
 		err = c.serveHTTP(ctx, ln, config, protect)
 	} else {
@@ -196,6 +204,7 @@ func (c *cli) serveHTTP(ctx context.Context, ln net.Listener, config *tls.Config
 			fmt.Fprintf(w, "Request.TLS: %s, %s, ALPN %q, handshake complete %v\n\n",
 				tls.VersionName(r.TLS.Version), tls.CipherSuiteName(r.TLS.CipherSuite), r.TLS.NegotiatedProtocol, r.TLS.HandshakeComplete)
 		}
+		printNegotiateUser(w, r)
 		if sc, ok := r.Context().Value(connKey{}).(*schannel.Conn); ok {
 			c.logConnection(sc)
 			printParameters(w, sc)

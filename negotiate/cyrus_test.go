@@ -1,0 +1,126 @@
+package negotiate
+
+import (
+	"bufio"
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestCyrusSASLGSSAPI: our GSSAPIClient against Cyrus SASL's
+// sasl-sample-server with its GSSAPI plugin (MIT underneath), at each
+// security strength: SSF 0 (no layer), 1 (integrity) and 256
+// (confidentiality). The sample server speaks "S: <base64>" and
+// "C: <base64>" lines on stdin and stdout.
+func TestCyrusSASLGSSAPI(t *testing.T) {
+	server := requirePeer(t, "sasl-sample-server", "sasl2-bin and libsasl2-modules-gssapi-mit")
+	stdbuf := requirePeer(t, "stdbuf", "coreutils")
+	r := newRealm(t)
+	host, err := os.Hostname()
+	require.NoError(t, err)
+	// The plugin's acceptor is host/<this host's name>.
+	r.Admin(t, "addprinc -randkey host/"+host)
+	r.Admin(t, "ktadd -k "+r.Keytab+" host/"+host)
+	for _, c := range []struct {
+		bits  string
+		layer byte
+		ssf   string
+	}{
+		{"max=0", SASLLayerNone, "SSF: 0"},
+		{"min=1,max=1", SASLLayerIntegrity, "SSF: 1"},
+		{"min=56,max=256", SASLLayerConfidentiality, "SSF: 256"},
+	} {
+		t.Run(c.bits, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			// stdbuf: the sample server writes its "S:" lines through stdio,
+			// which a pipe would hold back until exit.
+			cmd := exec.CommandContext(ctx, stdbuf, "-oL", "-eL", server, "-s", "host", "-m", "GSSAPI", "-b", c.bits)
+			stdin, err := cmd.StdinPipe()
+			require.NoError(t, err)
+			stdout, err := cmd.StdoutPipe()
+			require.NoError(t, err)
+			var stderr lockedBuffer
+			cmd.Stderr = &stderr
+			require.NoError(t, cmd.Start())
+			defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+			lines := bufio.NewReader(stdout)
+			var transcript strings.Builder
+			readS := func() ([]byte, bool) {
+				for {
+					l, err := lines.ReadString('\n')
+					transcript.WriteString(l)
+					if err != nil {
+						return nil, false
+					}
+					l = strings.TrimRight(l, "\r\n")
+					if b64, ok := strings.CutPrefix(l, "S: "); ok {
+						b, err := base64.StdEncoding.DecodeString(b64)
+						require.NoError(t, err, "%q", l)
+						return b, true
+					}
+				}
+			}
+			send := func(b []byte) {
+				_, err := fmt.Fprintf(stdin, "C: %s\n", base64.StdEncoding.EncodeToString(b))
+				require.NoError(t, err)
+			}
+			_, ok := readS() // the mechanism list
+			require.True(t, ok, "%s%s", transcript.String(), stderr.String())
+			send([]byte("GSSAPI"))
+			// The sample server takes no initial response with the
+			// mechanism: it asks for it with an empty challenge.
+			empty, ok := readS()
+			require.True(t, ok, "%s%s", transcript.String(), stderr.String())
+			require.Empty(t, empty)
+			cl := &GSSAPIClient{Service: "host", Host: host, Layers: 0x07}
+			resp, _, err := cl.Step(nil)
+			require.NoError(t, err)
+			send(resp)
+			for done := false; !done; {
+				ch, ok := readS()
+				require.True(t, ok, "%s%s", transcript.String(), stderr.String())
+				resp, done, err = cl.Step(ch)
+				require.NoError(t, err, "%s%s", transcript.String(), stderr.String())
+				send(resp)
+			}
+			assert.Equal(t, c.layer, cl.Layer)
+
+			// The server's first message, protected with the layer
+			// (4-byte length, then the Wrap token), and our answer.
+			msg, ok := readS()
+			require.True(t, ok, "%s%s", transcript.String(), stderr.String())
+			assert.Contains(t, transcript.String(), "Negotiation complete\nUsername: user\n")
+			assert.Contains(t, transcript.String(), c.ssf+"\n")
+			if c.layer != SASLLayerNone {
+				require.Greater(t, len(msg), 4)
+				open, conf, err := Unwrap(cl.Context, msg[4:])
+				require.NoError(t, err, "the Cyrus plugin's Wrap token")
+				assert.Equal(t, c.layer == SASLLayerConfidentiality, conf)
+				msg = open
+			}
+			assert.Equal(t, "srv message 1\x00", string(msg))
+			reply := []byte("client message 1\x00")
+			if c.layer != SASLLayerNone {
+				w, err := Wrap(cl.Context, reply, c.layer == SASLLayerConfidentiality)
+				require.NoError(t, err)
+				reply = append(binary.BigEndian.AppendUint32(nil, uint32(len(w))), w...)
+			}
+			send(reply)
+			stdin.Close()
+			rest, _ := io.ReadAll(lines)
+			transcript.Write(rest)
+			assert.Contains(t, transcript.String(), "client message 1", "%s%s", transcript.String(), stderr.String())
+		})
+	}
+}
