@@ -18,7 +18,7 @@ import (
 // talks to many services must not grow without bound.
 const (
 	maxCachedTickets = 256
-	replayCacheSize  = 4096
+	replayCacheSize  = 1 << 16
 	// ticketMargin is how long before its end a cached ticket is no longer
 	// offered, so that it does not expire on the way to the service.
 	ticketMargin = 30 * time.Second

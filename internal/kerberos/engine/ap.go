@@ -588,40 +588,56 @@ func sealKRBCred(cred DelegatedCredential, session wire.EncryptionKey, enc *cryp
 }
 
 // ReplayCache remembers authenticators for twice the clock skew, so the
-// same AP-REQ cannot be accepted twice (RFC 4120 section 3.2.3). It is
-// bounded: when full it refuses new authenticators rather than forget
-// live ones, which fails closed.
+// same AP-REQ cannot be accepted twice (RFC 4120 section 3.2.3). An entry
+// is forgotten once no clock-skew check could let its authenticator through
+// again, oldest first, so a busy acceptor keeps working: memory is bounded
+// by the logins of one window. More than max live entries is refused (fails
+// closed) rather than forgetting a live one.
 type ReplayCache struct {
 	mu      sync.Mutex
 	max     int
 	window  time.Duration
-	entries map[[32]byte]time.Time
+	entries map[[32]byte]struct{}
+	// order holds the entries by insertion; their expiries only grow, so
+	// the expired ones are always at the front (from head on).
+	order []replayEntry
+	head  int
 }
 
-// NewReplayCache returns a cache of at most max entries kept for window
-// (twice the clock skew).
+type replayEntry struct {
+	hash   [32]byte
+	expiry time.Time
+}
+
+// NewReplayCache returns a cache of at most max live entries, each kept for
+// window (twice the clock skew).
 func NewReplayCache(max int, window time.Duration) *ReplayCache {
-	return &ReplayCache{max: max, window: window, entries: make(map[[32]byte]time.Time)}
+	return &ReplayCache{max: max, window: window, entries: make(map[[32]byte]struct{})}
 }
 
-// Check records an authenticator and reports whether it is new.
+// Check records an authenticator and reports whether it is new. ctime is
+// the authenticator's time, already within the clock skew of now.
 func (r *ReplayCache) Check(cipher []byte, ctime, now time.Time) bool {
 	h := sha256.Sum256(cipher)
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	for r.head < len(r.order) && !now.Before(r.order[r.head].expiry) {
+		delete(r.entries, r.order[r.head].hash)
+		r.head++
+	}
+	if r.head > 1024 && r.head > len(r.order)/2 {
+		r.order = append(r.order[:0], r.order[r.head:]...)
+		r.head = 0
+	}
 	if _, seen := r.entries[h]; seen {
 		return false
 	}
 	if len(r.entries) >= r.max {
-		for k, t := range r.entries {
-			if now.Sub(t) > r.window {
-				delete(r.entries, k)
-			}
-		}
-		if len(r.entries) >= r.max {
-			return false
-		}
+		return false
 	}
-	r.entries[h] = ctime
+	r.entries[h] = struct{}{}
+	// ctime is at most one skew after now, and is acceptable for one skew
+	// more: a window (two skews) after now covers both.
+	r.order = append(r.order, replayEntry{hash: h, expiry: now.Add(r.window)})
 	return true
 }

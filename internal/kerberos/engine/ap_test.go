@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -268,6 +269,24 @@ func TestReplayCacheBound(t *testing.T) {
 	assert.False(t, r.Check([]byte("c"), now, now), "full of live entries: refuse, do not forget")
 	later := now.Add(2 * time.Minute)
 	assert.True(t, r.Check([]byte("c"), later, later), "expired entries make room")
+}
+
+// A busy acceptor keeps accepting: entries expire oldest first, so the
+// cache holds one window of logins, not every login since it started.
+func TestReplayCacheBusyAcceptor(t *testing.T) {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	r := NewReplayCache(100, time.Minute)
+	for i := range 10000 {
+		now := start.Add(time.Duration(i) * time.Second) // 60 logins per window
+		require.True(t, r.Check([]byte(fmt.Sprint(i)), now, now), "login %d", i)
+		if i > 0 && i%997 == 0 {
+			prev := []byte(fmt.Sprint(i - 1))
+			assert.False(t, r.Check(prev, now, now), "a replay within the window is refused")
+		}
+	}
+	assert.LessOrEqual(t, len(r.entries), 100)
+	assert.LessOrEqual(t, len(r.order)-r.head, 100)
+	assert.Less(t, cap(r.order), 4096, "the queue is compacted")
 }
 
 // TestAPExchangeDelegation forwards the fake KDC's TGT in the checksum and
