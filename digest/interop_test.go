@@ -3,6 +3,7 @@ package digest_test
 import (
 	"context"
 	"fmt"
+	"github.com/gosspi/schannel/internal/peertest"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -20,24 +21,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// requirePeer skips when a peer program is missing, or fails when
-// SCHANNEL_INTEROP=require, as the interop package's helper of that name
-// does.
+// requirePeer returns the path of a peer program, or skips (fails under
+// SCHANNEL_INTEROP=require) when it is missing.
 func requirePeer(t *testing.T, program string) string {
 	t.Helper()
-	path, err := exec.LookPath(program)
-	if err != nil {
-		path, err = exec.LookPath("/usr/sbin/" + program)
-	}
-	if err == nil {
-		return path
-	}
-	msg := fmt.Sprintf("interop peer %q is not installed (%v)", program, err)
-	if os.Getenv("SCHANNEL_INTEROP") == "require" {
-		t.Fatal(msg + " (SCHANNEL_INTEROP=require)")
-	}
-	t.Skip(msg)
-	return ""
+	return peertest.Program(t, program, "of .ci/interop-deps")
 }
 
 // TestInteropCurlAgainstMiddleware runs curl --digest against the

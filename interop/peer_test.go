@@ -6,7 +6,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
+	"github.com/gosspi/schannel/internal/peertest"
 	"io"
 	"net"
 	"os"
@@ -30,32 +30,11 @@ const cellTimeout = 30 * time.Second
 // a broken setup there, not a reason to pass).
 func requirePeer(t testing.TB, program string) string {
 	t.Helper()
-	path, err := peerPath(program)
-	if err == nil {
-		return path
-	}
-	msg := fmt.Sprintf("interop peer %q is not installed (%v); install the Debian packages of .ci/interop-deps", program, err)
-	if os.Getenv("SCHANNEL_INTEROP") == "require" {
-		t.Fatal(msg + " (SCHANNEL_INTEROP=require)")
-	}
-	t.Skip(msg)
-	return ""
+	return peertest.Program(t, program, "of .ci/interop-deps")
 }
 
-// peerPath finds a program in PATH or, for daemons such as nginx and
-// postfix, in the sbin directories a non-login PATH may lack.
-func peerPath(program string) (string, error) {
-	path, err := exec.LookPath(program)
-	if err == nil {
-		return path, nil
-	}
-	for _, dir := range []string{"/usr/sbin", "/sbin", "/usr/local/sbin"} {
-		if p, err2 := exec.LookPath(dir + "/" + program); err2 == nil {
-			return p, nil
-		}
-	}
-	return "", err
-}
+// peerPath finds a program, daemons in sbin included.
+func peerPath(program string) (string, error) { return peertest.Path(program) }
 
 // peerCommand is exec.CommandContext with the program found by peerPath.
 func peerCommand(ctx context.Context, program string, args ...string) *exec.Cmd {

@@ -2,8 +2,8 @@ package negotiate
 
 import (
 	encasn1 "encoding/asn1"
+	"github.com/gosspi/schannel/internal/peertest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -170,15 +170,5 @@ func getenv(k string) string { return os.Getenv(k) }
 // Debian package that has it.
 func requirePeer(t testing.TB, program, debianPackage string) string {
 	t.Helper()
-	for _, p := range []string{program, "/usr/sbin/" + program} {
-		if path, err := exec.LookPath(p); err == nil {
-			return path
-		}
-	}
-	msg := program + " is not installed; install " + debianPackage
-	if interopRequired() {
-		t.Fatal(msg + " (SCHANNEL_INTEROP=require)")
-	}
-	t.Skip(msg)
-	return ""
+	return peertest.Program(t, program, debianPackage)
 }

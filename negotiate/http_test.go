@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"github.com/gosspi/schannel/internal/peertest"
 	"io"
 	"log"
 	"net/http"
@@ -212,4 +213,4 @@ func TestCurlNegotiate(t *testing.T) {
 	}
 }
 
-func interopRequired() bool { return getenv("SCHANNEL_INTEROP") == "require" }
+func interopRequired() bool { return peertest.Required() }

@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
+	"github.com/gosspi/schannel/internal/peertest"
 	"net"
 	"os"
 	"os/exec"
@@ -301,13 +302,7 @@ func TestServeHTTPAndGet(t *testing.T) {
 // the page reports the handshake from Request.TLS. It needs curl; without
 // it the test is skipped, unless SCHANNEL_INTEROP=require.
 func TestServeHTTPWithCurl(t *testing.T) {
-	curl, err := exec.LookPath("curl")
-	if err != nil {
-		if os.Getenv("SCHANNEL_INTEROP") == "require" {
-			t.Fatal("curl is not installed (SCHANNEL_INTEROP=require)")
-		}
-		t.Skip("curl is not installed")
-	}
+	curl := peertest.Program(t, "curl", "curl")
 	caFile := filepath.Join(t.TempDir(), "ca.pem")
 	addr, _ := startServe(t, "-http", "-ca-out", caFile)
 	for _, tc := range []struct{ flag, proto string }{{"--http2", "HTTP/2.0"}, {"--http1.1", "HTTP/1.1"}} {

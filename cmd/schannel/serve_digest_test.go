@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"github.com/gosspi/schannel/internal/peertest"
 	"io"
 	"net/http"
 	"os"
@@ -63,13 +64,7 @@ func TestServeDigestNeedsHTTP(t *testing.T) {
 // serve -http -digest-user. It skips without curl, unless
 // SCHANNEL_INTEROP=require.
 func TestServeHTTPDigestCurl(t *testing.T) {
-	curl, err := exec.LookPath("curl")
-	if err != nil {
-		if os.Getenv("SCHANNEL_INTEROP") == "require" {
-			t.Fatalf("interop peer curl is not installed (SCHANNEL_INTEROP=require): %v", err)
-		}
-		t.Skipf("interop peer curl is not installed: %v", err)
-	}
+	curl := peertest.Program(t, "curl", "curl")
 	caFile := filepath.Join(t.TempDir(), "ca.pem")
 	addr, _ := startServe(t, "-http", "-ca-out", caFile, "-digest-user", "alice:secret")
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)

@@ -5,6 +5,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"github.com/gosspi/schannel/internal/peertest"
 	"io"
 	"net"
 	"net/http"
@@ -23,24 +24,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// requirePeer skips when a peer program is missing, or fails when
-// SCHANNEL_INTEROP=require, as the interop package's helper of that name
-// does.
+// requirePeer returns the path of a peer program, or skips (fails under
+// SCHANNEL_INTEROP=require) when it is missing.
 func requirePeer(t *testing.T, program string) string {
 	t.Helper()
-	path, err := exec.LookPath(program)
-	if err != nil {
-		path, err = exec.LookPath("/usr/sbin/" + program)
-	}
-	if err == nil {
-		return path
-	}
-	msg := fmt.Sprintf("interop peer %q is not installed (%v)", program, err)
-	if os.Getenv("SCHANNEL_INTEROP") == "require" {
-		t.Fatal(msg + " (SCHANNEL_INTEROP=require)")
-	}
-	t.Skip(msg)
-	return ""
+	return peertest.Program(t, program, "of .ci/interop-deps")
 }
 
 const interopBody = "hello from the protected page\n"

@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/gosspi/schannel/internal/peertest"
 	"net"
 	"os"
 	"os/exec"
@@ -36,20 +37,7 @@ type Realm struct {
 // SCHANNEL_INTEROP=require) when it is not installed.
 func Require(t testing.TB, program string) string {
 	t.Helper()
-	path, err := exec.LookPath(program)
-	if err != nil {
-		for _, dir := range []string{"/usr/sbin", "/sbin", "/usr/local/sbin"} {
-			if p, err2 := exec.LookPath(filepath.Join(dir, program)); err2 == nil {
-				return p
-			}
-		}
-		msg := fmt.Sprintf("MIT Kerberos program %q is not installed (%v); install krb5-kdc, krb5-admin-server and krb5-user", program, err)
-		if os.Getenv("SCHANNEL_INTEROP") == "require" {
-			t.Fatal(msg + " (SCHANNEL_INTEROP=require)")
-		}
-		t.Skip(msg)
-	}
-	return path
+	return peertest.Program(t, program, "krb5-kdc, krb5-admin-server and krb5-user")
 }
 
 // New creates the realm's database and configuration and sets
