@@ -195,55 +195,48 @@ func gssFlags(req uint32) uint32 {
 	return f
 }
 
-// iscAttrs are the ISC_RET_* flags Windows returns for granted GSS flags:
-// Wine's tests against Windows show 0x1001e for MUTUAL, REPLAY, SEQUENCE
-// and CONFIDENTIALITY requested: each granted one, plus INTEGRITY.
-func iscAttrs(req, gss uint32, delegated bool) uint32 {
-	a := uint32(sspi.ISC_RET_INTEGRITY)
-	if gss&engine.GSSMutualFlag != 0 {
-		a |= sspi.ISC_RET_MUTUAL_AUTH
+// The ISC_RET_* and ASC_RET_* bits Kerberos reports share their values
+// (DELEGATE 0x1, MUTUAL_AUTH 0x2, REPLAY_DETECT 0x4, SEQUENCE_DETECT 0x8,
+// CONFIDENTIALITY 0x10, ALLOCATED_MEMORY 0x100); only INTEGRITY differs.
+// sharedAttrs sets them from the granted GSS flags.
+func sharedAttrs(gss uint32, allocated bool) uint32 {
+	var a uint32
+	for _, m := range []struct{ gss, ret uint32 }{
+		{engine.GSSMutualFlag, sspi.ISC_RET_MUTUAL_AUTH},
+		{engine.GSSReplayFlag, sspi.ISC_RET_REPLAY_DETECT},
+		{engine.GSSSequenceFlag, sspi.ISC_RET_SEQUENCE_DETECT},
+		{engine.GSSConfFlag, sspi.ISC_RET_CONFIDENTIALITY},
+		{engine.GSSDelegFlag, sspi.ISC_RET_DELEGATE},
+	} {
+		if gss&m.gss != 0 {
+			a |= m.ret
+		}
 	}
-	if gss&engine.GSSReplayFlag != 0 {
-		a |= sspi.ISC_RET_REPLAY_DETECT
-	}
-	if gss&engine.GSSSequenceFlag != 0 {
-		a |= sspi.ISC_RET_SEQUENCE_DETECT
-	}
-	if req&sspi.ISC_REQ_CONFIDENTIALITY != 0 {
-		a |= sspi.ISC_RET_CONFIDENTIALITY
-	}
-	if delegated {
-		a |= sspi.ISC_RET_DELEGATE
-	}
-	if req&sspi.ISC_REQ_ALLOCATE_MEMORY != 0 {
+	if allocated {
 		a |= sspi.ISC_RET_ALLOCATED_MEMORY
 	}
 	return a
 }
 
+// iscAttrs are the ISC_RET_* flags Windows returns for granted GSS flags:
+// Wine's tests against Windows show 0x1001e for MUTUAL, REPLAY, SEQUENCE
+// and CONFIDENTIALITY requested: each granted one, plus INTEGRITY.
+// Confidentiality is reported as requested, delegation as it happened.
+func iscAttrs(req, gss uint32, delegated bool) uint32 {
+	gss &^= engine.GSSConfFlag | engine.GSSDelegFlag
+	if req&sspi.ISC_REQ_CONFIDENTIALITY != 0 {
+		gss |= engine.GSSConfFlag
+	}
+	if delegated {
+		gss |= engine.GSSDelegFlag
+	}
+	return sspi.ISC_RET_INTEGRITY | sharedAttrs(gss, req&sspi.ISC_REQ_ALLOCATE_MEMORY != 0)
+}
+
 // ascAttrs are the ASC_RET_* flags for what the initiator asked: Wine's
 // tests against Windows show 0x2001e for the same request as above.
 func ascAttrs(req, gss uint32) uint32 {
-	a := uint32(sspi.ASC_RET_INTEGRITY)
-	if gss&engine.GSSMutualFlag != 0 {
-		a |= sspi.ASC_RET_MUTUAL_AUTH
-	}
-	if gss&engine.GSSReplayFlag != 0 {
-		a |= sspi.ASC_RET_REPLAY_DETECT
-	}
-	if gss&engine.GSSSequenceFlag != 0 {
-		a |= sspi.ASC_RET_SEQUENCE_DETECT
-	}
-	if gss&engine.GSSConfFlag != 0 {
-		a |= sspi.ASC_RET_CONFIDENTIALITY
-	}
-	if gss&engine.GSSDelegFlag != 0 {
-		a |= sspi.ASC_RET_DELEGATE
-	}
-	if req&sspi.ASC_REQ_ALLOCATE_MEMORY != 0 {
-		a |= sspi.ASC_RET_ALLOCATED_MEMORY
-	}
-	return a
+	return sspi.ASC_RET_INTEGRITY | sharedAttrs(gss, req&sspi.ASC_REQ_ALLOCATE_MEMORY != 0)
 }
 
 func (p *provider) initiate(input, output []sspi.SecBuffer, req uint32) (sspi.Status, uint32, error) {
