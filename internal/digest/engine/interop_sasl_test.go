@@ -318,28 +318,10 @@ func TestInteropCyrusSASLLayer(t *testing.T) {
 				require.GreaterOrEqual(t, len(framed), 4, s.log.String())
 				tok := framed[4:]
 				require.Equal(t, len(tok), int(binary.BigEndian.Uint32(framed)))
-				var got []byte
-				if tc.qop == QopAuthInt {
-					n := len(tok) - crypto.TrailerLen
-					require.Positive(t, n)
-					require.NoError(t, l.Verify(tok[:n], tok[n:]))
-					got = tok[:n]
-				} else {
-					got, err = l.Unseal(tok)
-					require.NoError(t, err)
-				}
-				assert.Equal(t, fromCyrus, string(got))
+				assert.Equal(t, fromCyrus, string(openLayer(t, l, tc.qop, tok)))
 			}
 			for range 2 {
-				var tok []byte
-				if tc.qop == QopAuthInt {
-					sig, err := l.Sign([]byte(fromGo))
-					require.NoError(t, err)
-					tok = append([]byte(fromGo), sig...)
-				} else {
-					tok, err = l.Seal([]byte(fromGo))
-					require.NoError(t, err)
-				}
+				tok := protectLayer(t, l, tc.qop, []byte(fromGo))
 				s.send(binary.BigEndian.AppendUint32(nil, uint32(len(tok))), tok)
 				plain := s.recvTag("P: ")
 				assert.Equal(t, fromGo, string(plain), s.log.String())
@@ -410,32 +392,43 @@ func TestInteropCyrusSASLLayerServer(t *testing.T) {
 				framed := p.recvTag("C: ")
 				require.GreaterOrEqual(t, len(framed), 4, p.log.String())
 				tok := framed[4:]
-				var got []byte
-				if tc.qop == QopAuthInt {
-					n := len(tok) - crypto.TrailerLen
-					require.Positive(t, n)
-					require.NoError(t, l.Verify(tok[:n], tok[n:]))
-					got = tok[:n]
-				} else {
-					got, err = l.Unseal(tok)
-					require.NoError(t, err)
-				}
-				assert.Equal(t, fromCyrus, string(got))
+				assert.Equal(t, fromCyrus, string(openLayer(t, l, tc.qop, tok)))
 			}
 			for range 2 {
-				var tok []byte
-				if tc.qop == QopAuthInt {
-					sig, err := l.Sign([]byte(fromGo))
-					require.NoError(t, err)
-					tok = append([]byte(fromGo), sig...)
-				} else {
-					tok, err = l.Seal([]byte(fromGo))
-					require.NoError(t, err)
-				}
+				tok := protectLayer(t, l, tc.qop, []byte(fromGo))
 				send(append(binary.BigEndian.AppendUint32(nil, uint32(len(tok))), tok...))
 				assert.Equal(t, fromGo, string(p.recvTag("P: ")), p.log.String())
 			}
 			assert.Contains(t, p.log.String(), fmt.Sprintf("SSF: %d\n", tc.ssf))
 		})
 	}
+}
+
+// openLayer takes a message a Cyrus peer protected (without its 4-byte
+// length): verified with auth-int, decrypted with auth-conf.
+func openLayer(t *testing.T, l *Layer, qop string, tok []byte) []byte {
+	t.Helper()
+	if qop == QopAuthInt {
+		n := len(tok) - crypto.TrailerLen
+		require.Positive(t, n)
+		require.NoError(t, l.Verify(tok[:n], tok[n:]))
+		return tok[:n]
+	}
+	plain, err := l.Unseal(tok)
+	require.NoError(t, err)
+	return plain
+}
+
+// protectLayer protects msg for a Cyrus peer: signed with auth-int,
+// encrypted with auth-conf.
+func protectLayer(t *testing.T, l *Layer, qop string, msg []byte) []byte {
+	t.Helper()
+	if qop == QopAuthInt {
+		sig, err := l.Sign(msg)
+		require.NoError(t, err)
+		return append(append([]byte(nil), msg...), sig...)
+	}
+	tok, err := l.Seal(msg)
+	require.NoError(t, err)
+	return tok
 }
