@@ -1,7 +1,10 @@
 package keys_test
 
 import (
+	"bytes"
 	"crypto"
+	"crypto/hkdf"
+	"encoding/binary"
 	"testing"
 
 	"github.com/gosspi/schannel/internal/tls/keys"
@@ -146,4 +149,26 @@ func TestExportKeyingMaterial13(t *testing.T) {
 	assert.Error(t, err)
 	_, err = keys.ExportKeyingMaterial(crypto.SHA256, exporter, "EXPORTER-test", nil, -1)
 	assert.Error(t, err)
+}
+
+// TestExpandLabelMatchesHKDF holds ExpandLabel's single-block shortcut to
+// crypto/hkdf over every output length up to two hash blocks, for both
+// hashes TLS 1.3 uses: the shortcut must be invisible.
+func TestExpandLabelMatchesHKDF(t *testing.T) {
+	for _, h := range []crypto.Hash{crypto.SHA256, crypto.SHA384} {
+		secret := bytes.Repeat([]byte{0x5a}, h.Size())
+		context := []byte("transcript hash stand-in")
+		for length := 0; length <= 2*h.Size(); length++ {
+			info := binary.BigEndian.AppendUint16(nil, uint16(length))
+			info = append(info, byte(len("tls13 c hs traffic")))
+			info = append(info, "tls13 c hs traffic"...)
+			info = append(info, byte(len(context)))
+			info = append(info, context...)
+			want, err := hkdf.Expand(h.New, secret, string(info), length)
+			require.NoError(t, err)
+			got := keys.ExpandLabel(h, secret, "c hs traffic", context, length)
+			assert.Equal(t, want, got, "%v, %d bytes", h, length)
+			assert.Equal(t, length, cap(got), "the result must not share spare capacity")
+		}
+	}
 }
