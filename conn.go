@@ -58,11 +58,16 @@ type Conn struct {
 
 	// Write side, guarded by writeMu. Whoever changes the write keys or
 	// sends a record holds it, so no record is sent twice or out of order.
-	writeMu         sync.Mutex
-	out             []byte  // buffer of sealed records, from writeBufferPool during a Write
-	outPooled       *[]byte // the pool's handle on out
-	unsent          []byte  // sealed bytes a write deadline cut off; sent before anything else
-	writeErr        error   // sticky
+	writeMu   sync.Mutex
+	out       []byte  // buffer of sealed records, from writeBufferPool during a Write
+	outPooled *[]byte // the pool's handle on out
+	unsent    []byte  // sealed bytes a write deadline cut off; sent before anything else
+	// ticketsOwed says that unsent holds only the NewSessionTickets a TLS 1.3
+	// server's last AcceptSecurityContext call produced, which go out with
+	// the first record written (see handshake). Read reads it without the
+	// lock to decide whether to flush them before it waits for the peer.
+	ticketsOwed     atomic.Bool
+	writeErr        error // sticky
 	closeNotifySent bool
 	// fatalAlertDue is set by the reader when a failure calls for a fatal
 	// alert: nothing else may be written after it, even when the alert

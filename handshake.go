@@ -2,6 +2,7 @@ package schannel
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"time"
 
@@ -130,18 +131,22 @@ func (c *Conn) handshake() error {
 			}
 			return c.handshakeError(err, status)
 		}
+		if haveInput && status != SEC_I_INCOMPLETE_CREDENTIALS {
+			c.in.keepExtra(in[1])
+		}
+		if status == SEC_E_OK {
+			if err := c.finishHandshake(); err != nil {
+				return err
+			}
+			return c.sendFinalToken(out[0])
+		}
 		if token := out[0]; token.Size > 0 {
 			if _, err := c.conn.Write(token.Buffer[:token.Size]); err != nil {
 				return err
 			}
 		}
-		if haveInput && status != SEC_I_INCOMPLETE_CREDENTIALS {
-			c.in.keepExtra(in[1])
-		}
 		haveInput = true
 		switch status {
-		case SEC_E_OK:
-			return c.finishHandshake()
 		case SEC_I_INCOMPLETE_CREDENTIALS:
 			// The server asked for a certificate and the configuration has
 			// none that fits: continue without one, as Windows callers do,
@@ -157,6 +162,46 @@ func (c *Conn) handshake() error {
 		default:
 			return c.handshakeError(fmt.Errorf("unexpected status %s", status), status)
 		}
+	}
+}
+
+// sendFinalToken sends the output of the call that returned SEC_E_OK. A
+// TLS 1.3 server's last call answers the client's Finished with its
+// NewSessionTickets, which nobody waits for: the client has finished its
+// handshake already. Rather than spend a socket write (and a wake-up of the
+// client) on them alone, they are queued in front of the first record this
+// side writes, and are sent before the first Read that waits for the network
+// or with close_notify if nothing comes sooner. A server that speaks first
+// (an SMTP banner, a response to a request that came with the client's
+// Finished) thus sends tickets and data in one write, as crypto/tls does by
+// sending its tickets with its Finished. Every other final token (a client's
+// Finished, a TLS 1.2 server's ChangeCipherSpec and Finished) is awaited by
+// the peer and goes out at once.
+func (c *Conn) sendFinalToken(token SecBuffer) error {
+	if token.Size == 0 {
+		return nil
+	}
+	if !c.isClient && c.state.Version == tls.VersionTLS13 {
+		c.writeMu.Lock()
+		c.unsent = append(c.unsent, token.Buffer[:token.Size]...)
+		c.ticketsOwed.Store(true)
+		c.writeMu.Unlock()
+		return nil
+	}
+	_, err := c.conn.Write(token.Buffer[:token.Size])
+	return err
+}
+
+// flushOwedTickets sends the queued NewSessionTickets before a Read waits
+// for the peer, so that a server that reads first still hands them over.
+// It never waits for the write lock: a Write that holds it sends them.
+func (c *Conn) flushOwedTickets() {
+	if !c.ticketsOwed.Load() || !c.writeMu.TryLock() {
+		return
+	}
+	defer c.writeMu.Unlock()
+	if c.ticketsOwed.Load() && c.writableLocked() == nil {
+		_ = c.sendLocked(nil) // a failure is kept in writeErr for the next Write
 	}
 }
 

@@ -139,6 +139,7 @@ func (c *Conn) alertAfterReadFailure(err error) {
 // close_notify is io.ErrUnexpectedEOF: an attacker can cut a connection,
 // but cannot forge close_notify.
 func (c *Conn) fillRecord(n int) error {
+	c.flushOwedTickets()
 	err := c.in.fill(c.conn, n)
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return io.ErrUnexpectedEOF

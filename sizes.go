@@ -73,8 +73,13 @@ func (c *Conn) Write(p []byte) (int, error) {
 	if err := c.writableLocked(); err != nil {
 		return 0, err
 	}
-	if err := c.sendLocked(nil); err != nil {
-		return 0, err
+	// What a deadline cut off goes out before anything new is sealed, so
+	// that a peer that does not read stops this Write early; owed tickets
+	// instead go out with the first records, in the same socket write.
+	if !c.ticketsOwed.Load() {
+		if err := c.sendLocked(nil); err != nil {
+			return 0, err
+		}
 	}
 	defer c.releaseWriteBuffer()
 	n := 0
@@ -205,12 +210,18 @@ func (c *Conn) sealBatchLocked(p []byte) ([]byte, int, error) {
 // stream); any other failure is sticky.
 func (c *Conn) sendLocked(b []byte) error {
 	if len(c.unsent) > 0 {
+		// One socket write for both: this happens once per connection for
+		// owed tickets (see sendFinalToken) and after a write timeout, so
+		// the copy costs less than a second write would.
+		c.ticketsOwed.Store(false)
+		c.unsent = append(c.unsent, b...)
 		w, err := c.conn.Write(c.unsent)
-		c.unsent = c.unsent[:copy(c.unsent, c.unsent[w:])]
 		if err != nil {
-			c.unsent = append(c.unsent, b...)
+			c.unsent = c.unsent[:copy(c.unsent, c.unsent[w:])]
 			return c.writeFailedLocked(err)
 		}
+		c.unsent = nil // an idle connection keeps no buffer
+		return nil
 	}
 	if len(b) == 0 {
 		return nil
