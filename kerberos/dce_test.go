@@ -1,6 +1,7 @@
 package kerberos
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gosspi/schannel/internal/kerberos/crypto"
+	"github.com/gosspi/schannel/internal/kerberos/wire"
 	"github.com/gosspi/schannel/sspi"
 )
 
@@ -131,5 +133,92 @@ func TestDCEStyleHostile(t *testing.T) {
 		_, st, err := accept(r.server, apReq)
 		require.Error(t, err)
 		assert.Equal(t, sspi.SEC_E_INVALID_TOKEN, st, "KRB_AP_ERR_REPEAT: %v", err)
+	})
+}
+
+// FuzzHostileDCE is structure-aware, for the DCE-style legs: each input
+// picks one leg of a valid exchange (the bare AP-REQ, the acceptor's bare
+// AP-REP, the initiator's third-leg AP-REP), mutates it (a byte flipped, a
+// cut, bytes appended) and hands it to the side that reads it. Every
+// outcome is a status, never a panic; a changed leg may pass only if what
+// it proves is unchanged: the same encrypted part (DER outside it is not
+// protected), or for the AP-REQ the same client.
+func FuzzHostileDCE(f *testing.F) {
+	r := newOfflineRealm(f, crypto.AES256CTSHMACSHA196)
+	for kind := byte(0); kind < 3; kind++ {
+		f.Add(kind, uint16(0), byte(0), uint16(0xffff), []byte(nil))
+		f.Add(kind, uint16(20), byte(1), uint16(0xffff), []byte(nil))
+		f.Add(kind, uint16(3), byte(0x80), uint16(40), []byte{0x30, 0x80})
+		f.Add(kind, uint16(90), byte(0xff), uint16(0xffff), []byte{0})
+	}
+	f.Fuzz(func(t *testing.T, kind byte, pos uint16, xor byte, cut uint16, extra []byte) {
+		server := newOfflineRealmServer(r) // a fresh replay cache per input
+		out := []sspi.SecBuffer{{BufferType: sspi.SECBUFFER_TOKEN}}
+		cctx, _, err := sspi.InitializeSecurityContext(r.client, nil, "host/localhost", dceReq|sspi.ISC_REQ_ALLOCATE_MEMORY, nil, out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		apReq := out[0].Buffer
+		mutate := func(orig []byte) []byte {
+			tok := append([]byte(nil), orig...)
+			if len(tok) > 0 {
+				tok[int(pos)%len(tok)] ^= xor
+			}
+			if int(cut) < len(tok) {
+				tok = tok[:cut]
+			}
+			return append(tok, extra...)
+		}
+		sameCipher := func(a, b []byte) bool {
+			var x, y wire.APRep
+			return x.Unmarshal(a) == nil && y.Unmarshal(b) == nil && bytes.Equal(x.EncPart.Cipher, y.EncPart.Cipher)
+		}
+		in := func(b []byte) []sspi.SecBuffer { return []sspi.SecBuffer{sspi.NewSecBuffer(sspi.SECBUFFER_TOKEN, b)} }
+		if kind%3 == 0 {
+			tok := mutate(apReq)
+			actx, st, _ := sspi.AcceptSecurityContext(server, nil, in(tok), sspi.ASC_REQ_ALLOCATE_MEMORY, []sspi.SecBuffer{{BufferType: sspi.SECBUFFER_TOKEN}})
+			if st == sspi.SEC_E_OK || st == sspi.SEC_I_CONTINUE_NEEDED {
+				names, err := actx.QueryContextAttributes(sspi.SECPKG_ATTR_NAMES)
+				if err != nil || names.(sspi.Names).UserName != "user@TEST.LOCAL" {
+					t.Fatalf("a changed AP-REQ authenticated %v (%v)", names, err)
+				}
+			} else if bytes.Equal(tok, apReq) {
+				t.Fatalf("the unchanged AP-REQ was refused: %s", st)
+			}
+			return
+		}
+		sout := []sspi.SecBuffer{{BufferType: sspi.SECBUFFER_TOKEN}}
+		sctx, st, err := sspi.AcceptSecurityContext(server, nil, in(apReq), sspi.ASC_REQ_ALLOCATE_MEMORY, sout)
+		if err != nil || st != sspi.SEC_I_CONTINUE_NEEDED {
+			t.Fatalf("first ASC: %s %v", st, err)
+		}
+		apRep := sout[0].Buffer
+		if kind%3 == 1 {
+			tok := mutate(apRep)
+			_, st, _ := sspi.InitializeSecurityContext(r.client, cctx, "host/localhost", dceReq|sspi.ISC_REQ_ALLOCATE_MEMORY, in(tok), []sspi.SecBuffer{{BufferType: sspi.SECBUFFER_TOKEN}})
+			if st == sspi.SEC_E_OK && !sameCipher(tok, apRep) {
+				t.Fatalf("a changed AP-REP (%x) completed the initiator", tok)
+			}
+			if st != sspi.SEC_E_OK && bytes.Equal(tok, apRep) {
+				t.Fatalf("the unchanged AP-REP was refused: %s", st)
+			}
+			return
+		}
+		out = []sspi.SecBuffer{{BufferType: sspi.SECBUFFER_TOKEN}}
+		if _, _, err := sspi.InitializeSecurityContext(r.client, cctx, "host/localhost", dceReq|sspi.ISC_REQ_ALLOCATE_MEMORY, in(apRep), out); err != nil {
+			t.Fatal(err)
+		}
+		final := out[0].Buffer
+		tok := mutate(final)
+		st, _, _ = acceptFinal(sctx, server, tok)
+		if st == sspi.SEC_E_OK && !sameCipher(tok, final) {
+			t.Fatalf("a changed third leg (%x) established the acceptor", tok)
+		}
+		if st != sspi.SEC_E_OK && bytes.Equal(tok, final) {
+			t.Fatalf("the unchanged third leg was refused: %s", st)
+		}
+		if st != sspi.SEC_E_OK && sctx.Established() {
+			t.Fatal("a refused third leg left the acceptor established")
+		}
 	})
 }
