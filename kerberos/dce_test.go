@@ -128,6 +128,19 @@ func TestDCEStyleHostile(t *testing.T) {
 			assert.True(t, errors.As(err, &se))
 		})
 	}
+	t.Run("no output buffer for the third leg", func(t *testing.T) {
+		out := []sspi.SecBuffer{{BufferType: sspi.SECBUFFER_TOKEN}}
+		cctx, _, err := sspi.InitializeSecurityContext(r.client, nil, "host/localhost", dceReq|sspi.ISC_REQ_ALLOCATE_MEMORY, nil, out)
+		require.NoError(t, err)
+		sout := []sspi.SecBuffer{{BufferType: sspi.SECBUFFER_TOKEN}}
+		_, _, err = sspi.AcceptSecurityContext(r.noReplay, nil, []sspi.SecBuffer{sspi.NewSecBuffer(sspi.SECBUFFER_TOKEN, out[0].Buffer)}, sspi.ASC_REQ_ALLOCATE_MEMORY, sout)
+		require.NoError(t, err)
+		_, st, err := sspi.InitializeSecurityContext(r.client, cctx, "host/localhost", dceReq,
+			[]sspi.SecBuffer{sspi.NewSecBuffer(sspi.SECBUFFER_TOKEN, sout[0].Buffer)}, nil)
+		require.Error(t, err)
+		assert.Equal(t, sspi.SEC_E_INVALID_TOKEN, st, "%v", err)
+		assert.False(t, cctx.Established(), "a third leg that cannot be sent leaves no context")
+	})
 	t.Run("a DCE-style AP-REQ replayed", func(t *testing.T) {
 		_, _, apReq, _, _ := dceLegs(t, r, r.server)
 		_, st, err := accept(r.server, apReq)
