@@ -36,6 +36,10 @@ type provider struct {
 	ini     *engine.Initiator
 	tkt     *ticket
 
+	// Acceptor of a DCE-style exchange between its two calls: what the
+	// first one accepted, kept until the initiator's AP-REP checks out.
+	pending *engine.Accepted
+
 	// Both, once established.
 	keys       engine.ContextKeys
 	clientName string
@@ -57,15 +61,12 @@ func (kerberosPackage) NewContext(cred *sspi.Credentials, server bool, targetNam
 	}
 	p := &provider{cred: cs, server: server}
 	if server {
-		if contextReq&sspi.ASC_REQ_USE_DCE_STYLE != 0 {
-			return nil, sspi.Errorf(sspi.SEC_E_UNSUPPORTED_FUNCTION, "kerberos: DCE style (ASC_REQ_USE_DCE_STYLE) is not implemented")
-		}
+		// DCE style is the initiator's choice, carried in its AP-REQ:
+		// the acceptor follows it with or without ASC_REQ_USE_DCE_STYLE,
+		// as MIT's acceptor does.
 		return p, nil
 	}
-	switch {
-	case contextReq&sspi.ISC_REQ_USE_DCE_STYLE != 0:
-		return nil, sspi.Errorf(sspi.SEC_E_UNSUPPORTED_FUNCTION, "kerberos: DCE style (ISC_REQ_USE_DCE_STYLE) is not implemented")
-	case contextReq&sspi.ISC_REQ_USE_SESSION_KEY != 0:
+	if contextReq&sspi.ISC_REQ_USE_SESSION_KEY != 0 {
 		return nil, sspi.Errorf(sspi.SEC_E_UNSUPPORTED_FUNCTION, "kerberos: user-to-user (ISC_REQ_USE_SESSION_KEY) is not implemented")
 	}
 	svc, realm, err := parseSPN(targetName, cs.krb5)
@@ -101,7 +102,7 @@ func (p *provider) Established() bool { return p.state == stateEstablished }
 func (p *provider) DeleteSecurityContext() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.state, p.ml, p.keys, p.ini, p.delegated, p.pac = stateDead, nil, engine.ContextKeys{}, nil, nil, nil
+	p.state, p.ml, p.keys, p.ini, p.delegated, p.pac, p.pending = stateDead, nil, engine.ContextKeys{}, nil, nil, nil, nil
 	return nil
 }
 
@@ -180,11 +181,15 @@ func bindingsHash(input []sspi.SecBuffer) ([]byte, error) {
 
 // gssFlags turns ISC_REQ_* flags into the GSS flags of the authenticator.
 // Confidentiality and integrity are always offered, as Windows and MIT do:
-// the per-message calls decide.
+// the per-message calls decide. DCE style implies mutual authentication
+// (MS-KILE section 3.4.5.1; MIT sets GSS_C_MUTUAL_FLAG with it).
 func gssFlags(req uint32) uint32 {
 	f := engine.GSSConfFlag | engine.GSSIntegFlag
-	if req&sspi.ISC_REQ_MUTUAL_AUTH != 0 {
+	if req&(sspi.ISC_REQ_MUTUAL_AUTH|sspi.ISC_REQ_USE_DCE_STYLE) != 0 {
 		f |= engine.GSSMutualFlag
+	}
+	if req&sspi.ISC_REQ_USE_DCE_STYLE != 0 {
+		f |= engine.GSSDCEStyleFlag
 	}
 	if req&sspi.ISC_REQ_REPLAY_DETECT != 0 {
 		f |= engine.GSSReplayFlag
@@ -197,7 +202,8 @@ func gssFlags(req uint32) uint32 {
 
 // The ISC_RET_* and ASC_RET_* bits Kerberos reports share their values
 // (DELEGATE 0x1, MUTUAL_AUTH 0x2, REPLAY_DETECT 0x4, SEQUENCE_DETECT 0x8,
-// CONFIDENTIALITY 0x10, ALLOCATED_MEMORY 0x100); only INTEGRITY differs.
+// CONFIDENTIALITY 0x10, ALLOCATED_MEMORY 0x100, USED_DCE_STYLE 0x200);
+// only INTEGRITY differs.
 // sharedAttrs sets them from the granted GSS flags.
 func sharedAttrs(gss uint32, allocated bool) uint32 {
 	var a uint32
@@ -207,6 +213,7 @@ func sharedAttrs(gss uint32, allocated bool) uint32 {
 		{engine.GSSSequenceFlag, sspi.ISC_RET_SEQUENCE_DETECT},
 		{engine.GSSConfFlag, sspi.ISC_RET_CONFIDENTIALITY},
 		{engine.GSSDelegFlag, sspi.ISC_RET_DELEGATE},
+		{engine.GSSDCEStyleFlag, sspi.ISC_RET_USED_DCE_STYLE},
 	} {
 		if gss&m.gss != 0 {
 			a |= m.ret
@@ -252,11 +259,18 @@ func (p *provider) initiate(input, output []sspi.SecBuffer, req uint32) (sspi.St
 		if err := p.ini.Receive(tok); err != nil {
 			return 0, 0, err
 		}
+		// DCE style: SEC_E_OK with the third leg, an AP-REP of ours the
+		// caller must still send (as DCE RPC's auth3 carries it).
+		final := p.ini.FinalToken()
+		if i := sspi.IndexOfWritable(output, sspi.SECBUFFER_TOKEN); i >= 0 {
+			if err := sspi.PlaceOutput(&output[i], sspi.SECBUFFER_TOKEN, final, allocate); err != nil && final != nil {
+				return 0, 0, err
+			}
+		} else if final != nil {
+			return 0, 0, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: DCE style needs a SECBUFFER_TOKEN output buffer for the third leg")
+		}
 		if err := p.establish(); err != nil {
 			return 0, 0, err
-		}
-		if i := sspi.IndexOfWritable(output, sspi.SECBUFFER_TOKEN); i >= 0 {
-			_ = sspi.PlaceOutput(&output[i], sspi.SECBUFFER_TOKEN, nil, allocate)
 		}
 		return sspi.SEC_E_OK, iscAttrs(req, p.keys.Flags, p.keys.Flags&engine.GSSDelegFlag != 0), nil
 	}
@@ -354,6 +368,9 @@ func (p *provider) startMessages(keys engine.ContextKeys, acceptor bool) error {
 
 func (p *provider) accept(input, output []sspi.SecBuffer, req uint32) (sspi.Status, uint32, error) {
 	cs := p.cred
+	if p.state == stateWaitReply && p.pending != nil {
+		return p.acceptDCEReply(input, output, req)
+	}
 	if p.state != stateStart {
 		return 0, 0, sspi.Errorf(sspi.SEC_E_INVALID_HANDLE, "kerberos: the context is already established or dead")
 	}
@@ -383,9 +400,6 @@ func (p *provider) accept(input, output []sspi.SecBuffer, req uint32) (sspi.Stat
 	} else if acc.Reply != nil {
 		return 0, 0, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: mutual authentication needs a SECBUFFER_TOKEN output buffer for the AP-REP")
 	}
-	if err := p.startMessages(acc.Keys, true); err != nil {
-		return 0, 0, err
-	}
 	p.clientName = principalString(acc.Client, acc.CRealm)
 	p.serverName = ticketServer(tok)
 	p.start, p.end = acc.Ticket.StartTime, acc.Ticket.EndTime
@@ -394,6 +408,38 @@ func (p *provider) accept(input, output []sspi.SecBuffer, req uint32) (sspi.Stat
 	}
 	p.delegated = acc.Delegated
 	p.pac = acc.PAC
+	if acc.DCE {
+		// MS-KILE section 3.4.5.1: the AP-REP goes out with
+		// SEC_I_CONTINUE_NEEDED, and the context is established only by
+		// the initiator's AP-REP (MIT does not set PROT_READY before it).
+		p.pending, p.state = acc, stateWaitReply
+		return sspi.SEC_I_CONTINUE_NEEDED, ascAttrs(req, acc.Keys.Flags), nil
+	}
+	if err := p.startMessages(acc.Keys, true); err != nil {
+		return 0, 0, err
+	}
+	return sspi.SEC_E_OK, ascAttrs(req, acc.Keys.Flags), nil
+}
+
+// acceptDCEReply is the acceptor's second call in DCE style: the
+// initiator's AP-REP, checked by engine.VerifyDCEReply; SEC_E_OK and no
+// output token.
+func (p *provider) acceptDCEReply(input, output []sspi.SecBuffer, req uint32) (sspi.Status, uint32, error) {
+	tok := token(input)
+	if len(tok) == 0 {
+		return 0, 0, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: the second AcceptSecurityContext call of a DCE-style exchange needs the initiator's AP-REP in a TOKEN buffer")
+	}
+	acc := p.pending
+	if err := engine.VerifyDCEReply(acc.Keys, tok); err != nil {
+		return 0, 0, err
+	}
+	if err := p.startMessages(acc.Keys, true); err != nil {
+		return 0, 0, err
+	}
+	p.pending = nil
+	if i := sspi.IndexOfWritable(output, sspi.SECBUFFER_TOKEN); i >= 0 {
+		_ = sspi.PlaceOutput(&output[i], sspi.SECBUFFER_TOKEN, nil, req&sspi.ASC_REQ_ALLOCATE_MEMORY != 0)
+	}
 	return sspi.SEC_E_OK, ascAttrs(req, acc.Keys.Flags), nil
 }
 
@@ -402,11 +448,12 @@ func principalString(p wire.PrincipalName, realm string) string {
 }
 
 // ticketServer names the service an accepted AP-REQ token's ticket was
-// for (the token has already been verified).
+// for (the token has already been verified); a DCE-style token is the
+// bare AP-REQ.
 func ticketServer(tok []byte) string {
 	var g wire.GSSToken
 	var req wire.APReq
-	if g.Unmarshal(tok) != nil || req.Unmarshal(g.Message) != nil {
+	if req.Unmarshal(tok) != nil && (g.Unmarshal(tok) != nil || req.Unmarshal(g.Message) != nil) {
 		return ""
 	}
 	return principalString(req.Ticket.SName, req.Ticket.Realm)

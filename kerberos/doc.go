@@ -40,12 +40,18 @@
 // MUTUAL_AUTH, forwards a TGT. A SECBUFFER_CHANNEL_BINDINGS input buffer (a
 // SEC_CHANNEL_BINDINGS structure) on either side is hashed into, or
 // checked against, the authenticator (SEC_E_BAD_BINDINGS on a mismatch).
-// ISC_REQ_USE_DCE_STYLE and ISC_REQ_USE_SESSION_KEY (user-to-user) return
-// SEC_E_UNSUPPORTED_FUNCTION.
+// ISC_REQ_USE_DCE_STYLE gives the three legs of MS-KILE section 3.4.5.1:
+// the first call returns the bare AP-REQ (no RFC 2743 framing) with
+// SEC_I_CONTINUE_NEEDED, the second takes the acceptor's bare AP-REP and
+// returns SEC_E_OK with a third token, the initiator's AP-REP, to send.
+// ISC_REQ_USE_SESSION_KEY (user-to-user) returns SEC_E_UNSUPPORTED_FUNCTION.
 //
 // AcceptSecurityContext verifies the AP-REQ (keytab key, clock skew,
 // replay cache, bindings) and returns SEC_E_OK, with the AP-REP in the
-// output TOKEN when the client asked for mutual authentication.
+// output TOKEN when the client asked for mutual authentication. A
+// DCE-style AP-REQ (with or without ASC_REQ_USE_DCE_STYLE, as MIT's
+// acceptor follows the initiator) gets SEC_I_CONTINUE_NEEDED with the bare
+// AP-REP, and SEC_E_OK once the initiator's AP-REP checks out.
 // DelegatedCredentials turns what a client delegated into outbound
 // credentials; ContextPAC gives the ticket's PAC (client and UPN/DNS
 // information), its server signature checked.

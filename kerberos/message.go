@@ -86,15 +86,20 @@ func (p *provider) EncryptMessage(qop uint32, buffers []sspi.SecBuffer) (sspi.St
 		return sspi.StatusOf(err), err
 	}
 	body := tok[wire.TokenHeaderSize:]
-	rrc := overhead - wire.TokenHeaderSize
+	rot := overhead - wire.TokenHeaderSize
+	rrc := rot
 	if conf {
 		e, _ := crypto.Lookup(p.messageKey().KeyType)
-		rrc -= e.ConfounderSize
+		rot -= e.ConfounderSize
+		// A DCE-style token has EC filler (16) and, as Windows sends it
+		// and MIT's DCE-style wrap copies it, RRC 28 while the bytes are
+		// rotated by RRC+EC (MS-KILE section 3.4.5.4.1); elsewhere EC is 0.
+		rrc = rot - p.ml.EC()
 	}
 	binary.BigEndian.PutUint16(tok[rrcOffset:], uint16(rrc))
-	// Rotate right by rrc: the last rrc bytes come first.
+	// Rotate right by rot: the last rot bytes come first.
 	rotated := make([]byte, 0, len(body))
-	rotated = append(append(rotated, body[len(body)-rrc:]...), body[:len(body)-rrc]...)
+	rotated = append(append(rotated, body[len(body)-rot:]...), body[:len(body)-rot]...)
 	t := buffers[ti].Buffer[:overhead]
 	copy(t, tok[:wire.TokenHeaderSize])
 	copy(t[wire.TokenHeaderSize:], rotated)

@@ -58,6 +58,12 @@ func (negotiatePackage) NewContext(cred *sspi.Credentials, server bool, targetNa
 	if !ok {
 		return nil, sspi.Errorf(sspi.SEC_E_INVALID_HANDLE, "negotiate: the credentials are not Negotiate credentials")
 	}
+	if !server && contextReq&sspi.ISC_REQ_USE_DCE_STYLE != 0 {
+		// Kerberos does DCE style alone; carrying its third leg in SPNEGO
+		// (a fourth NegTokenResp) is not done here, so refuse at once
+		// rather than fail on the second call.
+		return nil, sspi.Errorf(sspi.SEC_E_UNSUPPORTED_FUNCTION, "negotiate: DCE style (ISC_REQ_USE_DCE_STYLE) through SPNEGO is not implemented; use the Kerberos package")
+	}
 	return &provider{cred: cs, server: server, target: targetName}, nil
 }
 

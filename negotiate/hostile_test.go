@@ -150,3 +150,12 @@ func TestHostileSecondLeg(t *testing.T) {
 		})
 	}
 }
+
+// TestDCEStyleRefused: DCE style is the Kerberos package's alone; through
+// Negotiate it is refused on the first call, not on the second.
+func TestDCEStyleRefused(t *testing.T) {
+	newRealm(t)
+	_, st, _, err := isc(clientCred(t), nil, "host/localhost", sspi.ISC_REQ_USE_DCE_STYLE|sspi.ISC_REQ_CONFIDENTIALITY, nil)
+	require.Error(t, err)
+	assert.Equal(t, sspi.SEC_E_UNSUPPORTED_FUNCTION, st, "%v", err)
+}

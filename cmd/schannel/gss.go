@@ -86,7 +86,19 @@ func wrapToken(ctx *sspi.Context, msg []byte, encrypt bool) ([]byte, error) {
 	if _, err := ctx.EncryptMessage(qop, bufs); err != nil {
 		return nil, err
 	}
-	return append(append([]byte(nil), bufs[0].Buffer[:bufs[0].Size]...), bufs[1].Buffer...), nil
+	tok := append(append([]byte(nil), bufs[0].Buffer[:bufs[0].Size]...), bufs[1].Buffer...)
+	// A DCE-style EncryptMessage token has EC 16 and RRC 28 but is
+	// rotated by RRC+EC, as Windows lays it out for its buffers (MS-KILE
+	// section 3.4.5.4.1). As one whole token in the samples' stream, MIT's
+	// gss_unwrap reads it as RFC 4121 section 4.2.5 says, rotated by RRC
+	// alone: so state the whole rotation. RRC is outside the token's
+	// integrity protection, and our DecryptMessage reads either form.
+	if encrypt && len(tok) >= 8 {
+		if ec := binary.BigEndian.Uint16(tok[4:]); ec != 0 {
+			binary.BigEndian.PutUint16(tok[6:], binary.BigEndian.Uint16(tok[6:])+ec)
+		}
+	}
+	return tok, nil
 }
 
 // unwrapToken unwraps a whole token with DecryptMessage([STREAM, DATA]).
@@ -126,6 +138,7 @@ func (c *cli) gssClient(ctx context.Context, args []string) error {
 	noMutual := fs.Bool("nomutual", false, "do not ask for mutual authentication (one leg)")
 	delegate := fs.Bool("d", false, "delegate the TGT (ISC_REQ_DELEGATE)")
 	seq := fs.Bool("seq", false, "ask for sequence detection (ISC_REQ_SEQUENCE_DETECT)")
+	dce := fs.Bool("dce", false, "DCE style (ISC_REQ_USE_DCE_STYLE): three legs, bare AP-REQ and AP-REPs")
 	noWrap := fs.Bool("nw", false, "send the message unwrapped")
 	noEncrypt := fs.Bool("nx", false, "wrap for integrity only (SECQOP_WRAP_NO_ENCRYPT)")
 	noMIC := fs.Bool("nm", false, "do not ask the server for a MIC")
@@ -166,6 +179,9 @@ func (c *cli) gssClient(ctx context.Context, args []string) error {
 	}
 	if *seq {
 		req |= sspi.ISC_REQ_SEQUENCE_DETECT
+	}
+	if *dce {
+		req |= sspi.ISC_REQ_USE_DCE_STYLE
 	}
 	if err := sendFrame(conn, tokNoop|tokContextNext, nil); err != nil {
 		return err

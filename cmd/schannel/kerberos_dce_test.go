@@ -2,9 +2,13 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -12,29 +16,90 @@ import (
 	"github.com/gosspi/schannel/internal/kerberos/mitrealm"
 )
 
-// TestGSSServerRefusesDCEStyle: DCE style is not implemented; MIT's
-// gss-client -dce sends a raw AP-REQ, which our acceptor refuses with
-// SEC_E_INVALID_TOKEN at once rather than hang either side.
-func TestGSSServerRefusesDCEStyle(t *testing.T) {
+// TestGSSServerDCEStyleAgainstMIT: MIT's gss-client -dce (GSS_C_DCE_STYLE:
+// a bare AP-REQ, our bare AP-REP, its bare AP-REP) against our gss-server,
+// which accepts in two AcceptSecurityContext calls, the first returning
+// SEC_I_CONTINUE_NEEDED with the AP-REP (MS-KILE section 3.4.5.1). Then
+// MIT's wrapped message is unwrapped and our MIC verified by MIT.
+func TestGSSServerDCEStyleAgainstMIT(t *testing.T) {
 	r := krbRealm(t)
 	gssClient := mitrealm.Require(t, "gss-client")
-	r.Run(t, []byte("secret\n"), "kinit", "user")
-	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-	defer cancel()
-	c, _, _ := testCLI("")
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() { done <- c.gssServer(ctx, []string{"-port", "0", "-once"}, func(a string) { ready <- a }) }()
-	var addr string
-	select {
-	case addr = <-ready:
-	case err := <-done:
-		t.Fatalf("gss-server: %v", err)
+	if out, _ := exec.Command("strings", gssClient).Output(); len(out) > 0 && !strings.Contains(string(out), "-dce") {
+		t.Skip("this gss-client has no -dce option")
 	}
-	_, port, _ := net.SplitHostPort(addr)
-	_, err := exec.CommandContext(ctx, gssClient, "-dce", "-port", port, "127.0.0.1", "host@localhost", "x").CombinedOutput()
-	assert.Error(t, err, "MIT's client sees the connection end")
-	err = <-done
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "SEC_E_INVALID_TOKEN")
+	r.Run(t, []byte("secret\n"), "kinit", "user")
+	for _, flags := range [][]string{{"-dce"}, {"-dce", "-nx"}, {"-dce", "-seq"}} {
+		t.Run(strings.Join(flags, " "), func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+			defer cancel()
+			c, stdout, stderr := testCLI("")
+			ready := make(chan string, 1)
+			done := make(chan error, 1)
+			go func() { done <- c.gssServer(ctx, []string{"-port", "0", "-once", "-v"}, func(a string) { ready <- a }) }()
+			var addr string
+			select {
+			case addr = <-ready:
+			case err := <-done:
+				t.Fatalf("gss-server: %v", err)
+			}
+			_, port, _ := net.SplitHostPort(addr)
+			args := append(append([]string{"-port", port}, flags...), "127.0.0.1", "host@localhost", "hello in DCE style")
+			out, err := exec.CommandContext(ctx, gssClient, args...).CombinedOutput()
+			require.NoError(t, err, "gss-client: %s\nours: %s", out, stderr)
+			assert.Contains(t, string(out), "Signature verified")
+			require.NoError(t, <-done, "stderr: %s", stderr)
+			assert.Contains(t, stdout.String(), `Accepted connection: "user@TEST.LOCAL"`)
+			assert.Contains(t, stdout.String(), `Received message: "hello in DCE style"`)
+			log := stderr.String()
+			first := strings.Index(log, "AcceptSecurityContext -> SEC_I_CONTINUE_NEEDED")
+			second := strings.Index(log, "AcceptSecurityContext -> SEC_E_OK")
+			require.True(t, first >= 0 && second > first, "ASC: CONTINUE_NEEDED with the AP-REP, then SEC_E_OK on MIT's AP-REP:\n%s", log)
+		})
+	}
+}
+
+// TestGSSClientDCEStyleAgainstMIT: our gss-client -dce against MIT's
+// gss-server, which follows DCE style from the bare AP-REQ and checks our
+// third-leg AP-REP with krb5_rd_rep_dce before it unwraps the message.
+func TestGSSClientDCEStyleAgainstMIT(t *testing.T) {
+	r := krbRealm(t)
+	gssServer := mitrealm.Require(t, "gss-server")
+	r.Run(t, []byte("secret\n"), "kinit", "user")
+	for _, flags := range [][]string{{"-dce"}, {"-dce", "-nx"}} {
+		t.Run(strings.Join(flags, " "), func(t *testing.T) {
+			port := freePort(t)
+			ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+			defer cancel()
+			logPath := filepath.Join(r.Dir, fmt.Sprintf("gss-server-dce-%d.log", port))
+			srv := exec.CommandContext(ctx, gssServer, "-port", fmt.Sprint(port), "-once", "-logfile", logPath, "host@localhost")
+			var srvOut lockedBuffer
+			srv.Stdout, srv.Stderr = &srvOut, &srvOut
+			require.NoError(t, srv.Start())
+			defer func() { _ = srv.Process.Kill(); _ = srv.Wait() }()
+			args := append(append([]string{"gss-client", "-v", "-port", fmt.Sprint(port)}, flags...), "127.0.0.1", "host@localhost", "hello from Go in DCE style")
+			var stdout, stderr *lockedBuffer
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				var c *cli
+				c, stdout, stderr = testCLI("")
+				err := c.run(ctx, args)
+				if err != nil && strings.Contains(err.Error(), "connection refused") && time.Now().Before(deadline) {
+					time.Sleep(50 * time.Millisecond)
+					continue
+				}
+				require.NoError(t, err, "stderr: %s\ngss-server: %s", stderr, srvOut.String())
+				break
+			}
+			assert.Contains(t, stdout.String(), "Signature verified.")
+			// ISC: CONTINUE_NEEDED with the bare AP-REQ, then SEC_E_OK
+			// with the third leg; ISC_RET_USED_DCE_STYLE (0x200) is set.
+			log := stderr.String()
+			assert.Contains(t, log, "InitializeSecurityContext -> SEC_I_CONTINUE_NEEDED")
+			assert.Contains(t, log, "InitializeSecurityContext -> SEC_E_OK")
+			assert.Regexp(t, `flags 0x[0-9a-f]*[2367abef][0-9a-f]{2}\b`, stdout.String(), "ISC_RET_USED_DCE_STYLE")
+			require.NoError(t, srv.Wait(), "gss-server: %s", srvOut.String())
+			mitLog, _ := exec.Command("cat", logPath).Output()
+			assert.Contains(t, string(mitLog)+srvOut.String(), "hello from Go in DCE style")
+		})
+	}
 }

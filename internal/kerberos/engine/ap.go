@@ -25,6 +25,18 @@ const (
 	GSSSequenceFlag uint32 = 8
 	GSSConfFlag     uint32 = 16
 	GSSIntegFlag    uint32 = 32
+	// GSSDCEStyleFlag (GSS_C_DCE_STYLE, RFC 4757 section 7.1) asks for
+	// the three-leg exchange of MS-KILE section 3.4.5.1: a raw AP-REQ, a
+	// raw AP-REP, and a raw AP-REP back from the initiator.
+	GSSDCEStyleFlag uint32 = 0x1000
+)
+
+// apReqTag and krbErrorTag are the first bytes of a DER AP-REQ
+// ([APPLICATION 14]) and KRB-ERROR ([APPLICATION 30]): a DCE-style token
+// is the bare message, with no RFC 2743 framing (which starts 0x60).
+const (
+	apReqTag    = 0x6e
+	krbErrorTag = 0x7e
 )
 
 // gssChecksumType is the authenticator checksum type of RFC 4121 section
@@ -71,6 +83,10 @@ type Initiator struct {
 	seq      uint32
 	waiting  bool
 	complete bool
+	// dce is the three-leg exchange (GSSDCEStyleFlag); final is its
+	// third-leg AP-REP, made when the acceptor's reply checks out.
+	dce   bool
+	final []byte
 	// AcceptorSubkey and AcceptorSeq come from the AP-REP.
 	acceptorSubkey *wire.EncryptionKey
 	acceptorSeq    uint32
@@ -90,7 +106,8 @@ type ContextKeys struct {
 }
 
 // NewInitiator builds the AP-REQ and returns it framed as the first GSS
-// context token (RFC 4121 section 4.1).
+// context token (RFC 4121 section 4.1), or bare in DCE style
+// (GSSDCEStyleFlag, which implies GSSMutualFlag: MS-KILE section 3.4.5.1).
 func NewInitiator(cfg InitiatorConfig) (*Initiator, []byte, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -105,7 +122,10 @@ func NewInitiator(cfg InitiatorConfig) (*Initiator, []byte, error) {
 	if cfg.BindingsHash != nil && len(cfg.BindingsHash) != 16 {
 		return nil, nil, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: channel bindings hash of %d bytes, want 16", len(cfg.BindingsHash))
 	}
-	x := &Initiator{cfg: cfg, enc: e}
+	if cfg.Flags&GSSDCEStyleFlag != 0 {
+		cfg.Flags |= GSSMutualFlag
+	}
+	x := &Initiator{cfg: cfg, enc: e, dce: cfg.Flags&GSSDCEStyleFlag != 0}
 	var err error
 	if x.subkey, err = e.RandomKey(); err != nil {
 		return nil, nil, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: %w", err)
@@ -161,10 +181,12 @@ func NewInitiator(cfg InitiatorConfig) (*Initiator, []byte, error) {
 	if err != nil {
 		return nil, nil, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: %w", err)
 	}
-	tok := wire.GSSToken{TokID: wire.TokAPReq, Message: body}
-	out, err := tok.Marshal()
-	if err != nil {
-		return nil, nil, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: %w", err)
+	out := body
+	if !x.dce {
+		tok := wire.GSSToken{TokID: wire.TokAPReq, Message: body}
+		if out, err = tok.Marshal(); err != nil {
+			return nil, nil, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: %w", err)
+		}
 	}
 	x.waiting = cfg.Flags&GSSMutualFlag != 0
 	x.complete = !x.waiting
@@ -174,6 +196,11 @@ func NewInitiator(cfg InitiatorConfig) (*Initiator, []byte, error) {
 // Complete reports whether the context is established.
 func (x *Initiator) Complete() bool { return x.complete }
 
+// FinalToken is the DCE-style third leg once Receive has accepted the
+// acceptor's AP-REP: a bare AP-REP the initiator sends "exactly as the
+// server would" (MS-KILE section 3.4.5.1). Nil outside DCE style.
+func (x *Initiator) FinalToken() []byte { return x.final }
+
 // Receive takes the acceptor's reply token: an AP-REP (RFC 4120 section
 // 5.5.2) whose EncAPRepPart must echo our authenticator's time, or a
 // KRB-ERROR, mapped to its status.
@@ -182,7 +209,15 @@ func (x *Initiator) Receive(token []byte) error {
 		return sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: no reply token is expected")
 	}
 	var tok wire.GSSToken
-	if err := tok.Unmarshal(token); err != nil {
+	if x.dce {
+		// DCE style: the bare message. MIT's acceptor sends the AP-REP
+		// bare; a bare KRB-ERROR is read too, so that a refusal reads as
+		// its error rather than as a malformed AP-REP.
+		tok.TokID, tok.Message = wire.TokAPRep, token
+		if len(token) > 0 && token[0] == krbErrorTag {
+			tok.TokID = wire.TokKRBError
+		}
+	} else if err := tok.Unmarshal(token); err != nil {
 		return sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: reply token: %w", err)
 	}
 	switch tok.TokID {
@@ -228,8 +263,41 @@ func (x *Initiator) Receive(token []byte) error {
 	if part.SeqNumber != nil {
 		x.acceptorSeq = *part.SeqNumber
 	}
+	if x.dce {
+		final, err := x.dceReply()
+		if err != nil {
+			return err
+		}
+		x.final = final
+	}
 	x.waiting, x.complete = false, true
 	return nil
+}
+
+// dceReply builds the initiator's AP-REP of the DCE third leg, as MIT's
+// krb5_mk_rep_dce and MS-KILE section 3.4.5.1 describe it: encrypted in
+// the ticket's session key (usage 12), our current time, no subkey (the
+// acceptor refuses one, so that its own AP-REP cannot be echoed back),
+// and the acceptor's sequence number from its AP-REP, which is what the
+// acceptor checks.
+func (x *Initiator) dceReply() ([]byte, error) {
+	now := x.cfg.Now().Add(x.cfg.KDCOffset)
+	seq := x.acceptorSeq
+	part := wire.EncAPRepPart{CTime: now.Truncate(time.Second), CUSec: int32(now.Nanosecond() / 1000), SeqNumber: &seq}
+	plain, err := part.Marshal()
+	if err != nil {
+		return nil, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: %w", err)
+	}
+	c, err := x.enc.Encrypt(x.cfg.SessionKey.KeyValue, crypto.UsageAPRepEncPart, plain)
+	if err != nil {
+		return nil, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: %w", err)
+	}
+	rep := wire.APRep{EncPart: wire.EncryptedData{EType: x.enc.ID, Cipher: c}}
+	out, err := rep.Marshal()
+	if err != nil {
+		return nil, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: %w", err)
+	}
+	return out, nil
 }
 
 // Keys returns the context's keys once it is complete.
@@ -278,8 +346,12 @@ type Accepted struct {
 	Ticket wire.EncTicketPart
 	Keys   ContextKeys
 	// Reply is the AP-REP token to send when mutual authentication was
-	// asked for, nil otherwise.
+	// asked for, nil otherwise. In DCE style it is the bare AP-REP and the
+	// exchange is not over: VerifyDCEReply takes the initiator's answer.
 	Reply []byte
+	// DCE reports a DCE-style AP-REQ (GSSDCEStyleFlag in its checksum,
+	// sent without GSS framing).
+	DCE bool
 	// Delegated are the credentials the initiator forwarded
 	// (GSS_C_DELEG_FLAG), usable to authenticate onward as the client.
 	Delegated []DelegatedCredential
@@ -301,7 +373,12 @@ func Accept(cfg AcceptorConfig, token []byte) (*Accepted, error) {
 		cfg.ClockSkew = 5 * time.Minute
 	}
 	var tok wire.GSSToken
-	if err := tok.Unmarshal(token); err != nil {
+	// A bare AP-REQ is DCE style (MS-KILE section 3.4.5.1); it is
+	// accepted only if its checksum says so, as MIT accepts it.
+	raw := len(token) > 0 && token[0] == apReqTag
+	if raw {
+		tok.TokID, tok.Message = wire.TokAPReq, token
+	} else if err := tok.Unmarshal(token); err != nil {
 		return nil, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: context token: %w", err)
 	}
 	if tok.TokID != wire.TokAPReq {
@@ -377,6 +454,15 @@ func Accept(cfg AcceptorConfig, token []byte) (*Accepted, error) {
 	if err != nil {
 		return nil, err
 	}
+	dce := flags&GSSDCEStyleFlag != 0
+	if dce != raw {
+		// MIT: "only DCE_STYLE clients are allowed to send raw AP-REQs",
+		// and a DCE-style client never frames its token.
+		return nil, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: AP-REQ framing (bare %v) does not match its DCE-style flag (%v)", raw, dce)
+	}
+	if dce {
+		flags |= GSSMutualFlag
+	}
 	var delegated []DelegatedCredential
 	if deleg != nil {
 		if delegated, err = openKRBCred(deleg, etp.Key, sessEnc); err != nil {
@@ -391,7 +477,7 @@ func Accept(cfg AcceptorConfig, token []byte) (*Accepted, error) {
 	if err != nil {
 		return nil, err
 	}
-	acc := &Accepted{Client: auth.CName, CRealm: auth.CRealm, Ticket: etp, Delegated: delegated, PAC: thePAC}
+	acc := &Accepted{Client: auth.CName, CRealm: auth.CRealm, Ticket: etp, Delegated: delegated, PAC: thePAC, DCE: dce}
 	acc.Keys.SessionKey = etp.Key
 	acc.Keys.Flags = flags
 	if auth.Subkey != nil {
@@ -405,7 +491,7 @@ func Accept(cfg AcceptorConfig, token []byte) (*Accepted, error) {
 	if auth.SeqNumber != nil {
 		acc.Keys.InitiatorSeq = *auth.SeqNumber
 	}
-	if req.APOptions&wire.APOptMutualRequired == 0 {
+	if req.APOptions&wire.APOptMutualRequired == 0 && !dce {
 		return acc, nil
 	}
 	// The AP-REP: our subkey, of the initiator subkey's enctype as MIT
@@ -436,11 +522,52 @@ func Accept(cfg AcceptorConfig, token []byte) (*Accepted, error) {
 	if err != nil {
 		return nil, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: %w", err)
 	}
+	if dce {
+		acc.Reply = repDER
+		return acc, nil
+	}
 	out := wire.GSSToken{TokID: wire.TokAPRep, Message: repDER}
 	if acc.Reply, err = out.Marshal(); err != nil {
 		return nil, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: %w", err)
 	}
 	return acc, nil
+}
+
+// VerifyDCEReply checks the initiator's third-leg AP-REP of a DCE-style
+// exchange (MS-KILE section 3.4.5.1) against the context Accept made: it
+// must decrypt under the ticket's session key (usage 12), carry no subkey
+// and echo the sequence number of our AP-REP, as MIT's krb5_rd_rep_dce
+// checks. Its time is not checked, as MIT does not: the AP-REQ's was.
+func VerifyDCEReply(keys ContextKeys, token []byte) error {
+	enc, ok := crypto.Lookup(keys.SessionKey.KeyType)
+	if !ok || len(keys.SessionKey.KeyValue) != enc.KeySize {
+		return sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: session key of type %d is unusable", keys.SessionKey.KeyType)
+	}
+	var rep wire.APRep
+	if err := rep.Unmarshal(token); err != nil {
+		return sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: DCE-style AP-REP: %w", err)
+	}
+	if rep.EncPart.EType != enc.ID {
+		return sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: DCE-style AP-REP encrypted with enctype %d, not the session key's %d", rep.EncPart.EType, enc.ID)
+	}
+	plain, err := enc.Decrypt(keys.SessionKey.KeyValue, crypto.UsageAPRepEncPart, rep.EncPart.Cipher)
+	if errors.Is(err, crypto.ErrIntegrity) {
+		return sspi.Errorf(sspi.SEC_E_MESSAGE_ALTERED, "kerberos: the DCE-style AP-REP does not decrypt with the session key")
+	}
+	if err != nil {
+		return sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: DCE-style AP-REP: %w", err)
+	}
+	var part wire.EncAPRepPart
+	if err := part.Unmarshal(plain); err != nil {
+		return sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: DCE-style EncAPRepPart: %w", err)
+	}
+	if part.Subkey != nil {
+		return sspi.Errorf(sspi.SEC_E_MESSAGE_ALTERED, "kerberos: the DCE-style AP-REP carries a subkey (an echo of ours?)")
+	}
+	if part.SeqNumber == nil || *part.SeqNumber != keys.AcceptorSeq {
+		return sspi.Errorf(sspi.SEC_E_MESSAGE_ALTERED, "kerberos: the DCE-style AP-REP does not echo our sequence number (another context's?)")
+	}
+	return nil
 }
 
 // checkGSSChecksum reads the RFC 4121 section 4.1.1 checksum: Lgth 16,

@@ -17,6 +17,9 @@
 //     skew, expiry, bindings and a bounded replay cache, decodes delegated
 //     credentials, verifies the PAC's server signature and client info,
 //     and answers mutual authentication with an AP-REP;
+//   - the DCE-style three-leg exchange of MS-KILE section 3.4.5.1 (bare
+//     AP-REQ and AP-REPs, the initiator's third-leg AP-REP checked as MIT
+//     checks it);
 //   - the RFC 4121 section 4.2 Wrap and MIC tokens, and for RC4-HMAC
 //     contexts the RFC 1964 tokens of RFC 4757 section 7, with replay and
 //     sequence detection (MessageLayer);
@@ -24,7 +27,7 @@
 //     them.
 //
 // It does not yet do referrals (a referral TGT is reported as
-// SEC_E_KDC_UNABLE_TO_REFER), FAST, PKINIT, S4U, user-to-user, DCE style,
+// SEC_E_KDC_UNABLE_TO_REFER), FAST, PKINIT, S4U, user-to-user,
 // or the PAC's logon info (NDR); those build on the same wire and crypto
 // packages. Every failure is an *sspi.Error whose status says what a
 // Windows caller would see and whose cause says why.

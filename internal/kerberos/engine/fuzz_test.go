@@ -1,11 +1,13 @@
 package engine
 
 import (
+	"bytes"
 	"errors"
 	"testing"
 	"time"
 
 	"github.com/gosspi/schannel/internal/kerberos/crypto"
+	"github.com/gosspi/schannel/internal/kerberos/wire"
 	"github.com/gosspi/schannel/sspi"
 )
 
@@ -125,5 +127,55 @@ func FuzzUnwrapRC4(f *testing.F) {
 		_, _, err := acc.Unwrap(tok)
 		requireStatus(t, err)
 		requireStatus(t, acc.VerifyMIC([]byte("seed"), tok))
+	})
+}
+
+// FuzzDCE covers the DCE-style legs (MS-KILE section 3.4.5.1): each input
+// goes to the acceptor as a first token (a bare AP-REQ is DCE style), to a
+// DCE-style initiator waiting for the acceptor's bare AP-REP, and to an
+// acceptor waiting for the initiator's third-leg AP-REP. Only the valid
+// third leg may pass VerifyDCEReply.
+func FuzzDCE(f *testing.F) {
+	fx := dceFixture(f)
+	ini, tok, err := NewInitiator(fx.init)
+	if err != nil {
+		f.Fatal(err)
+	}
+	acc, err := Accept(fx.acc, tok)
+	if err != nil {
+		f.Fatal(err)
+	}
+	if err := ini.Receive(acc.Reply); err != nil {
+		f.Fatal(err)
+	}
+	final := ini.FinalToken()
+	f.Add(tok)
+	f.Add(acc.Reply)
+	f.Add(final)
+	waiting, _, err := NewInitiator(fx.init)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		cfg := fx.acc
+		cfg.Replay = NewReplayCache(4, time.Minute)
+		_, err := Accept(cfg, in)
+		requireStatus(t, err)
+		w := *waiting
+		err = w.Receive(in)
+		requireStatus(t, err)
+		if err != nil && w.FinalToken() != nil {
+			t.Fatal("a third leg after a refused reply")
+		}
+		err = VerifyDCEReply(acc.Keys, in)
+		requireStatus(t, err)
+		if err == nil && !bytes.Equal(in, final) {
+			// Only the encrypted part is protected; a re-encoding of the
+			// same AP-REP (DER allows none) is the one way to differ.
+			var a, b wire.APRep
+			if a.Unmarshal(in) != nil || b.Unmarshal(final) != nil || !bytes.Equal(a.EncPart.Cipher, b.EncPart.Cipher) {
+				t.Fatalf("a changed third leg passed: %x", in)
+			}
+		}
 	})
 }

@@ -19,8 +19,11 @@ import (
 // section 2). Usages follow the sender's role: Wrap tokens use the SEAL
 // usages, with or without confidentiality, MIC tokens the SIGN usages.
 //
-// Sent tokens use RRC 0 as MIT does; received tokens may use any RRC and
-// EC (MS-KILE section 3.4.5.4.1 senders rotate). RC4-HMAC contexts use
+// Sent tokens use RRC 0 as MIT does (the SSPI layer rotates them for
+// its buffers); received tokens may use any RRC and EC (MS-KILE section
+// 3.4.5.4.1 senders rotate, see Unwrap). In DCE style a confidential
+// token carries EC filler bytes, as Windows and MIT send it (see Wrap).
+// RC4-HMAC contexts use
 // the RFC 1964 token format of RFC 4757 section 7 instead (message_rc4.go).
 // It is not safe for concurrent use.
 type MessageLayer struct {
@@ -33,7 +36,9 @@ type MessageLayer struct {
 	// replay and sequence are the negotiated detection flags.
 	replay, sequence bool
 	// rc4 selects the RFC 1964 token format of RFC 4757 section 7.
-	rc4  bool
+	rc4 bool
+	// dce is a DCE-style context (GSSDCEStyleFlag).
+	dce  bool
 	rand func([]byte) (int, error)
 }
 
@@ -44,6 +49,7 @@ func NewMessageLayer(keys ContextKeys, acceptor bool) (*MessageLayer, error) {
 		acceptor: acceptor,
 		replay:   keys.Flags&GSSReplayFlag != 0,
 		sequence: keys.Flags&GSSSequenceFlag != 0,
+		dce:      keys.Flags&GSSDCEStyleFlag != 0,
 		key:      keys.InitiatorSubkey,
 	}
 	if keys.AcceptorSubkey != nil {
@@ -94,10 +100,29 @@ func (m *MessageLayer) sendFlags() byte {
 	return f
 }
 
+// DCE reports a DCE-style context.
+func (m *MessageLayer) DCE() bool { return m.dce }
+
+// EC is the extra count of the confidential Wrap tokens this layer makes:
+// zero, as MIT sends, except in DCE style, where MS-KILE section 3.4.5.4.1
+// says EC "must not be zero" for AES and "should" be one block (16), and
+// MIT's DCE-style wrap agrees ("Windows rejects AEAD tokens with non-zero
+// EC" is its comment, meaning a zero one).
+func (m *MessageLayer) EC() int {
+	if m.dce && !m.rc4 {
+		// One cipher block: every RFC 4121 enctype here is AES, whose
+		// confounder is one block.
+		return m.enc.ConfounderSize
+	}
+	return 0
+}
+
 // Overhead is what a Wrap token adds to a message: the 16-byte header and,
-// when confidential, the confounder, the encrypted header copy and the
-// integrity tag; when not, the checksum. MIT's measured values are 60 and
-// 28 for aes-sha1, 72 and 40 for aes-sha384 (SSPI-PACKAGES.md).
+// when confidential, the confounder, the EC filler, the encrypted header
+// copy and the integrity tag; when not, the checksum. MIT's measured
+// values are 60 and 28 for aes-sha1, 72 and 40 for aes-sha384
+// (SSPI-PACKAGES.md); a DCE-style context adds EC, 76 for aes-sha1 (the
+// cbSecurityTrailer Wine reports in DCE style).
 func (m *MessageLayer) Overhead(conf bool) int {
 	if m.rc4 {
 		// An upper bound: the GSS frame (0x60, a DER length of at most
@@ -106,7 +131,7 @@ func (m *MessageLayer) Overhead(conf bool) int {
 		return 1 + 4 + 11 + 2 + 6 + rc4SeqLen + rc4CksumLen + rc4Confounder + 1
 	}
 	if conf {
-		return wire.TokenHeaderSize + m.enc.ConfounderSize + wire.TokenHeaderSize + m.enc.TrailerSize
+		return wire.TokenHeaderSize + m.enc.ConfounderSize + m.EC() + wire.TokenHeaderSize + m.enc.TrailerSize
 	}
 	c, _ := crypto.LookupChecksum(m.enc.ChecksumType)
 	return wire.TokenHeaderSize + c.Size
@@ -123,7 +148,9 @@ func (m *MessageLayer) MICSize() int {
 	return wire.TokenHeaderSize + c.Size
 }
 
-// Wrap makes a Wrap token of msg, RFC 4121 section 4.2.4.
+// Wrap makes a Wrap token of msg, RFC 4121 section 4.2.4, with RRC 0. A
+// confidential token encrypts msg | EC filler | header (the filler is
+// zeros; RFC 4121 leaves its value open).
 func (m *MessageLayer) Wrap(msg []byte, conf bool) ([]byte, error) {
 	if len(msg) > wire.MaxTokenSize-m.Overhead(conf) {
 		return nil, sspi.Errorf(sspi.SEC_E_BUFFER_TOO_SMALL, "kerberos: %d-byte message is too long to wrap", len(msg))
@@ -136,9 +163,12 @@ func (m *MessageLayer) Wrap(msg []byte, conf bool) ([]byte, error) {
 	var out []byte
 	if conf {
 		h.Flags |= wire.FlagSealed
+		ec := m.EC()
+		h.EC = uint16(ec)
 		hdr := h.Marshal()
-		plain := make([]byte, 0, len(msg)+len(hdr))
-		plain = append(append(plain, msg...), hdr...)
+		plain := make([]byte, len(msg)+ec, len(msg)+ec+len(hdr))
+		copy(plain, msg)
+		plain = append(plain, hdr...)
 		c, err := m.enc.Encrypt(m.key.KeyValue, seal, plain)
 		if err != nil {
 			return nil, sspi.Errorf(sspi.SEC_E_ENCRYPT_FAILURE, "kerberos: %w", err)
@@ -160,6 +190,18 @@ func (m *MessageLayer) Wrap(msg []byte, conf bool) ([]byte, error) {
 // confidential. Statuses follow Wine's GSS-to-SSPI table: malformed is
 // SEC_E_INVALID_TOKEN, forged SEC_E_MESSAGE_ALTERED, a replay
 // SEC_E_INVALID_TOKEN, a gap or reordering SEC_E_OUT_OF_SEQUENCE.
+//
+// The EC filler of a confidential token is encrypted with the message
+// (RFC 4121 section 4.2.4) and dropped after decryption. Where the bytes
+// were rotated is not the same for every sender: RFC 4121 section 4.2.5
+// and MIT rotate by RRC, while MS-KILE section 3.4.5.4.1 says Windows
+// rotates "by RRC+EC bytes, which is different from RRC alone" (MIT and
+// Heimdal do so in DCE style: MIT's sender sets RRC 28 and rotates by 44
+// with EC 16). With EC 0 the two agree. Otherwise the context's rotation
+// (RRC+EC in DCE style, RRC elsewhere) is tried first and the other one
+// after it; both are authenticated decryptions under the same key and
+// usage, so a forger gains nothing from the second, and a sender's
+// choice costs at most one extra decryption of a token that fails.
 func (m *MessageLayer) Unwrap(tok []byte) ([]byte, bool, error) {
 	if m.rc4 {
 		return m.unwrapRC4(tok)
@@ -174,29 +216,34 @@ func (m *MessageLayer) Unwrap(tok []byte) ([]byte, bool, error) {
 	if len(payload) == 0 {
 		return nil, false, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: empty Wrap token")
 	}
-	rrc := int(h.RRC) % len(payload)
-	payload = append(append(make([]byte, 0, len(payload)), payload[rrc:]...), payload[:rrc]...)
 	seal, _ := m.usages(false)
 	var msg []byte
 	conf := h.Flags&wire.FlagSealed != 0
 	if conf {
-		plain, err := m.enc.Decrypt(m.key.KeyValue, seal, payload)
-		if errors.Is(err, crypto.ErrIntegrity) {
-			return nil, false, sspi.Errorf(sspi.SEC_E_MESSAGE_ALTERED, "kerberos: Wrap token does not verify")
+		rotations := []int{int(h.RRC)}
+		if h.EC != 0 {
+			both := int(h.RRC) + int(h.EC)
+			if m.dce {
+				rotations = []int{both, int(h.RRC)}
+			} else {
+				rotations = append(rotations, both)
+			}
+		}
+		var first error
+		for _, r := range rotations {
+			msg, err = m.openSealed(h, payload, r, seal)
+			if err == nil {
+				break
+			}
+			if first == nil {
+				first = err
+			}
 		}
 		if err != nil {
-			return nil, false, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: Wrap token: %w", err)
+			return nil, false, first
 		}
-		if len(plain) < int(h.EC)+wire.TokenHeaderSize {
-			return nil, false, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: Wrap token shorter than its EC and header copy")
-		}
-		inner := h
-		inner.RRC = 0
-		if string(plain[len(plain)-wire.TokenHeaderSize:]) != string(inner.Marshal()) {
-			return nil, false, sspi.Errorf(sspi.SEC_E_MESSAGE_ALTERED, "kerberos: Wrap token header differs from its encrypted copy")
-		}
-		msg = plain[:len(plain)-int(h.EC)-wire.TokenHeaderSize]
 	} else {
+		payload = rotateLeft(payload, int(h.RRC))
 		c, _ := crypto.LookupChecksum(m.enc.ChecksumType)
 		if int(h.EC) != c.Size || len(payload) < c.Size {
 			return nil, false, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: integrity-only Wrap token with EC %d, checksum size %d", h.EC, c.Size)
@@ -212,6 +259,39 @@ func (m *MessageLayer) Unwrap(tok []byte) ([]byte, bool, error) {
 		return nil, false, err
 	}
 	return msg, conf, nil
+}
+
+// rotateLeft undoes a right rotation by n (RFC 4121 section 4.2.5) into a
+// new slice.
+func rotateLeft(b []byte, n int) []byte {
+	n %= len(b)
+	return append(append(make([]byte, 0, len(b)), b[n:]...), b[:n]...)
+}
+
+// openSealed decrypts a confidential Wrap token's payload rotated by
+// rotation and checks the encrypted header copy: every field but RRC,
+// which the sender may set after encrypting (RFC 4121 section 4.2.5 puts
+// 0 in the copy; Heimdal also ignores it there).
+func (m *MessageLayer) openSealed(h wire.WrapHeader, payload []byte, rotation int, usage uint32) ([]byte, error) {
+	plain, err := m.enc.Decrypt(m.key.KeyValue, usage, rotateLeft(payload, rotation))
+	if errors.Is(err, crypto.ErrIntegrity) {
+		return nil, sspi.Errorf(sspi.SEC_E_MESSAGE_ALTERED, "kerberos: Wrap token does not verify")
+	}
+	if err != nil {
+		return nil, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: Wrap token: %w", err)
+	}
+	if len(plain) < int(h.EC)+wire.TokenHeaderSize {
+		return nil, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: Wrap token shorter than its EC (%d) and header copy", h.EC)
+	}
+	var inner wire.WrapHeader
+	if inner.Unmarshal(plain[len(plain)-wire.TokenHeaderSize:]) != nil {
+		return nil, sspi.Errorf(sspi.SEC_E_MESSAGE_ALTERED, "kerberos: Wrap token's encrypted header copy is not a Wrap header")
+	}
+	inner.RRC = h.RRC
+	if inner != h {
+		return nil, sspi.Errorf(sspi.SEC_E_MESSAGE_ALTERED, "kerberos: Wrap token header differs from its encrypted copy")
+	}
+	return plain[:len(plain)-int(h.EC)-wire.TokenHeaderSize], nil
 }
 
 // MIC makes a MIC token over msg, RFC 4121 section 4.2.6.1.
