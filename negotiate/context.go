@@ -167,12 +167,19 @@ func (p *provider) stepInner(input []sspi.SecBuffer, tok []byte, req uint32) ([]
 	default:
 		return nil, 0, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "negotiate: Kerberos returned %v, which Negotiate does not pass on", st)
 	}
+	return out[0].Buffer, innerAttrs(ctx, req), nil
+}
+
+// innerAttrs are the Kerberos context's return flags as Negotiate's: the
+// inner context always allocates, but ALLOCATED_MEMORY is returned only
+// to a caller that asked for it.
+func innerAttrs(ctx *sspi.Context, req uint32) uint32 {
 	attrs := ctx.Attributes()
 	allocated := uint32(sspi.ISC_RET_ALLOCATED_MEMORY) // the same bit as ASC_RET_ALLOCATED_MEMORY
 	if req&sspi.ISC_REQ_ALLOCATE_MEMORY == 0 {
 		attrs &^= allocated
 	}
-	return out[0].Buffer, attrs, nil
+	return attrs
 }
 
 // mic is the mechListMIC: the chosen mechanism's MIC over the DER of the
@@ -301,7 +308,7 @@ func (p *provider) initiate(input, output []sspi.SecBuffer, req uint32) (sspi.St
 	case !p.innerDone:
 		return 0, 0, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "negotiate: the acceptor answered %v without the Kerberos AP-REP", resp.NegState)
 	default:
-		attrs = p.inner.Attributes()
+		attrs = innerAttrs(p.inner, req)
 	}
 	if resp.MechListMIC != nil {
 		if err := p.checkMIC(resp.MechListMIC); err != nil {
@@ -436,7 +443,7 @@ func (p *provider) accept(input, output []sspi.SecBuffer, req uint32) (sspi.Stat
 			reply.ResponseToken = out
 		}
 	} else if p.inner != nil {
-		attrs = p.inner.Attributes()
+		attrs = innerAttrs(p.inner, req)
 	}
 	if p.innerDone {
 		if clientMIC != nil {

@@ -241,3 +241,38 @@ func TestNegotiateCannotUseKerberos(t *testing.T) {
 		assert.ErrorContains(t, err, "Kerberos cannot be used")
 	})
 }
+
+// TestNegotiateCallerBuffers: with the caller's own output buffers (no
+// ISC_REQ_ALLOCATE_MEMORY) no call returns ISC_RET_ALLOCATED_MEMORY, also
+// the last ISC of a one-leg Kerberos exchange, whose flags come straight
+// from the inner context (the Wine differential test found that one).
+func TestNegotiateCallerBuffers(t *testing.T) {
+	newRealm(t)
+	for _, req := range []uint32{fullReq, fullReq &^ sspi.ISC_REQ_MUTUAL_AUTH} {
+		var cctx, sctx *sspi.Context
+		var toServer, toClient []byte
+		for leg := 0; leg < 3 && (cctx == nil || !cctx.Established()); leg++ {
+			var in []sspi.SecBuffer
+			if toClient != nil {
+				in = []sspi.SecBuffer{sspi.NewSecBuffer(sspi.SECBUFFER_TOKEN, toClient)}
+			}
+			out := []sspi.SecBuffer{sspi.NewSecBuffer(sspi.SECBUFFER_TOKEN, make([]byte, 48256))}
+			var err error
+			cctx, _, err = sspi.InitializeSecurityContext(clientCred(t), cctx, "HTTP/localhost", req, in, out)
+			require.NoError(t, err)
+			assert.Zero(t, cctx.Attributes()&sspi.ISC_RET_ALLOCATED_MEMORY, "ISC leg %d, req %#x", leg, req)
+			toServer, toClient = out[0].Buffer, nil
+			if len(toServer) == 0 {
+				continue
+			}
+			sout := []sspi.SecBuffer{sspi.NewSecBuffer(sspi.SECBUFFER_TOKEN, make([]byte, 48256))}
+			sctx, _, err = sspi.AcceptSecurityContext(serverCred(t), sctx, []sspi.SecBuffer{sspi.NewSecBuffer(sspi.SECBUFFER_TOKEN, toServer)}, sspi.ASC_REQ_MUTUAL_AUTH, sout)
+			require.NoError(t, err)
+			assert.Zero(t, sctx.Attributes()&sspi.ASC_RET_ALLOCATED_MEMORY, "ASC, req %#x", req)
+			if len(sout[0].Buffer) > 0 {
+				toClient = sout[0].Buffer
+			}
+		}
+		require.True(t, cctx.Established())
+	}
+}

@@ -190,6 +190,13 @@ func NewInitiator(cfg InitiatorConfig) (*Initiator, []byte, error) {
 	}
 	x.waiting = cfg.Flags&GSSMutualFlag != 0
 	x.complete = !x.waiting
+	if x.complete {
+		// No AP-REP will name the acceptor's first sequence number: it
+		// starts at ours, as MIT's gss_accept_sec_context sets it without
+		// mutual authentication (Wine's Kerberos, MIT underneath, and this
+		// package disagreed until the Wine differential test showed it).
+		x.acceptorSeq = x.seq
+	}
 	return x, out, nil
 }
 
@@ -492,6 +499,9 @@ func Accept(cfg AcceptorConfig, token []byte) (*Accepted, error) {
 		acc.Keys.InitiatorSeq = *auth.SeqNumber
 	}
 	if req.APOptions&wire.APOptMutualRequired == 0 && !dce {
+		// No AP-REP carries a sequence number of ours: we start at the
+		// initiator's, as MIT does.
+		acc.Keys.AcceptorSeq = acc.Keys.InitiatorSeq
 		return acc, nil
 	}
 	// The AP-REP: our subkey, of the initiator subkey's enctype as MIT

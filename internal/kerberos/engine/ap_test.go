@@ -87,6 +87,13 @@ func TestAPExchangeOneLeg(t *testing.T) {
 	require.NoError(t, err)
 	assert.Nil(t, acc.Reply)
 	assert.Nil(t, acc.Keys.AcceptorSubkey)
+	// Without an AP-REP both sides start the acceptor's sequence numbers
+	// at the initiator's, as MIT does (found by the Wine differential test).
+	keys, ok := ini.Keys()
+	require.True(t, ok)
+	assert.Equal(t, keys.InitiatorSeq, keys.AcceptorSeq)
+	assert.Equal(t, keys.InitiatorSeq, acc.Keys.InitiatorSeq)
+	assert.Equal(t, acc.Keys.InitiatorSeq, acc.Keys.AcceptorSeq)
 }
 
 func TestAPExchangeBindings(t *testing.T) {
