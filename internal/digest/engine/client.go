@@ -98,6 +98,11 @@ type Client struct {
 	cnonce string
 	nc     uint32
 	last   crypto.Exchange
+	// pending are the requests made whose Authentication-Info has not
+	// been checked yet, oldest first, at most maxPending: each rspauth
+	// is checked against its own request, found by nc, so requests on
+	// one context may be in flight together.
+	pending []crypto.Exchange
 
 	// SASL.
 	saslHA1  [16]byte
@@ -106,6 +111,12 @@ type Client struct {
 	layer    *crypto.Layer
 	peerBuf  uint32
 }
+
+// maxPending caps the requests a client context remembers for their
+// rspauth. Responses that never carry Authentication-Info would otherwise
+// make the list grow; past the cap the oldest request is forgotten, and
+// an rspauth for it fails.
+const maxPending = 64
 
 // NewClient returns a client context.
 func NewClient(cfg ClientConfig) (*Client, error) {
@@ -309,6 +320,10 @@ func (c *Client) authorization(in Input) ([]byte, *sspi.Error) {
 		return nil, fail(sspi.SEC_E_INVALID_TOKEN, "%v", err)
 	}
 	c.last = e
+	if len(c.pending) == maxPending {
+		c.pending = append(c.pending[:0], c.pending[1:]...)
+	}
+	c.pending = append(c.pending, e)
 	return []byte(s), nil
 }
 
@@ -337,20 +352,8 @@ func (c *Client) authInfo(tok string, in Input) ([]byte, sspi.Status, *sspi.Erro
 		if c.cfg.MutualAuth {
 			return nil, 0, fail(sspi.SEC_E_MUTUAL_AUTH_FAILED, "Authentication-Info without rspauth")
 		}
-	} else {
-		e := c.last
-		if a.Qop != "" && a.Qop != e.Qop {
-			return nil, 0, fail(sspi.SEC_E_MUTUAL_AUTH_FAILED, "rspauth for qop %q, sent %q", a.Qop, e.Qop)
-		}
-		if (a.Cnonce != "" && a.Cnonce != e.Cnonce) || (a.NC != 0 && wire.FormatNC(a.NC) != e.NC) {
-			return nil, 0, fail(sspi.SEC_E_MUTUAL_AUTH_FAILED, "rspauth for another request")
-		}
-		if e.Qop == QopAuthInt {
-			e.EntityHash = in.entityHash(c.alg)
-		}
-		if !crypto.Equal(a.RspAuth, e.RspAuth()) {
-			return nil, 0, fail(sspi.SEC_E_MUTUAL_AUTH_FAILED, "wrong rspauth")
-		}
+	} else if err := c.checkRspAuth(a, in); err != nil {
+		return nil, 0, err
 	}
 	if a.NextNonce != "" && a.NextNonce != c.ch.Nonce {
 		c.ch.Nonce, c.nc = a.NextNonce, 0
@@ -359,4 +362,54 @@ func (c *Client) authInfo(tok string, in Input) ([]byte, sspi.Status, *sspi.Erro
 	}
 	c.state, c.rounds = clientLater, 0
 	return nil, sspi.SEC_E_OK, nil
+}
+
+// checkRspAuth finds the request an Authentication-Info answers and checks
+// its rspauth (RFC 7616 section 3.5). With nc (and cnonce) the request is
+// looked up among those still pending, so each of several requests in
+// flight on the context is checked against its own digest; a request is
+// checked once. Without nc (the RFC 2069 form) it can only be the last.
+func (c *Client) checkRspAuth(a *wire.AuthInfo, in Input) *sspi.Error {
+	var candidates []int
+	if a.NC == 0 {
+		if c.last.Alg == nil {
+			return fail(sspi.SEC_E_MUTUAL_AUTH_FAILED, "rspauth before any request")
+		}
+	} else {
+		nc := wire.FormatNC(a.NC)
+		for i := range c.pending {
+			e := &c.pending[i]
+			if e.NC == nc && (a.Cnonce == "" || a.Cnonce == e.Cnonce) {
+				candidates = append(candidates, i)
+			}
+		}
+		if len(candidates) == 0 {
+			return fail(sspi.SEC_E_MUTUAL_AUTH_FAILED, "rspauth for nc %08x, which no pending request has", a.NC)
+		}
+	}
+	check := func(e crypto.Exchange) *sspi.Error {
+		if a.Qop != "" && a.Qop != e.Qop {
+			return fail(sspi.SEC_E_MUTUAL_AUTH_FAILED, "rspauth for qop %q, sent %q", a.Qop, e.Qop)
+		}
+		if e.Qop == QopAuthInt {
+			e.EntityHash = in.entityHash(e.Alg)
+		}
+		if !crypto.Equal(a.RspAuth, e.RspAuth()) {
+			return fail(sspi.SEC_E_MUTUAL_AUTH_FAILED, "wrong rspauth")
+		}
+		return nil
+	}
+	if candidates == nil {
+		return check(c.last)
+	}
+	// Two nonces of one context (after a nextnonce) may share an nc:
+	// the rspauth, which covers the nonce, tells them apart.
+	var err *sspi.Error
+	for _, i := range candidates {
+		if err = check(c.pending[i]); err == nil {
+			c.pending = append(c.pending[:i], c.pending[i+1:]...)
+			return nil
+		}
+	}
+	return err
 }

@@ -116,6 +116,11 @@ type ServerContext struct {
 	failed bool
 	user   string
 
+	// HTTP: the request the last successful Step verified and the
+	// Authentication-Info it got, for ResponseAuthInfo.
+	verified *crypto.Exchange
+	info     wire.AuthInfo
+
 	// SASL.
 	nonce   string
 	saslHA1 [16]byte
@@ -298,7 +303,31 @@ func (c *ServerContext) stepHTTP(in Input) ([]byte, sspi.Status, *sspi.Error) {
 		return nil, 0, fail(sspi.SEC_E_INTERNAL_ERROR, "%v", werr)
 	}
 	c.user = user
+	c.verified, c.info = &e, info
 	return []byte(v), sspi.SEC_E_OK, nil
+}
+
+// ResponseAuthInfo returns again the Authentication-Info of the request
+// the last successful Step verified, with its rspauth over the response
+// body in in (EntityHash, or Body hashed). With qop=auth-int, rspauth
+// covers H(entity-body) of the response (RFC 7616 section 3.5), which a
+// server knows only once it has written the response; RFC 7615 section 3
+// lets the field travel as a trailer, after the body. The nextnonce, if
+// any, is the one Step gave.
+func (c *ServerContext) ResponseAuthInfo(in Input) ([]byte, error) {
+	if c.s.cfg.Mode != HTTP || c.verified == nil {
+		return nil, fail(sspi.SEC_E_INVALID_HANDLE, "no verified HTTP request to answer")
+	}
+	e, info := *c.verified, c.info
+	if e.Qop == QopAuthInt {
+		e.EntityHash = in.entityHash(e.Alg)
+	}
+	info.RspAuth = e.RspAuth()
+	v, err := info.Marshal()
+	if err != nil {
+		return nil, fail(sspi.SEC_E_INTERNAL_ERROR, "%v", err)
+	}
+	return []byte(v), nil
 }
 
 func (c *ServerContext) stale() ([]byte, sspi.Status, *sspi.Error) {
