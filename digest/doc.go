@@ -53,7 +53,14 @@
 // unchecked. The client's calls never need it and never return it;
 // CompleteAuthToken is accepted there too, so loops written for Windows run
 // unchanged. Channel bindings are refused with SEC_E_UNSUPPORTED_FUNCTION
-// rather than ignored.
+// rather than ignored. A server context's MakeSignature in HTTP mode
+// ([PKG_PARAMS = H(response body) or DATA = the body, PADDING out]) returns
+// the Authentication-Info of the request it accepted, with an auth-int
+// rspauth over the response body, known only after the handler ran: the
+// Middleware sends it as a trailer (RFC 7615 section 3). The client
+// checks each Authentication-Info against the request it answers, found by
+// nc among at most 64 still unanswered, so requests on one context may
+// overlap.
 //
 // # SASL DIGEST-MD5 (neither flag)
 //
