@@ -58,6 +58,11 @@ func newServerProvider(st *credState, req uint32) (*serverProvider, error) {
 // in hex, PKG_PARAMS = realm, CHANNEL_BINDINGS]. Windows leaves buffer 2
 // reserved; this package reads it, when not empty, as the request-target,
 // which the response's uri must then equal (RFC 7616 section 3.4.6).
+// With CHANNEL_BINDINGS (this end's, as Windows takes them), the challenge
+// asks for bound responses (a "+Upgraded+v1" nonce), and a bound response
+// whose channel-binding is another channel's, or whose cnonce does not
+// carry it, is refused with SEC_E_BAD_BINDINGS; a client that does not
+// bind is accepted, as Windows does by default.
 // As on the client, a DATA buffer may carry the request body itself,
 // hashed when the H(entity) buffer is empty. SASL passes [TOKEN] only.
 //
@@ -80,9 +85,11 @@ func (p *serverProvider) Handshake(input, output []sspi.SecBuffer, _ uint32) (ss
 	in := engine.Input{Token: tok}
 	if p.mode == engine.HTTP {
 		in.Token = withScheme(tok, false)
-		if err := refuseBindings(input); err != nil {
+		cb, err := bindingsIn(input)
+		if err != nil {
 			return sspi.StatusOf(err), p.attrs(), err
 		}
+		in.ChannelBinding = cb
 		params := pkgParams(input)
 		if len(params) > 0 {
 			in.Method = params[0]

@@ -63,6 +63,14 @@ type Input struct {
 	// ResponseBody is, on a server's Step, the body of the response the
 	// Authentication-Info goes with, for an auth-int rspauth.
 	ResponseBody []byte
+	// ChannelBinding is the hex MD5 of the caller's channel bindings
+	// (crypto.BindingHash), empty when it gave none; ServiceName is the
+	// client's SPN ("HTTP/host", Windows' SECBUFFER_TARGET_HOST). A
+	// client sends them when the server's nonce asks for bound
+	// responses; a server that has bindings issues such nonces and
+	// checks them (crypto.Upgraded and the comment above it).
+	ChannelBinding string
+	ServiceName    string
 }
 
 func (in *Input) entityHash(alg *crypto.Algorithm) string {
@@ -97,7 +105,10 @@ type Client struct {
 	ha1    string
 	cnonce string
 	nc     uint32
-	last   crypto.Exchange
+	// bound is the service-name and channel-binding hashed into cnonce
+	// when the server's nonce asked for them; empty otherwise.
+	boundName, boundCB string
+	last               crypto.Exchange
 	// pending are the requests made whose Authentication-Info has not
 	// been checked yet, oldest first, at most maxPending: each rspauth
 	// is checked against its own request, found by nc, so requests on
@@ -200,7 +211,7 @@ func (c *Client) stepHTTP(in Input) ([]byte, sspi.Status, *sspi.Error) {
 	if c.rounds > c.cfg.MaxRounds {
 		return nil, 0, fail(sspi.SEC_E_LOGON_DENIED, "server still challenging after %d responses", c.cfg.MaxRounds)
 	}
-	if err := c.adopt(ch); err != nil {
+	if err := c.adopt(ch, in); err != nil {
 		return nil, 0, err
 	}
 	out, ferr := c.authorization(in)
@@ -273,12 +284,24 @@ func pickQop(offered []string, want string) string {
 }
 
 // adopt starts a session on challenge ch: new nonce, new cnonce, nc 0.
-func (c *Client) adopt(ch *wire.DigestChallenge) *sspi.Error {
+// When the nonce asks for bound responses and the caller named its
+// service, the cnonce carries the channel binding (crypto.UpgradedCnonce);
+// without a service name the response is an ordinary one, which such a
+// server may still accept.
+func (c *Client) adopt(ch *wire.DigestChallenge, in Input) *sspi.Error {
 	alg, _ := crypto.LookupAlgorithm(ch.Algorithm) // choose checked it
 	stored, _ := c.cfg.Secret.ha1(alg, c.cfg.Username, ch.Realm)
 	cnonce, err := randomHex(c.cfg.Rand, 16)
 	if err != nil {
 		return fail(sspi.SEC_E_INTERNAL_ERROR, "cnonce: %v", err)
+	}
+	c.boundName, c.boundCB = "", ""
+	if crypto.Upgraded(ch.Nonce) && in.ServiceName != "" && pickQop(ch.Qop, c.cfg.Qop) != "" {
+		c.boundName, c.boundCB = in.ServiceName, strings.ToLower(in.ChannelBinding)
+		if c.boundCB == "" {
+			c.boundCB = crypto.ZeroBinding
+		}
+		cnonce = crypto.UpgradedCnonce(c.boundName, c.boundCB, cnonce)
 	}
 	c.ch, c.alg, c.cnonce, c.nc = *ch, alg, cnonce, 0
 	c.qop = pickQop(ch.Qop, c.cfg.Qop)
@@ -313,6 +336,9 @@ func (c *Client) authorization(in Input) ([]byte, *sspi.Error) {
 	}
 	if c.ch.Userhash {
 		r.Username, r.Userhash = c.alg.Userhash(c.cfg.Username, c.ch.Realm), true
+	}
+	if c.boundName != "" {
+		r.HashedDirs, r.ServiceName, r.ChannelBinding = crypto.HashedDirs, c.boundName, c.boundCB
 	}
 	r.Response = e.Response()
 	s, err := r.Marshal()

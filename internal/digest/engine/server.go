@@ -2,6 +2,7 @@ package engine
 
 import (
 	"io"
+	"strings"
 	"time"
 
 	"github.com/gosspi/schannel/internal/digest/crypto"
@@ -115,6 +116,9 @@ type ServerContext struct {
 	s      *Server
 	failed bool
 	user   string
+	// binding is the hex MD5 of the channel bindings the current Step
+	// was given (Input.ChannelBinding), empty without.
+	binding string
 
 	// HTTP: the request the last successful Step verified and the
 	// Authentication-Info it got, for ResponseAuthInfo.
@@ -168,6 +172,7 @@ func (c *ServerContext) Step(in Input) ([]byte, sspi.Status, error) {
 		}
 		return out, status, nil
 	}
+	c.binding = strings.ToLower(in.ChannelBinding)
 	out, status, err = c.stepHTTP(in)
 	if err != nil {
 		// HTTP contexts live on: the client may try again on the next
@@ -185,6 +190,10 @@ func (c *ServerContext) challengeHTTP(stale bool) ([]byte, *sspi.Error) {
 		return nil, fail(sspi.SEC_E_INTERNAL_ERROR, "nonce: %v", err)
 	}
 	cfg := &c.s.cfg
+	if c.binding != "" {
+		// This server can check bindings: ask for them (crypto.Upgraded).
+		nonce = crypto.UpgradedV1 + nonce
+	}
 	chs := make([]wire.DigestChallenge, 0, len(cfg.Algorithms))
 	for _, alg := range cfg.Algorithms {
 		chs = append(chs, wire.DigestChallenge{
@@ -273,6 +282,9 @@ func (c *ServerContext) stepHTTP(in Input) ([]byte, sspi.Status, *sspi.Error) {
 	if !crypto.Equal(r.Response, e.Response()) || !known || !ok {
 		return c.deny(sspi.SEC_E_LOGON_DENIED, "wrong response, unknown user or no H(A1) for %s", alg.Name())
 	}
+	if err := c.checkBinding(r); err != nil {
+		return c.deny(sspi.SEC_E_BAD_BINDINGS, "%v", err.Error())
+	}
 	// The response is right: a too old nonce, or one whose nc history
 	// is lost, asks for a retry with a new nonce (RFC 7616 section 3.3).
 	if state == nonceExpired {
@@ -345,4 +357,33 @@ func offeredAlg(list []*crypto.Algorithm, alg *crypto.Algorithm) bool {
 		}
 	}
 	return false
+}
+
+// checkBinding checks Microsoft's channel binding directives (crypto's
+// comment on UpgradedPrefix): the cnonce must carry the tag of
+// service-name and channel-binding, which the response digest covers, and
+// channel-binding must be the hash of this end's bindings (32 zeros when
+// the server has none: a client bound to a channel the server does not
+// see is talking to someone else). A response without the directives is
+// a client that does not bind, accepted as Windows accepts it unless its
+// hardening asks otherwise; the service-name is not checked against a
+// list of this server's names.
+func (c *ServerContext) checkBinding(r *wire.DigestResponse) *sspi.Error {
+	if r.HashedDirs == "" && r.ServiceName == "" && r.ChannelBinding == "" {
+		return nil
+	}
+	if !strings.EqualFold(strings.ReplaceAll(r.HashedDirs, " ", ""), crypto.HashedDirs) || r.ChannelBinding == "" {
+		return fail(sspi.SEC_E_BAD_BINDINGS, "hashed-dirs %q with service-name %q and channel-binding %q", r.HashedDirs, r.ServiceName, r.ChannelBinding)
+	}
+	if !crypto.CheckUpgradedCnonce(r.Cnonce, r.ServiceName, r.ChannelBinding) {
+		return fail(sspi.SEC_E_BAD_BINDINGS, "the cnonce does not carry service-name and channel-binding")
+	}
+	want := c.binding
+	if want == "" {
+		want = crypto.ZeroBinding
+	}
+	if !crypto.Equal(r.ChannelBinding, want) {
+		return fail(sspi.SEC_E_BAD_BINDINGS, "channel-binding is not this channel's")
+	}
+	return nil
 }

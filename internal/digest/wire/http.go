@@ -166,6 +166,15 @@ type DigestResponse struct {
 	Qop      string
 	NC       uint32
 	Userhash bool
+	// HashedDirs, ServiceName and ChannelBinding are Microsoft's channel
+	// binding directives (draft-santesson-digestbind-01, MS-DPSP section
+	// 2.1): hashed-dirs names the directives hashed into the cnonce
+	// ("service-name,channel-binding"), service-name is the SPN the
+	// client aimed at, channel-binding the hex MD5 of its channel
+	// bindings. Empty when absent.
+	HashedDirs     string
+	ServiceName    string
+	ChannelBinding string
 }
 
 // ParseAuthorization parses an Authorization value holding one Digest
@@ -245,6 +254,11 @@ func ParseAuthorization(s string) (*DigestResponse, error) {
 	} else if hasCnonce || hasNC {
 		return nil, errorf("cnonce or nc without qop")
 	}
+	r.HashedDirs, r.ServiceName, r.ChannelBinding = m["hashed-dirs"], m["service-name"], m["channel-binding"]
+	if r.ChannelBinding != "" && (len(r.ChannelBinding) != 32 || !isHex(r.ChannelBinding)) {
+		// channel-binding = <"> 32LHEX <"> (draft-santesson-digestbind-01).
+		return nil, errorf("channel-binding is not 32 hex digits")
+	}
 	return &r, nil
 }
 
@@ -290,6 +304,12 @@ func (r *DigestResponse) Marshal() (string, error) {
 	}
 	if r.Userhash {
 		ps = append(ps, Param{Name: "userhash", Value: "true"})
+	}
+	if r.HashedDirs != "" {
+		ps = append(ps,
+			Param{Name: "hashed-dirs", Value: r.HashedDirs, Quoted: true},
+			Param{Name: "service-name", Value: r.ServiceName, Quoted: true},
+			Param{Name: "channel-binding", Value: r.ChannelBinding, Quoted: true})
 	}
 	return MarshalChallenges([]Challenge{{Scheme: "Digest", Params: ps}})
 }
