@@ -1,6 +1,9 @@
 package wire
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // DigestChallenge is one Digest challenge of a WWW-Authenticate or
 // Proxy-Authenticate value (RFC 7616 section 3.3).
@@ -275,7 +278,9 @@ func (r *DigestResponse) Marshal() (string, error) {
 		return "", errorf("userhash with a user name that is not hex")
 	}
 	var ps []Param
-	if needsExtValue(r.Username) {
+	if needsExtValue(r.Username) && utf8.ValidString(r.Username) {
+		// A name that is not UTF-8 (an old client's Latin-1, taken
+		// as obs-text) has no username* form: it goes back quoted.
 		ps = append(ps, Param{Name: "username*", Value: encodeExtValue(r.Username)})
 	} else {
 		ps = append(ps, Param{Name: "username", Value: r.Username, Quoted: true})
@@ -305,11 +310,14 @@ func (r *DigestResponse) Marshal() (string, error) {
 	if r.Userhash {
 		ps = append(ps, Param{Name: "userhash", Value: "true"})
 	}
-	if r.HashedDirs != "" {
-		ps = append(ps,
-			Param{Name: "hashed-dirs", Value: r.HashedDirs, Quoted: true},
-			Param{Name: "service-name", Value: r.ServiceName, Quoted: true},
-			Param{Name: "channel-binding", Value: r.ChannelBinding, Quoted: true})
+	for _, p := range []Param{
+		{Name: "hashed-dirs", Value: r.HashedDirs, Quoted: true},
+		{Name: "service-name", Value: r.ServiceName, Quoted: true},
+		{Name: "channel-binding", Value: r.ChannelBinding, Quoted: true},
+	} {
+		if p.Value != "" {
+			ps = append(ps, p)
+		}
 	}
 	return MarshalChallenges([]Challenge{{Scheme: "Digest", Params: ps}})
 }
