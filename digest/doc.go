@@ -54,6 +54,9 @@
 // another channel's bindings, or a cnonce that does not carry them, with
 // SEC_E_BAD_BINDINGS, and accepts a response without them (a client that
 // does not bind). A client sends no bindings to a server that did not ask.
+// Transport passes the SPN HTTP/host and, over TLS, tls-server-end-point
+// (EndpointBindings of the server's certificate); Middleware.ChannelBindings
+// gives the server's side.
 //
 // Beyond Windows: a DATA buffer may carry the entity body itself, which the
 // package hashes with the exchange's algorithm when the H(entity) buffer is

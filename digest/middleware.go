@@ -37,6 +37,12 @@ type Middleware struct {
 	// MaxBody caps the request body read to check auth-int; a larger
 	// one is refused with 413. 0 means DefaultMaxBody.
 	MaxBody int64
+	// ChannelBindings, when set, returns this end's SEC_CHANNEL_BINDINGS
+	// for a request (EndpointBindings of the server's certificate, for
+	// TLS). The challenge then asks for bound responses, and a response
+	// bound to another channel (a relay) is refused; clients that do not
+	// bind are still accepted. See the package doc.
+	ChannelBindings func(r *http.Request) ([]byte, error)
 }
 
 // NewMiddleware acquires inbound credentials for cfg and returns the
@@ -97,6 +103,14 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		sspi.NewSecBuffer(sspi.SECBUFFER_PKG_PARAMS, []byte(r.RequestURI)),
 		sspi.NewSecBuffer(sspi.SECBUFFER_PKG_PARAMS, nil),
 		sspi.NewSecBuffer(sspi.SECBUFFER_DATA, body),
+	}
+	if m.ChannelBindings != nil {
+		cb, err := m.ChannelBindings(r)
+		if err != nil {
+			http.Error(w, "internal error", http.StatusInternalServerError)
+			return
+		}
+		in = append(in, sspi.NewSecBuffer(sspi.SECBUFFER_CHANNEL_BINDINGS|sspi.SECBUFFER_READONLY, cb))
 	}
 	out := []sspi.SecBuffer{{BufferType: sspi.SECBUFFER_TOKEN}}
 	ctx, status, err := sspi.AcceptSecurityContext(m.Credentials, nil, in, req, out)

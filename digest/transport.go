@@ -52,6 +52,11 @@ type Transport struct {
 	Flags uint32
 	// MaxBody caps the bodies kept in memory; 0 means DefaultMaxBody.
 	MaxBody int64
+	// NoChannelBindings leaves out the SPN (HTTP/host) and, over TLS,
+	// the tls-server-end-point bindings that answer an origin's nonce
+	// asking for them ("+Upgraded+", the Windows Digest SSP's channel
+	// binding). Servers that do not ask never see them.
+	NoChannelBindings bool
 
 	mu     sync.Mutex
 	spaces map[string]*space
@@ -162,7 +167,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			// The body went out and cannot be sent again.
 			return resp, nil
 		}
-		auth, err := b.answer(strings.Join(resp.Header.Values(b.h.challenge), ", "), body)
+		auth, err := b.answer(strings.Join(resp.Header.Values(b.h.challenge), ", "), body, resp)
 		if errors.Is(err, sspi.SEC_E_LOGON_DENIED) {
 			// The server refused the credentials: its 401 is the answer.
 			return resp, nil
@@ -315,14 +320,27 @@ func (b *binding) preemptive(r *http.Request, body []byte) error {
 
 // answer runs InitializeSecurityContext on a challenge and returns the
 // Authorization value.
-func (b *binding) answer(challenge string, body []byte) (string, error) {
-	defer b.lock()()
+func (b *binding) answer(challenge string, body []byte, resp *http.Response) (string, error) {
 	in := []sspi.SecBuffer{
 		sspi.NewSecBuffer(sspi.SECBUFFER_TOKEN, []byte(challenge)),
 		sspi.NewSecBuffer(sspi.SECBUFFER_PKG_PARAMS, []byte(b.req.Method)),
 		sspi.NewSecBuffer(sspi.SECBUFFER_PKG_PARAMS, nil),
 		sspi.NewSecBuffer(sspi.SECBUFFER_DATA, body),
 	}
+	if b.h == originHeaders && !b.t.NoChannelBindings {
+		// The SPN and, over TLS, the channel bindings, which the
+		// package sends when the server's nonce asks for them
+		// (Microsoft's extension, see package doc).
+		in = append(in, sspi.NewSecBuffer(sspi.SECBUFFER_TARGET_HOST|sspi.SECBUFFER_READONLY, []byte("HTTP/"+b.req.URL.Hostname())))
+		if resp.TLS != nil && len(resp.TLS.PeerCertificates) > 0 {
+			cb, err := EndpointBindings(resp.TLS.PeerCertificates[0])
+			if err != nil {
+				return "", err
+			}
+			in = append(in, sspi.NewSecBuffer(sspi.SECBUFFER_CHANNEL_BINDINGS|sspi.SECBUFFER_READONLY, cb))
+		}
+	}
+	defer b.lock()()
 	out := []sspi.SecBuffer{{BufferType: sspi.SECBUFFER_TOKEN}}
 	ctx := b.sp.ctx
 	if b.tries == 1 && b.ctx == nil {
