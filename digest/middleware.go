@@ -204,6 +204,10 @@ func (w *trailerWriter) WriteHeader(code int) {
 		}
 	} else {
 		w.Header().Add("Trailer", "Authentication-Info")
+		// HTTP/1.1 carries trailers only in a chunked body: a
+		// Content-Length the handler set would silently drop the
+		// field, so the length goes and chunking comes.
+		w.Header().Del("Content-Length")
 		w.trailer = true
 	}
 	w.ResponseWriter.WriteHeader(code)

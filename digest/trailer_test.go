@@ -53,6 +53,9 @@ func TestAuthIntTrailer(t *testing.T) {
 				case "/empty":
 					w.WriteHeader(http.StatusNoContent)
 				case "/nothing":
+				case "/sized":
+					w.Header().Set("Content-Length", "5")
+					io.WriteString(w, "sized")
 				default:
 					io.WriteString(w, "first part, ")
 					w.(http.Flusher).Flush()
@@ -76,6 +79,15 @@ func TestAuthIntTrailer(t *testing.T) {
 				assert.Contains(t, info, "qop=auth-int")
 				assert.Equal(t, fmt.Sprintf("%08x", i+1), param(info, "nc"))
 			}
+			// A handler that sets Content-Length still gets its
+			// trailer: the middleware makes the body chunked.
+			resp, err := c.Get(srv.URL + "/sized")
+			require.NoError(t, err)
+			b, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			require.NoError(t, err, "the trailer came")
+			assert.Equal(t, "sized", string(b))
+			assert.Contains(t, resp.Trailer.Get("Authentication-Info"), "rspauth=")
 			for _, path := range []string{"/empty", "/nothing"} {
 				resp, err := c.Get(srv.URL + path)
 				require.NoError(t, err, path)
@@ -84,7 +96,7 @@ func TestAuthIntTrailer(t *testing.T) {
 				require.NoError(t, err, path)
 				assert.Contains(t, resp.Header.Get("Authentication-Info"), "rspauth=", "%s: no body, so a header", path)
 			}
-			resp, err := c.Head(srv.URL + "/stream")
+			resp, err = c.Head(srv.URL + "/stream")
 			require.NoError(t, err)
 			resp.Body.Close()
 			assert.Contains(t, resp.Header.Get("Authentication-Info"), "rspauth=", "HEAD: a header over the empty body")
