@@ -57,7 +57,11 @@ func newClientProvider(st *credState, target string, req uint32) (*clientProvide
 // Handshake is InitializeSecurityContext. HTTP input, as on Windows:
 // [TOKEN = the WWW-Authenticate (or, later, Authentication-Info) value,
 // PKG_PARAMS = the method, PKG_PARAMS = H(entity body) in hex for auth-int,
-// then optionally TARGET_HOST and CHANNEL_BINDINGS]; the target name is the
+// then optionally TARGET_HOST (the SPN, "HTTP/host") and CHANNEL_BINDINGS
+// (both READONLY)]. When the server's nonce starts with "+Upgraded+" and
+// TARGET_HOST is given, the response carries Microsoft's channel binding
+// directives (crypto.UpgradedPrefix); otherwise the bindings are not sent,
+// as Windows sends none to a server that did not ask. The target name is the
 // request URI; the output TOKEN is the Authorization value after its
 // scheme, as Windows returns it (the caller writes "Authorization: Digest "
 // and the token). The challenge may come with or without its scheme; with
@@ -77,9 +81,11 @@ func (p *clientProvider) Handshake(input, output []sspi.SecBuffer, _ uint32) (ss
 	in := engine.Input{Token: tok, Target: p.target}
 	if p.mode == engine.HTTP {
 		in.Token = withScheme(tok, true)
-		if err := refuseBindings(input); err != nil {
+		cb, err := bindingsIn(input)
+		if err != nil {
 			return sspi.StatusOf(err), p.attrs(), err
 		}
+		in.ChannelBinding, in.ServiceName = cb, serviceNameIn(input)
 		params := pkgParams(input)
 		if len(params) > 0 {
 			in.Method = params[0]

@@ -43,6 +43,21 @@
 // -sess forms, qop auth and auth-int, userhash, username* for names
 // outside ASCII, several challenges with the strongest chosen, opaque.
 //
+// Channel bindings work as in the Windows Digest SSP, which follows
+// draft-santesson-digestbind-01 (MS-DPSP section 2.1): a server given
+// SECBUFFER_CHANNEL_BINDINGS (its end's SEC_CHANNEL_BINDINGS) issues
+// nonces starting "+Upgraded+v1"; a client given SECBUFFER_TARGET_HOST (its
+// SPN, "HTTP/host") and its bindings answers such a nonce with
+// hashed-dirs="service-name,channel-binding", service-name and
+// channel-binding (the MD5 of the bindings, 32 zeros without), both
+// hashed into its cnonce, which the response covers. The server refuses
+// another channel's bindings, or a cnonce that does not carry them, with
+// SEC_E_BAD_BINDINGS, and accepts a response without them (a client that
+// does not bind). A client sends no bindings to a server that did not ask.
+// Transport passes the SPN HTTP/host and, over TLS, tls-server-end-point
+// (EndpointBindings of the server's certificate); Middleware.ChannelBindings
+// gives the server's side.
+//
 // Beyond Windows: a DATA buffer may carry the entity body itself, which the
 // package hashes with the exchange's algorithm when the H(entity) buffer is
 // empty (a caller cannot know that algorithm before the challenge is
@@ -52,8 +67,14 @@
 // already, so a caller that skips CompleteAuthToken accepts nothing
 // unchecked. The client's calls never need it and never return it;
 // CompleteAuthToken is accepted there too, so loops written for Windows run
-// unchanged. Channel bindings are refused with SEC_E_UNSUPPORTED_FUNCTION
-// rather than ignored.
+// unchanged. A server context's MakeSignature in HTTP mode
+// ([PKG_PARAMS = H(response body) or DATA = the body, PADDING out]) returns
+// the Authentication-Info of the request it accepted, with an auth-int
+// rspauth over the response body, known only after the handler ran: the
+// Middleware sends it as a trailer (RFC 7615 section 3). The client
+// checks each Authentication-Info against the request it answers, found by
+// nc among at most 64 still unanswered, so requests on one context may
+// overlap.
 //
 // # SASL DIGEST-MD5 (neither flag)
 //

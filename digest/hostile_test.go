@@ -140,10 +140,3 @@ func TestHTTPWrongRspauth(t *testing.T) {
 	assert.ErrorIs(t, err, sspi.SEC_E_MUTUAL_AUTH_FAILED)
 	assert.Equal(t, sspi.SEC_E_MUTUAL_AUTH_FAILED, st)
 }
-
-func TestHTTPChannelBindingsRefused(t *testing.T) {
-	_, ch := challenge(t, serverCred(t, nil))
-	in := append(httpClientIn(ch, "GET", ""), sspi.NewSecBuffer(sspi.SECBUFFER_CHANNEL_BINDINGS|sspi.SECBUFFER_READONLY, []byte{1, 2, 3}))
-	_, _, err := sspi.InitializeSecurityContext(clientCred(t, nil), nil, "/", httpISC, in, tokenOut())
-	assert.ErrorIs(t, err, sspi.SEC_E_UNSUPPORTED_FUNCTION)
-}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gosspi/schannel/digest"
+	"github.com/gosspi/schannel/internal/peertest"
 	"github.com/gosspi/schannel/sspi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -46,6 +47,12 @@ func TestInteropSASLClientCyrus(t *testing.T) {
 		{"rc4", 128, sspi.ISC_REQ_CONFIDENTIALITY},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			qop := tc.name
+			if tc.ssf > 1 {
+				qop = "auth-conf " + tc.name
+			}
+			digestCell(t, "SASL client: SASLClient", peertest.Describe("sasl-sample-server", server), "md5-sess", qop,
+				fmt.Sprintf("DIGEST-MD5 login as imap/localhost, rspauth checked, SSF %d", tc.ssf))
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			cmd := exec.CommandContext(ctx, stdbuf, "-oL", server, "-m", "DIGEST-MD5", "-s", "imap", "-d", "localhost",

@@ -2,6 +2,7 @@ package digest
 
 import (
 	"bytes"
+	"encoding/binary"
 	"strings"
 
 	"github.com/gosspi/schannel/internal/digest/crypto"
@@ -286,14 +287,43 @@ func pkgParams(input []sspi.SecBuffer) []string {
 	return out
 }
 
-// refuseBindings refuses channel bindings, which Windows Digest folds into
-// its own extension and this package does not implement: ignoring them
-// would claim a binding that is not there.
-func refuseBindings(input []sspi.SecBuffer) error {
-	if i := sspi.IndexOf(input, sspi.SECBUFFER_CHANNEL_BINDINGS); i >= 0 && len(input[i].Buffer) > 0 {
-		return sspi.Errorf(sspi.SEC_E_UNSUPPORTED_FUNCTION, "digest: channel bindings are not supported")
+// bindingsIn reads the SECBUFFER_CHANNEL_BINDINGS input (a
+// SEC_CHANNEL_BINDINGS structure followed by its data) and returns the hex
+// channel-binding of Microsoft's Digest extension (crypto.BindingHash),
+// or "" when there is none:
+//
+//	SEC_CHANNEL_BINDINGS ::= dwInitiatorAddrType cbInitiatorLength dwInitiatorOffset
+//	                         dwAcceptorAddrType cbAcceptorLength dwAcceptorOffset
+//	                         cbApplicationDataLength dwApplicationDataOffset (uint32 LE each)
+func bindingsIn(input []sspi.SecBuffer) (string, error) {
+	i := sspi.IndexOf(input, sspi.SECBUFFER_CHANNEL_BINDINGS)
+	if i < 0 || len(input[i].Buffer) == 0 {
+		return "", nil
 	}
-	return nil
+	b := input[i].Buffer
+	if len(b) < 32 {
+		return "", sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "digest: channel bindings of %d bytes are shorter than SEC_CHANNEL_BINDINGS", len(b))
+	}
+	u := func(off int) uint32 { return binary.LittleEndian.Uint32(b[off:]) }
+	var fields [3][]byte
+	// The (length, offset) pairs of initiator, acceptor, application data.
+	for k, at := range [3]int{4, 16, 24} {
+		length, offset := u(at), u(at+4)
+		if uint64(offset)+uint64(length) > uint64(len(b)) {
+			return "", sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "digest: channel bindings field (offset %d, length %d) outside its %d-byte buffer", offset, length, len(b))
+		}
+		fields[k] = b[offset : offset+length]
+	}
+	return crypto.BindingHash(u(0), fields[0], u(12), fields[1], fields[2]), nil
+}
+
+// serviceNameIn returns the SPN a client passed in SECBUFFER_TARGET_HOST,
+// the service-name of a bound response ("HTTP/host").
+func serviceNameIn(input []sspi.SecBuffer) string {
+	if i := sspi.IndexOf(input, sspi.SECBUFFER_TARGET_HOST); i >= 0 {
+		return string(bytes.TrimRight(input[i].Buffer, "\x00"))
+	}
+	return ""
 }
 
 // placeToken writes a handshake call's output token.

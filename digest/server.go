@@ -58,6 +58,11 @@ func newServerProvider(st *credState, req uint32) (*serverProvider, error) {
 // in hex, PKG_PARAMS = realm, CHANNEL_BINDINGS]. Windows leaves buffer 2
 // reserved; this package reads it, when not empty, as the request-target,
 // which the response's uri must then equal (RFC 7616 section 3.4.6).
+// With CHANNEL_BINDINGS (this end's, as Windows takes them), the challenge
+// asks for bound responses (a "+Upgraded+v1" nonce), and a bound response
+// whose channel-binding is another channel's, or whose cnonce does not
+// carry it, is refused with SEC_E_BAD_BINDINGS; a client that does not
+// bind is accepted, as Windows does by default.
 // As on the client, a DATA buffer may carry the request body itself,
 // hashed when the H(entity) buffer is empty. SASL passes [TOKEN] only.
 //
@@ -80,9 +85,11 @@ func (p *serverProvider) Handshake(input, output []sspi.SecBuffer, _ uint32) (ss
 	in := engine.Input{Token: tok}
 	if p.mode == engine.HTTP {
 		in.Token = withScheme(tok, false)
-		if err := refuseBindings(input); err != nil {
+		cb, err := bindingsIn(input)
+		if err != nil {
 			return sspi.StatusOf(err), p.attrs(), err
 		}
+		in.ChannelBinding = cb
 		params := pkgParams(input)
 		if len(params) > 0 {
 			in.Method = params[0]
@@ -139,7 +146,35 @@ func (p *serverProvider) attrs() uint32 {
 	return a
 }
 
-// MakeSignature is the RFC 2831 integrity trailer (SASL mode only).
+// MakeSignature is, in SASL mode, the RFC 2831 integrity trailer. In HTTP
+// mode it returns the Authentication-Info of the request that
+// AcceptSecurityContext last accepted on this context, with rspauth over
+// the response body: [PKG_PARAMS = H(response entity body) in hex, or a
+// DATA buffer with the body itself, PADDING = the value out]. With
+// qop=auth-int rspauth covers the response body (RFC 7616 section 3.5),
+// which exists only after the handler ran, so the value goes out as a
+// trailer (RFC 7615 section 3); Middleware does this. This call is this
+// package's, not Windows': the H(entity) buffer of AcceptSecurityContext
+// is the request's.
 func (p *serverProvider) MakeSignature(_ uint32, buffers []sspi.SecBuffer) (sspi.Status, error) {
-	return p.signSASL(buffers)
+	if p.mode == engine.SASL {
+		return p.signSASL(buffers)
+	}
+	pad := sspi.IndexOfWritable(buffers, sspi.SECBUFFER_PADDING)
+	if pad < 0 {
+		return sspi.SEC_E_INVALID_TOKEN, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "digest: MakeSignature (HTTP) needs a PADDING buffer for the Authentication-Info")
+	}
+	var in engine.Input
+	if params := pkgParams(buffers); len(params) > 0 {
+		in.EntityHash = params[0]
+	}
+	in.Body = bodyIn(buffers)
+	out, err := p.sc.ResponseAuthInfo(in)
+	if err != nil {
+		return sspi.StatusOf(err), err
+	}
+	if err := sspi.PlaceOutput(&buffers[pad], sspi.SECBUFFER_PADDING, out, p.allocate); err != nil {
+		return sspi.StatusOf(err), err
+	}
+	return sspi.SEC_E_OK, nil
 }

@@ -2,13 +2,17 @@ package digest
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"net/http"
 	"strings"
 	"sync"
 
+	"github.com/gosspi/schannel/internal/digest/crypto"
+	"github.com/gosspi/schannel/internal/digest/wire"
 	"github.com/gosspi/schannel/sspi"
 )
 
@@ -24,9 +28,16 @@ const DefaultMaxBody = 16 << 20
 // from MakeSignature, nc one higher, with no extra round trip. A 401 or 407
 // with stale=true is answered once more with the new nonce; rspauth in
 // Authentication-Info is checked, and a wrong one fails the request with
-// SEC_E_MUTUAL_AUTH_FAILED. Request bodies are replayed with GetBody (or
-// kept in memory up to MaxBody when the request has none) and hashed for
-// auth-int.
+// SEC_E_MUTUAL_AUTH_FAILED. An Authentication-Info announced as a trailer
+// (RFC 7615 section 3; the form an auth-int rspauth over the response body
+// takes, since the server knows that body only after the headers) is
+// checked when the response body has been read to its end: then Read
+// returns an error wrapping SEC_E_MUTUAL_AUTH_FAILED instead of io.EOF
+// if rspauth is wrong, or missing under ISC_REQ_MUTUAL_AUTH. A body closed
+// before its end is not checked. Requests of one protection space may be
+// in flight together: each rspauth is checked against its own request.
+// Request bodies are replayed with GetBody (or kept in memory up to
+// MaxBody when the request has none) and hashed for auth-int.
 type Transport struct {
 	// Base carries the requests; nil means http.DefaultTransport.
 	Base http.RoundTripper
@@ -36,12 +47,16 @@ type Transport struct {
 	// ProxyCredentials answer 407 challenges. Nil leaves 407 alone.
 	ProxyCredentials *sspi.Credentials
 	// Flags are extra ISC_REQ_* flags: ISC_REQ_INTEGRITY asks for
-	// auth-int, ISC_REQ_MUTUAL_AUTH makes a response without rspauth a
-	// failure (and serialises the requests of a protection space, so that
-	// each rspauth is checked against its own request).
+	// auth-int, ISC_REQ_MUTUAL_AUTH makes a 2xx response without rspauth
+	// a failure.
 	Flags uint32
 	// MaxBody caps the bodies kept in memory; 0 means DefaultMaxBody.
 	MaxBody int64
+	// NoChannelBindings leaves out the SPN (HTTP/host) and, over TLS,
+	// the tls-server-end-point bindings that answer an origin's nonce
+	// asking for them ("+Upgraded+", the Windows Digest SSP's channel
+	// binding). Servers that do not ask never see them.
+	NoChannelBindings bool
 
 	mu     sync.Mutex
 	spaces map[string]*space
@@ -50,12 +65,13 @@ type Transport struct {
 // maxSpaces caps the protection spaces a Transport remembers.
 const maxSpaces = 1024
 
-// space is the context of one protection space.
+// space is the context of one protection space. mu serialises the SSPI
+// calls on its contexts (a context is not safe for concurrent calls), not
+// the requests: those overlap.
 type space struct {
 	mu   sync.Mutex
 	ctx  *sspi.Context
 	cred *sspi.Credentials
-	seq  uint64 // counts the Authorization values made on ctx
 }
 
 // authHeaders names the headers of a 401 or a 407 exchange.
@@ -117,14 +133,6 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	origin := t.binding(req, false)
 	proxy := t.binding(req, true)
-	for _, b := range []*binding{proxy, origin} {
-		if b != nil {
-			if b.mutual() {
-				b.sp.mu.Lock()
-				defer b.sp.mu.Unlock()
-			}
-		}
-	}
 	// Spaces already authenticated go first, without a round trip.
 	r := req.Clone(req.Context())
 	for _, b := range []*binding{proxy, origin} {
@@ -159,7 +167,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			// The body went out and cannot be sent again.
 			return resp, nil
 		}
-		auth, err := b.answer(strings.Join(resp.Header.Values(b.h.challenge), ", "), body)
+		auth, err := b.answer(strings.Join(resp.Header.Values(b.h.challenge), ", "), body, resp)
 		if errors.Is(err, sspi.SEC_E_LOGON_DENIED) {
 			// The server refused the credentials: its 401 is the answer.
 			return resp, nil
@@ -245,8 +253,8 @@ type binding struct {
 	h      authHeaders
 	req    *http.Request
 	target string
-	auth   string // the Authorization sent
-	seq    uint64
+	auth   string        // the Authorization sent
+	ctx    *sspi.Context // the context that made it
 	tries  int
 }
 
@@ -272,11 +280,16 @@ func (t *Transport) binding(req *http.Request, proxy bool) *binding {
 func (b *binding) mutual() bool { return b.t.Flags&sspi.ISC_REQ_MUTUAL_AUTH != 0 }
 
 func (b *binding) lock() func() {
-	if b.mutual() {
-		return func() {} // RoundTrip holds the lock for the whole request
-	}
 	b.sp.mu.Lock()
 	return b.sp.mu.Unlock
+}
+
+// forget drops the space's context if it is still the one this request
+// used, so that the next request starts afresh.
+func (b *binding) forget() {
+	if b.sp.ctx == b.ctx {
+		b.sp.ctx = nil
+	}
 }
 
 // preemptive adds the Authorization of a later request when the space has
@@ -300,25 +313,37 @@ func (b *binding) preemptive(r *http.Request, body []byte) error {
 		b.sp.ctx = nil
 		return nil
 	}
-	b.sp.seq++
-	b.seq, b.auth = b.sp.seq, digestScheme+string(bufs[5].Buffer)
+	b.ctx, b.auth = b.sp.ctx, digestScheme+string(bufs[5].Buffer)
 	r.Header.Set(b.h.authorization, b.auth)
 	return nil
 }
 
 // answer runs InitializeSecurityContext on a challenge and returns the
 // Authorization value.
-func (b *binding) answer(challenge string, body []byte) (string, error) {
-	defer b.lock()()
+func (b *binding) answer(challenge string, body []byte, resp *http.Response) (string, error) {
 	in := []sspi.SecBuffer{
 		sspi.NewSecBuffer(sspi.SECBUFFER_TOKEN, []byte(challenge)),
 		sspi.NewSecBuffer(sspi.SECBUFFER_PKG_PARAMS, []byte(b.req.Method)),
 		sspi.NewSecBuffer(sspi.SECBUFFER_PKG_PARAMS, nil),
 		sspi.NewSecBuffer(sspi.SECBUFFER_DATA, body),
 	}
+	if b.h == originHeaders && !b.t.NoChannelBindings {
+		// The SPN and, over TLS, the channel bindings, which the
+		// package sends when the server's nonce asks for them
+		// (Microsoft's extension, see package doc).
+		in = append(in, sspi.NewSecBuffer(sspi.SECBUFFER_TARGET_HOST|sspi.SECBUFFER_READONLY, []byte("HTTP/"+b.req.URL.Hostname())))
+		if resp.TLS != nil && len(resp.TLS.PeerCertificates) > 0 {
+			cb, err := EndpointBindings(resp.TLS.PeerCertificates[0])
+			if err != nil {
+				return "", err
+			}
+			in = append(in, sspi.NewSecBuffer(sspi.SECBUFFER_CHANNEL_BINDINGS|sspi.SECBUFFER_READONLY, cb))
+		}
+	}
+	defer b.lock()()
 	out := []sspi.SecBuffer{{BufferType: sspi.SECBUFFER_TOKEN}}
 	ctx := b.sp.ctx
-	if b.tries == 1 && b.seq == 0 {
+	if b.tries == 1 && b.ctx == nil {
 		// A first challenge for this request: a context answering a
 		// stale nonce carries on, anything else starts afresh.
 		if ctx != nil && !strings.Contains(strings.ToLower(challenge), "stale=true") {
@@ -332,8 +357,7 @@ func (b *binding) answer(challenge string, body []byte) (string, error) {
 		return "", err
 	}
 	b.sp.ctx = ctx
-	b.sp.seq++
-	b.seq, b.auth = b.sp.seq, digestScheme+string(out[0].Buffer)
+	b.ctx, b.auth = ctx, digestScheme+string(out[0].Buffer)
 	return b.auth, nil
 }
 
@@ -352,23 +376,35 @@ func (t *Transport) finish(resp *http.Response, bs ...*binding) (*http.Response,
 	return resp, nil
 }
 
-// check verifies rspauth (RFC 7616 section 3.5) and takes the nextnonce.
+// check verifies rspauth (RFC 7616 section 3.5) and takes the nextnonce:
+// now when Authentication-Info is a header, or once the body has been read
+// when it is announced as a trailer.
 func (b *binding) check(resp *http.Response) error {
 	info := resp.Header.Get(b.h.info)
+	authInt := qopOf(b.auth) == "auth-int"
 	if info == "" {
+		if _, ok := resp.Trailer[http.CanonicalHeaderKey(b.h.info)]; ok && resp.Body != nil && resp.Body != http.NoBody {
+			if authInt && resp.Uncompressed {
+				return b.failed(sspi.Errorf(sspi.SEC_E_MUTUAL_AUTH_FAILED, "digest: the base transport decompressed the response body, which rspauth covers as sent; set DisableCompression"))
+			}
+			tb := &trailerBody{ReadCloser: resp.Body, b: b, trailer: resp.Trailer}
+			if authInt {
+				alg, ok := algorithmOf(b.auth)
+				if !ok {
+					return b.failed(sspi.Errorf(sspi.SEC_E_MUTUAL_AUTH_FAILED, "digest: no known algorithm in the Authorization sent"))
+				}
+				tb.hash = alg.NewHash()
+			}
+			resp.Body = tb
+			return nil
+		}
 		if b.mutual() && resp.StatusCode/100 == 2 {
 			return sspi.Errorf(sspi.SEC_E_MUTUAL_AUTH_FAILED, "digest: the server sent no %s", b.h.info)
 		}
 		return nil
 	}
-	defer b.lock()()
-	if b.sp.ctx == nil || b.seq != b.sp.seq {
-		// Another request went out on this context since: its
-		// rspauth answers that one (only without MUTUAL_AUTH).
-		return nil
-	}
 	var body []byte
-	if strings.Contains(strings.ToLower(b.auth), "qop=auth-int") {
+	if authInt {
 		// rspauth covers the response body (RFC 7616 section 3.5).
 		data, err := io.ReadAll(io.LimitReader(resp.Body, b.t.maxBody()+1))
 		resp.Body.Close()
@@ -381,18 +417,94 @@ func (b *binding) check(resp *http.Response) error {
 		resp.Body = io.NopCloser(bytes.NewReader(data))
 		body = data
 	}
+	return b.verify(info, body, "")
+}
+
+// verify passes an Authentication-Info to InitializeSecurityContext on the
+// context that made this request's Authorization, with the response body
+// (or its hash) for an auth-int rspauth. A failure drops the context.
+func (b *binding) verify(info string, body []byte, entityHash string) error {
+	defer b.lock()()
+	if b.ctx == nil {
+		return nil
+	}
 	in := []sspi.SecBuffer{
 		sspi.NewSecBuffer(sspi.SECBUFFER_TOKEN, []byte(info)),
 		sspi.NewSecBuffer(sspi.SECBUFFER_PKG_PARAMS, []byte(b.req.Method)),
-		sspi.NewSecBuffer(sspi.SECBUFFER_PKG_PARAMS, nil),
+		sspi.NewSecBuffer(sspi.SECBUFFER_PKG_PARAMS, []byte(entityHash)),
 		sspi.NewSecBuffer(sspi.SECBUFFER_DATA, body),
 	}
 	req := sspi.ISC_REQ_USE_HTTP_STYLE | sspi.ISC_REQ_ALLOCATE_MEMORY | b.t.Flags
-	if _, _, err := sspi.InitializeSecurityContext(b.sp.cred, b.sp.ctx, b.target, req, in, []sspi.SecBuffer{{BufferType: sspi.SECBUFFER_TOKEN}}); err != nil {
-		b.sp.ctx = nil
+	if _, _, err := sspi.InitializeSecurityContext(b.sp.cred, b.ctx, b.target, req, in, []sspi.SecBuffer{{BufferType: sspi.SECBUFFER_TOKEN}}); err != nil {
+		b.forget()
 		return err
 	}
 	return nil
+}
+
+// failed drops the context after a check that could not be made.
+func (b *binding) failed(err error) error {
+	defer b.lock()()
+	b.forget()
+	return err
+}
+
+// trailerBody is a response body whose Authentication-Info comes as a
+// trailer: it hashes the body as it is read (for auth-int) and, at its
+// end, checks the trailer; a failure replaces io.EOF.
+type trailerBody struct {
+	io.ReadCloser
+	b       *binding
+	trailer http.Header
+	hash    hash.Hash // nil unless auth-int
+	err     error     // sticky: io.EOF or the check's failure
+}
+
+func (tb *trailerBody) Read(p []byte) (int, error) {
+	if tb.err != nil {
+		return 0, tb.err
+	}
+	n, err := tb.ReadCloser.Read(p)
+	if tb.hash != nil {
+		tb.hash.Write(p[:n])
+	}
+	if err != io.EOF {
+		return n, err
+	}
+	tb.err = io.EOF
+	info := tb.trailer.Get(tb.b.h.info)
+	var entityHash string
+	if tb.hash != nil {
+		entityHash = hex.EncodeToString(tb.hash.Sum(nil))
+	}
+	switch {
+	case info != "":
+		if verr := tb.b.verify(info, nil, entityHash); verr != nil {
+			tb.err = fmt.Errorf("digest: the %s trailer: %w", tb.b.h.info, verr)
+		}
+	case tb.b.mutual():
+		tb.err = tb.b.failed(sspi.Errorf(sspi.SEC_E_MUTUAL_AUTH_FAILED, "digest: the %s trailer was announced but not sent", tb.b.h.info))
+	}
+	return n, tb.err
+}
+
+// qopOf returns the qop of an Authorization value this package made.
+func qopOf(auth string) string {
+	r, err := wire.ParseAuthorization(auth)
+	if err != nil {
+		return ""
+	}
+	return r.Qop
+}
+
+// algorithmOf returns the algorithm of an Authorization value this
+// package made (MD5 when it names none, RFC 7616 section 3.3).
+func algorithmOf(auth string) (*crypto.Algorithm, bool) {
+	r, err := wire.ParseAuthorization(auth)
+	if err != nil {
+		return nil, false
+	}
+	return crypto.LookupAlgorithm(r.Algorithm)
 }
 
 func hasDigest(values []string) bool {

@@ -129,7 +129,11 @@ func writeTable() error {
 			return err
 		}
 	}
-	if err := os.WriteFile(path, []byte(renderTable(cells)), 0o644); err != nil {
+	others, err := renderCellSections()
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, []byte(renderTable(cells)+others), 0o644); err != nil {
 		return err
 	}
 	if testing.Verbose() || *update {

@@ -187,7 +187,16 @@ func (c *cli) digestMiddleware(realm string, users map[string]string, verbose bo
 		log := &sspiLog{w: c.stderr}
 		cred.SetTrace(log.hook)
 	}
-	return (&digest.Middleware{Credentials: cred}).Wrap, nil
+	// The connection's tls-server-end-point: the challenge asks for
+	// bound responses and refuses one bound to another channel.
+	bindings := func(r *http.Request) ([]byte, error) {
+		sc, ok := r.Context().Value(connKey{}).(*schannel.Conn)
+		if !ok {
+			return nil, nil
+		}
+		return sc.ChannelBinding(schannel.SECPKG_ATTR_ENDPOINT_BINDINGS)
+	}
+	return (&digest.Middleware{Credentials: cred, ChannelBindings: bindings}).Wrap, nil
 }
 
 // serveHTTP answers every request with a page that says how it arrived:

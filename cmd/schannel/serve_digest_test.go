@@ -41,8 +41,19 @@ func TestServeHTTPDigest(t *testing.T) {
 
 	cred, err := digest.AcquireCredentialsHandle(sspi.SECPKG_CRED_OUTBOUND, &digest.Identity{User: "alice", Password: "wonder land"})
 	require.NoError(t, err)
-	code, body := get(&digest.Transport{Base: base, Credentials: cred, Flags: sspi.ISC_REQ_MUTUAL_AUTH})
+	var auths []string
+	rec := roundTrip(func(r *http.Request) (*http.Response, error) {
+		auths = append(auths, r.Header.Get("Authorization"))
+		return base.RoundTrip(r)
+	})
+	code, body := get(&digest.Transport{Base: rec, Credentials: cred, Flags: sspi.ISC_REQ_MUTUAL_AUTH})
 	assert.Equal(t, http.StatusOK, code)
+	// The server asked for channel bindings (its connection's
+	// tls-server-end-point) and took the client's.
+	require.Len(t, auths, 2)
+	assert.Contains(t, auths[1], `nonce="+Upgraded+v1`)
+	assert.Contains(t, auths[1], `hashed-dirs="service-name,channel-binding"`)
+	assert.NotContains(t, auths[1], `channel-binding="00000000000000000000000000000000"`)
 	assert.Contains(t, body, "authenticated by Digest as alice")
 	assert.Contains(t, serveLog.String(), "Digest authentication required")
 	assert.Contains(t, serveLog.String(), "WDigest: AcceptSecurityContext -> SEC_I_CONTINUE_NEEDED")
@@ -102,3 +113,7 @@ func TestGetDigest(t *testing.T) {
 	_, _, err = runGet(t, "-cafile", caFile, "-digest", "nocolon", url)
 	assert.Error(t, err)
 }
+
+type roundTrip func(*http.Request) (*http.Response, error)
+
+func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -116,6 +116,10 @@ func (a *Algorithm) SessionHA1(storedHA1, nonce, cnonce string) string {
 // Userhash is H(username ":" realm) (RFC 7616 section 3.4.4).
 func (a *Algorithm) Userhash(username, realm string) string { return a.H(username, realm) }
 
+// NewHash returns the algorithm's hash function, for an H(entity-body)
+// computed as the body streams by; hex of its sum is EntityHash's result.
+func (a *Algorithm) NewHash() hash.Hash { return a.newHash() }
+
 // EntityHash is H(entity-body) for qop=auth-int.
 func (a *Algorithm) EntityHash(body []byte) string {
 	h := a.newHash()

@@ -63,6 +63,14 @@ type Input struct {
 	// ResponseBody is, on a server's Step, the body of the response the
 	// Authentication-Info goes with, for an auth-int rspauth.
 	ResponseBody []byte
+	// ChannelBinding is the hex MD5 of the caller's channel bindings
+	// (crypto.BindingHash), empty when it gave none; ServiceName is the
+	// client's SPN ("HTTP/host", Windows' SECBUFFER_TARGET_HOST). A
+	// client sends them when the server's nonce asks for bound
+	// responses; a server that has bindings issues such nonces and
+	// checks them (crypto.Upgraded and the comment above it).
+	ChannelBinding string
+	ServiceName    string
 }
 
 func (in *Input) entityHash(alg *crypto.Algorithm) string {
@@ -97,7 +105,15 @@ type Client struct {
 	ha1    string
 	cnonce string
 	nc     uint32
-	last   crypto.Exchange
+	// bound is the service-name and channel-binding hashed into cnonce
+	// when the server's nonce asked for them; empty otherwise.
+	boundName, boundCB string
+	last               crypto.Exchange
+	// pending are the requests made whose Authentication-Info has not
+	// been checked yet, oldest first, at most maxPending: each rspauth
+	// is checked against its own request, found by nc, so requests on
+	// one context may be in flight together.
+	pending []crypto.Exchange
 
 	// SASL.
 	saslHA1  [16]byte
@@ -106,6 +122,12 @@ type Client struct {
 	layer    *crypto.Layer
 	peerBuf  uint32
 }
+
+// maxPending caps the requests a client context remembers for their
+// rspauth. Responses that never carry Authentication-Info would otherwise
+// make the list grow; past the cap the oldest request is forgotten, and
+// an rspauth for it fails.
+const maxPending = 64
 
 // NewClient returns a client context.
 func NewClient(cfg ClientConfig) (*Client, error) {
@@ -189,7 +211,7 @@ func (c *Client) stepHTTP(in Input) ([]byte, sspi.Status, *sspi.Error) {
 	if c.rounds > c.cfg.MaxRounds {
 		return nil, 0, fail(sspi.SEC_E_LOGON_DENIED, "server still challenging after %d responses", c.cfg.MaxRounds)
 	}
-	if err := c.adopt(ch); err != nil {
+	if err := c.adopt(ch, in); err != nil {
 		return nil, 0, err
 	}
 	out, ferr := c.authorization(in)
@@ -262,12 +284,24 @@ func pickQop(offered []string, want string) string {
 }
 
 // adopt starts a session on challenge ch: new nonce, new cnonce, nc 0.
-func (c *Client) adopt(ch *wire.DigestChallenge) *sspi.Error {
+// When the nonce asks for bound responses and the caller named its
+// service, the cnonce carries the channel binding (crypto.UpgradedCnonce);
+// without a service name the response is an ordinary one, which such a
+// server may still accept.
+func (c *Client) adopt(ch *wire.DigestChallenge, in Input) *sspi.Error {
 	alg, _ := crypto.LookupAlgorithm(ch.Algorithm) // choose checked it
 	stored, _ := c.cfg.Secret.ha1(alg, c.cfg.Username, ch.Realm)
 	cnonce, err := randomHex(c.cfg.Rand, 16)
 	if err != nil {
 		return fail(sspi.SEC_E_INTERNAL_ERROR, "cnonce: %v", err)
+	}
+	c.boundName, c.boundCB = "", ""
+	if crypto.Upgraded(ch.Nonce) && in.ServiceName != "" && pickQop(ch.Qop, c.cfg.Qop) != "" {
+		c.boundName, c.boundCB = in.ServiceName, strings.ToLower(in.ChannelBinding)
+		if c.boundCB == "" {
+			c.boundCB = crypto.ZeroBinding
+		}
+		cnonce = crypto.UpgradedCnonce(c.boundName, c.boundCB, cnonce)
 	}
 	c.ch, c.alg, c.cnonce, c.nc = *ch, alg, cnonce, 0
 	c.qop = pickQop(ch.Qop, c.cfg.Qop)
@@ -303,12 +337,19 @@ func (c *Client) authorization(in Input) ([]byte, *sspi.Error) {
 	if c.ch.Userhash {
 		r.Username, r.Userhash = c.alg.Userhash(c.cfg.Username, c.ch.Realm), true
 	}
+	if c.boundName != "" {
+		r.HashedDirs, r.ServiceName, r.ChannelBinding = crypto.HashedDirs, c.boundName, c.boundCB
+	}
 	r.Response = e.Response()
 	s, err := r.Marshal()
 	if err != nil {
 		return nil, fail(sspi.SEC_E_INVALID_TOKEN, "%v", err)
 	}
 	c.last = e
+	if len(c.pending) == maxPending {
+		c.pending = append(c.pending[:0], c.pending[1:]...)
+	}
+	c.pending = append(c.pending, e)
 	return []byte(s), nil
 }
 
@@ -337,20 +378,8 @@ func (c *Client) authInfo(tok string, in Input) ([]byte, sspi.Status, *sspi.Erro
 		if c.cfg.MutualAuth {
 			return nil, 0, fail(sspi.SEC_E_MUTUAL_AUTH_FAILED, "Authentication-Info without rspauth")
 		}
-	} else {
-		e := c.last
-		if a.Qop != "" && a.Qop != e.Qop {
-			return nil, 0, fail(sspi.SEC_E_MUTUAL_AUTH_FAILED, "rspauth for qop %q, sent %q", a.Qop, e.Qop)
-		}
-		if (a.Cnonce != "" && a.Cnonce != e.Cnonce) || (a.NC != 0 && wire.FormatNC(a.NC) != e.NC) {
-			return nil, 0, fail(sspi.SEC_E_MUTUAL_AUTH_FAILED, "rspauth for another request")
-		}
-		if e.Qop == QopAuthInt {
-			e.EntityHash = in.entityHash(c.alg)
-		}
-		if !crypto.Equal(a.RspAuth, e.RspAuth()) {
-			return nil, 0, fail(sspi.SEC_E_MUTUAL_AUTH_FAILED, "wrong rspauth")
-		}
+	} else if err := c.checkRspAuth(a, in); err != nil {
+		return nil, 0, err
 	}
 	if a.NextNonce != "" && a.NextNonce != c.ch.Nonce {
 		c.ch.Nonce, c.nc = a.NextNonce, 0
@@ -359,4 +388,54 @@ func (c *Client) authInfo(tok string, in Input) ([]byte, sspi.Status, *sspi.Erro
 	}
 	c.state, c.rounds = clientLater, 0
 	return nil, sspi.SEC_E_OK, nil
+}
+
+// checkRspAuth finds the request an Authentication-Info answers and checks
+// its rspauth (RFC 7616 section 3.5). With nc (and cnonce) the request is
+// looked up among those still pending, so each of several requests in
+// flight on the context is checked against its own digest; a request is
+// checked once. Without nc (the RFC 2069 form) it can only be the last.
+func (c *Client) checkRspAuth(a *wire.AuthInfo, in Input) *sspi.Error {
+	var candidates []int
+	if a.NC == 0 {
+		if c.last.Alg == nil {
+			return fail(sspi.SEC_E_MUTUAL_AUTH_FAILED, "rspauth before any request")
+		}
+	} else {
+		nc := wire.FormatNC(a.NC)
+		for i := range c.pending {
+			e := &c.pending[i]
+			if e.NC == nc && (a.Cnonce == "" || a.Cnonce == e.Cnonce) {
+				candidates = append(candidates, i)
+			}
+		}
+		if len(candidates) == 0 {
+			return fail(sspi.SEC_E_MUTUAL_AUTH_FAILED, "rspauth for nc %08x, which no pending request has", a.NC)
+		}
+	}
+	check := func(e crypto.Exchange) *sspi.Error {
+		if a.Qop != "" && a.Qop != e.Qop {
+			return fail(sspi.SEC_E_MUTUAL_AUTH_FAILED, "rspauth for qop %q, sent %q", a.Qop, e.Qop)
+		}
+		if e.Qop == QopAuthInt {
+			e.EntityHash = in.entityHash(e.Alg)
+		}
+		if !crypto.Equal(a.RspAuth, e.RspAuth()) {
+			return fail(sspi.SEC_E_MUTUAL_AUTH_FAILED, "wrong rspauth")
+		}
+		return nil
+	}
+	if candidates == nil {
+		return check(c.last)
+	}
+	// Two nonces of one context (after a nextnonce) may share an nc:
+	// the rspauth, which covers the nonce, tells them apart.
+	var err *sspi.Error
+	for _, i := range candidates {
+		if err = check(c.pending[i]); err == nil {
+			c.pending = append(c.pending[:i], c.pending[i+1:]...)
+			return nil
+		}
+	}
+	return err
 }

@@ -14,7 +14,8 @@
 // Every result is an internal/sspi status with its Windows number:
 //   - client: SEC_I_CONTINUE_NEEDED with the Authorization (HTTP) or
 //     digest-response (SASL); SEC_E_OK once Authentication-Info or rspauth
-//     checked out; SEC_E_MUTUAL_AUTH_FAILED for a wrong rspauth;
+//     checked out (each against the request it answers, found by nc);
+//     SEC_E_MUTUAL_AUTH_FAILED for a wrong rspauth;
 //     SEC_E_LOGON_DENIED when the server refuses a fresh response, or keeps
 //     challenging past ClientConfig.MaxRounds; SEC_E_ALGORITHM_MISMATCH
 //     and SEC_E_QOP_NOT_SUPPORTED when nothing offered is usable;
@@ -24,8 +25,9 @@
 //     SEC_E_OK with Authentication-Info (HTTP) or rspauth (SASL);
 //     SEC_E_LOGON_DENIED for a wrong user, realm or response;
 //     SEC_E_OUT_OF_SEQUENCE for a reused nc; SEC_E_QOP_NOT_SUPPORTED for a
-//     qop or cipher not offered; SEC_E_INVALID_TOKEN for malformed input or
-//     a wrong uri or opaque. In HTTP mode a failure still carries a fresh
+//     qop or cipher not offered; SEC_E_BAD_BINDINGS for a response bound
+//     to another channel (crypto.UpgradedPrefix); SEC_E_INVALID_TOKEN for
+//     malformed input or a wrong uri or opaque. In HTTP mode a failure still carries a fresh
 //     challenge to send with the 401, and the context lives on; a SASL
 //     context that failed is over.
 //

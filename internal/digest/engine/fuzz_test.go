@@ -19,7 +19,7 @@ var (
 	serverStatuses = map[sspi.Status]bool{
 		sspi.SEC_E_OK: true, sspi.SEC_I_CONTINUE_NEEDED: true, sspi.SEC_E_INVALID_TOKEN: true,
 		sspi.SEC_E_LOGON_DENIED: true, sspi.SEC_E_OUT_OF_SEQUENCE: true, sspi.SEC_E_QOP_NOT_SUPPORTED: true,
-		sspi.SEC_E_INVALID_HANDLE: true,
+		sspi.SEC_E_INVALID_HANDLE: true, sspi.SEC_E_BAD_BINDINGS: true,
 	}
 )
 
@@ -72,12 +72,12 @@ func FuzzClientSASL(f *testing.F) {
 	})
 }
 
-// FuzzServerHTTP is structure-aware: it builds a valid Authorization,
-// sets one of its fields to the fuzzer's value and checks that the server
-// gives an allowed status, and SEC_E_OK only when the change is one the
-// protocol ignores.
+// FuzzServerHTTP is structure-aware: it builds a valid Authorization, bound
+// to a channel, sets one of its fields to the fuzzer's value and checks
+// that the server gives an allowed status, and SEC_E_OK only when the
+// change is one the protocol ignores.
 func FuzzServerHTTP(f *testing.F) {
-	for i := range 12 {
+	for i := range 15 {
 		f.Add(uint8(i), "x")
 	}
 	f.Add(uint8(3), "SHA-256")
@@ -86,9 +86,16 @@ func FuzzServerHTTP(f *testing.F) {
 		clk := newClock()
 		srv := newTestServer(t, clk, func(cfg *ServerConfig) { cfg.Rand = seeded() })
 		sc := srv.NewContext()
-		ch, _, _ := sc.Step(get(nil))
+		bound := func(tok []byte) Input {
+			in := get(tok)
+			in.ChannelBinding = bindingA
+			return in
+		}
+		ch, _, _ := sc.Step(bound(nil))
 		c := newTestClient(t, func(cfg *ClientConfig) { cfg.Rand = seeded() })
-		auth, _, err := c.Step(get(ch))
+		cin := bound(ch)
+		cin.ServiceName = "HTTP/www.example.org"
+		auth, _, err := c.Step(cin)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -98,7 +105,7 @@ func FuzzServerHTTP(f *testing.F) {
 		}
 		orig := *r
 		ignorable := false
-		switch field % 12 {
+		switch field % 15 {
 		case 0:
 			r.Username = value
 		case 1:
@@ -127,12 +134,20 @@ func FuzzServerHTTP(f *testing.F) {
 			r.Userhash = len(value)%2 == 1
 		case 11:
 			r.Username, r.Userhash = value, true
+		case 12:
+			r.ServiceName = value
+		case 13:
+			r.ChannelBinding = value
+			ignorable = strings.EqualFold(value, orig.ChannelBinding)
+		case 14:
+			r.HashedDirs = value
+			ignorable = strings.EqualFold(strings.ReplaceAll(value, " ", ""), orig.HashedDirs)
 		}
 		tok, err := r.Marshal()
 		if err != nil {
 			return // not a value the wire format can carry
 		}
-		_, st, err := sc.Step(get([]byte(tok)))
+		_, st, err := sc.Step(bound([]byte(tok)))
 		checkStatus(t, serverStatuses, st, err)
 		if st == sspi.SEC_E_OK && *r != orig && !ignorable {
 			t.Fatalf("server accepted a changed response:\n%+v\n%+v", orig, *r)

@@ -207,3 +207,126 @@ func TestHTTPncWindow(t *testing.T) {
 		assert.Equal(t, tc.want, n.use("x", 1, tc.nc), "nc %d", tc.nc)
 	}
 }
+
+// TestHTTPRspAuthPerRequest: several requests go out on one context before
+// any answer comes back; each Authentication-Info is checked against its
+// own request (found by nc), in any order, and only once.
+func TestHTTPRspAuthPerRequest(t *testing.T) {
+	for _, qop := range []string{QopAuth, QopAuthInt} {
+		t.Run(qop, func(t *testing.T) {
+			srv := newTestServer(t, newClock(), func(cfg *ServerConfig) { cfg.Qop = []string{QopAuth, QopAuthInt} })
+			c := newTestClient(t, func(cfg *ClientConfig) { cfg.Qop = qop; cfg.MutualAuth = true })
+			httpLogin(t, c, srv)
+
+			bodies := []string{"first", "second", "third"}
+			infos := make([][]byte, len(bodies))
+			for i, body := range bodies {
+				in := Input{Method: "POST", Target: "/upload", Body: []byte(body)}
+				next, err := c.NextRequest(in)
+				require.NoError(t, err)
+				in.Token, in.ResponseBody = next, []byte("reply to "+body)
+				infos[i], _, err = srv.NewContext().Step(in)
+				require.NoError(t, err)
+			}
+			// Answers arrive in another order than the requests left.
+			for _, i := range []int{2, 0, 1} {
+				_, st, err := c.Step(Input{Token: infos[i], Body: []byte("reply to " + bodies[i])})
+				require.NoError(t, err, "answer %d", i)
+				assert.Equal(t, sspi.SEC_E_OK, st)
+			}
+			// Each request is answered once: the same rspauth again fails.
+			_, _, err := c.Step(Input{Token: infos[0], Body: []byte("reply to first")})
+			assert.Equal(t, sspi.SEC_E_MUTUAL_AUTH_FAILED, statusOf(err))
+		})
+	}
+}
+
+// TestHTTPRspAuthWrongPending: an rspauth naming a pending request's nc but
+// made for other bytes fails, and the context with it.
+func TestHTTPRspAuthWrongPending(t *testing.T) {
+	srv := newTestServer(t, newClock(), func(cfg *ServerConfig) { cfg.Qop = []string{QopAuthInt} })
+	c := newTestClient(t, func(cfg *ClientConfig) { cfg.Qop = QopAuthInt })
+	httpLogin(t, c, srv)
+	in := Input{Method: "GET", Target: "/a"}
+	next, err := c.NextRequest(in)
+	require.NoError(t, err)
+	in.Token, in.ResponseBody = next, []byte("the real body")
+	info, _, err := srv.NewContext().Step(in)
+	require.NoError(t, err)
+	_, _, err = c.Step(Input{Token: info, Body: []byte("a forged body")})
+	assert.Equal(t, sspi.SEC_E_MUTUAL_AUTH_FAILED, statusOf(err))
+	_, err = c.NextRequest(Input{Method: "GET", Target: "/a"})
+	assert.Error(t, err, "the context failed with its rspauth")
+}
+
+// TestHTTPPendingBounded: requests never answered do not pile up; past
+// maxPending the oldest is forgotten and its rspauth no longer accepted.
+func TestHTTPPendingBounded(t *testing.T) {
+	srv := newTestServer(t, newClock(), nil)
+	c := newTestClient(t, nil)
+	httpLogin(t, c, srv)
+	in := Input{Method: "GET", Target: "/a"}
+	first, err := c.NextRequest(in)
+	require.NoError(t, err)
+	in.Token = first
+	info, _, err := srv.NewContext().Step(in)
+	require.NoError(t, err)
+	for i := 0; i < 2*maxPending; i++ {
+		_, err := c.NextRequest(Input{Method: "GET", Target: "/a"})
+		require.NoError(t, err)
+	}
+	assert.Len(t, c.pending, maxPending)
+	_, _, err = c.Step(Input{Token: info})
+	assert.Equal(t, sspi.SEC_E_MUTUAL_AUTH_FAILED, statusOf(err))
+}
+
+// TestHTTPResponseAuthInfo: the Authentication-Info made after the
+// response body is known (the trailer form of RFC 7615 section 3) carries
+// an rspauth over that body that the client accepts; over other bytes it
+// fails.
+func TestHTTPResponseAuthInfo(t *testing.T) {
+	for _, alg := range []*crypto.Algorithm{crypto.MD5, crypto.SHA256Sess, crypto.SHA512_256} {
+		t.Run(alg.Name(), func(t *testing.T) {
+			srv := newTestServer(t, newClock(), func(cfg *ServerConfig) {
+				cfg.Algorithms = []*crypto.Algorithm{alg}
+				cfg.Qop = []string{QopAuthInt}
+			})
+			c := newTestClient(t, func(cfg *ClientConfig) { cfg.Qop = QopAuthInt; cfg.MutualAuth = true })
+			sc := srv.NewContext()
+			_, err := sc.ResponseAuthInfo(Input{})
+			assert.Equal(t, sspi.SEC_E_INVALID_HANDLE, statusOf(err), "nothing verified yet")
+			ch, _, err := sc.Step(get(nil))
+			require.NoError(t, err)
+			auth, _, err := c.Step(get(ch))
+			require.NoError(t, err)
+			_, st, err := sc.Step(get(auth))
+			require.NoError(t, err)
+			require.Equal(t, sspi.SEC_E_OK, st)
+			body := []byte("the response, written after the check")
+			info, err := sc.ResponseAuthInfo(Input{EntityHash: alg.EntityHash(body)})
+			require.NoError(t, err)
+			same, err := sc.ResponseAuthInfo(Input{Body: body})
+			require.NoError(t, err)
+			assert.Equal(t, info, same, "EntityHash and Body agree")
+			a, err := wire.ParseAuthInfo(string(info))
+			require.NoError(t, err)
+			assert.Equal(t, QopAuthInt, a.Qop)
+			assert.Equal(t, uint32(1), a.NC)
+
+			_, _, err = c.Step(Input{Token: info, Body: body})
+			require.NoError(t, err)
+			c2 := newTestClient(t, func(cfg *ClientConfig) { cfg.Qop = QopAuthInt })
+			sc2 := srv.NewContext()
+			ch, _, err = sc2.Step(get(nil))
+			require.NoError(t, err)
+			auth, _, err = c2.Step(get(ch))
+			require.NoError(t, err)
+			_, _, err = sc2.Step(get(auth))
+			require.NoError(t, err)
+			info, err = sc2.ResponseAuthInfo(Input{Body: body})
+			require.NoError(t, err)
+			_, _, err = c2.Step(Input{Token: info, Body: []byte("another body")})
+			assert.Equal(t, sspi.SEC_E_MUTUAL_AUTH_FAILED, statusOf(err))
+		})
+	}
+}

@@ -37,17 +37,26 @@ func (s *cyrusPeer) recv() []byte { return s.recvTag("S: ") }
 
 func (s *cyrusPeer) recvTag(tag string) []byte {
 	s.t.Helper()
+	b, ok := s.tryRecv(tag)
+	if !ok {
+		s.t.Fatalf("the Cyrus peer ended: %s", s.log.String())
+	}
+	return b
+}
+
+// tryRecv is recvTag that reports the peer's end instead of failing.
+func (s *cyrusPeer) tryRecv(tag string) ([]byte, bool) {
+	s.t.Helper()
 	for s.out.Scan() {
 		line := s.out.Text()
 		s.log.WriteString(line + "\n")
 		if b64, ok := strings.CutPrefix(line, tag); ok {
 			b, err := base64.StdEncoding.DecodeString(b64)
 			require.NoError(s.t, err)
-			return b
+			return b, true
 		}
 	}
-	s.t.Fatalf("the Cyrus peer ended: %s", s.log.String())
-	return nil
+	return nil, false
 }
 
 func (s *cyrusPeer) send(parts ...[]byte) {
@@ -105,8 +114,7 @@ func TestInteropCyrusSASLServer(t *testing.T) {
 		{"rc4-56", 56, QopAuthConf, "rc4-56"},
 		{"des", 55, QopAuthConf, "des"},
 		{"rc4", 128, QopAuthConf, "rc4"},
-		// 3des (SSF 112) is left out: it fails in Debian 12's Cyrus itself
-		// (SSPI-PACKAGES.md).
+		{"3des", 112, QopAuthConf, "3des"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -123,6 +131,11 @@ func TestInteropCyrusSASLServer(t *testing.T) {
 			require.NoError(t, cmd.Start())
 			defer cmd.Wait()
 			s := &cyrusPeer{t: t, in: stdin, out: bufio.NewScanner(stdout)}
+			peer := peertest.Describe("sasl-sample-server", server)
+			feature := fmt.Sprintf("DIGEST-MD5 login as imap/localhost, rspauth checked, SSF %d", tc.ssf)
+			if tc.cipher != "3des" {
+				cell(t, "SASL client: engine", peer, "md5-sess", qopName(tc.qop, tc.cipher), feature)
+			}
 
 			c := newTestClient(t, func(cfg *ClientConfig) {
 				cfg.Mode, cfg.Username, cfg.Secret.Password, cfg.Qop = SASL, "chris", "secret", tc.qop
@@ -134,11 +147,31 @@ func TestInteropCyrusSASLServer(t *testing.T) {
 			assert.Equal(t, "DIGEST-MD5", string(s.recv()))
 			s.send([]byte("DIGEST-MD5"))
 			in.Token = s.recv()
+			challenge := string(in.Token)
 			resp, st, err := c.Step(in)
 			require.NoError(t, err, "challenge %q", in.Token)
 			require.Equal(t, sspi.SEC_I_CONTINUE_NEEDED, st)
 			s.send(resp)
-			in.Token = s.recv()
+			var ok bool
+			in.Token, ok = s.tryRecv("S: ")
+			if !ok && tc.cipher == "3des" {
+				// Debian 12's Cyrus offers 3des in its challenge,
+				// then cannot start it: the cell says so in
+				// Cyrus's words, as long as that stays true. Its
+				// own sample client fails the same way against it
+				// ("internal error: failed to init cipher '3des'"
+				// in create_layer_keys, 2.1.28+dfsg-10+deb12u1),
+				// while des works between the two.
+				const msg = "couldn't init cipher '3des'"
+				require.Contains(t, s.log.String(), msg, "Cyrus failed otherwise")
+				require.Contains(t, challenge, `cipher="3des"`, "Cyrus offered 3des")
+				cellUnsupported(t, "SASL client: engine", peer, "md5-sess", "auth-conf 3des", feature,
+					"Cyrus offers cipher=\"3des\", then logs \""+msg+"\" after the client's response and fails the exchange")
+			}
+			if tc.cipher == "3des" {
+				cell(t, "SASL client: engine", peer, "md5-sess", qopName(tc.qop, tc.cipher), feature)
+			}
+			require.True(t, ok, "the Cyrus peer ended: %s", s.log.String())
 			_, st, err = c.Step(in)
 			require.NoError(t, err, "rspauth %q; server said %s", in.Token, s.log.String())
 			require.Equal(t, sspi.SEC_E_OK, st)
@@ -174,6 +207,8 @@ func TestInteropCyrusSASLClient(t *testing.T) {
 		{"rc4", 128, QopAuthConf, "rc4"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			cell(t, "SASL server: engine", peertest.Describe("sasl-sample-client", client), "md5-sess", qopName(tc.qop, tc.cipher),
+				fmt.Sprintf("DIGEST-MD5 login with authzid admin, SSF %d", tc.ssf))
 			srv := newTestServer(t, &clock{}, func(cfg *ServerConfig) {
 				cfg.Mode, cfg.Now, cfg.Realm = SASL, time.Now, "test.realm"
 				cfg.Qop = []string{QopAuth, QopAuthInt, QopAuthConf}
@@ -279,6 +314,8 @@ func TestInteropCyrusSASLLayer(t *testing.T) {
 		{"rc4", 128, QopAuthConf, "rc4"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			cell(t, "SASL client: engine", peertest.Describe("libsasl2", bin)+" (sasl_encode/sasl_decode)", "md5-sess", qopName(tc.qop, tc.cipher),
+				"security layer: 2 messages each way, bytes checked by libsasl2")
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			cmd := exec.CommandContext(ctx, bin, "server", fmt.Sprint(tc.ssf), fmt.Sprint(tc.ssf), fromCyrus)
@@ -347,6 +384,8 @@ func TestInteropCyrusSASLLayerServer(t *testing.T) {
 		{"rc4", 128, QopAuthConf},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			cell(t, "SASL server: engine", peertest.Describe("libsasl2", bin)+" (sasl_encode/sasl_decode)", "md5-sess", qopName(tc.qop, layerCipher(tc.name)),
+				"security layer: 2 messages each way, bytes checked by libsasl2")
 			srv := newTestServer(t, &clock{}, func(cfg *ServerConfig) {
 				cfg.Mode, cfg.Now, cfg.Realm = SASL, time.Now, "test.realm"
 				cfg.Qop = []string{QopAuth, QopAuthInt, QopAuthConf}
@@ -431,4 +470,12 @@ func protectLayer(t *testing.T, l *Layer, qop string, msg []byte) []byte {
 	tok, err := l.Seal(msg)
 	require.NoError(t, err)
 	return tok
+}
+
+// layerCipher names the cipher of a layer test case ("" for auth-int).
+func layerCipher(name string) string {
+	if name == "auth-int" {
+		return ""
+	}
+	return name
 }

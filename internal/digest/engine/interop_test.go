@@ -95,6 +95,11 @@ func TestInteropCurlClient(t *testing.T) {
 		{"MD5 userhash", crypto.MD5, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			feature := "2 requests, a wrong password refused"
+			if tc.userhash {
+				feature += ", userhash"
+			}
+			cell(t, "server: engine", peertest.Describe("curl", curl)+" --digest", tc.alg.Name(), "auth", feature)
 			srv := newTestServer(t, &clock{}, func(cfg *ServerConfig) {
 				cfg.Now = time.Now
 				cfg.Algorithms = []*crypto.Algorithm{tc.alg}
@@ -192,6 +197,8 @@ func TestInteropLighttpdServer(t *testing.T) {
 	lighttpd := requirePeer(t, "lighttpd")
 	for _, alg := range []string{"MD5", "SHA-256", "SHA-512-256"} {
 		t.Run(alg, func(t *testing.T) {
+			cell(t, "client: engine", peertest.Describe("lighttpd", lighttpd), alg, "auth",
+				"login, 2 later requests with nc climbing, a wrong password refused")
 			dir := t.TempDir()
 			require.NoError(t, os.WriteFile(filepath.Join(dir, "index.html"), []byte(interopBody), 0o644))
 			require.NoError(t, os.WriteFile(filepath.Join(dir, "users"), []byte(testUser+":"+testPassword+"\n"), 0o644))
@@ -246,6 +253,8 @@ func TestInteropApacheServer(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(modules, "mod_auth_digest.so")); err != nil {
 		requirePeer(t, "mod_auth_digest.so")
 	}
+	cell(t, "client: engine", peertest.Describe("apache2", apache), "MD5", "auth",
+		"rspauth checked, 2 later requests (nc 2, or nextnonce), stale=true answered, a wrong password refused")
 	dir := t.TempDir()
 	require.NoError(t, os.MkdirAll(filepath.Join(dir, "htdocs"), 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "htdocs", "index.html"), []byte(interopBody), 0o644))

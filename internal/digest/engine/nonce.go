@@ -5,8 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/gosspi/schannel/internal/digest/crypto"
 )
 
 // A nonce is base64url(timestamp || random || MAC), 8 + 8 + 16 bytes: the
@@ -71,6 +74,9 @@ const (
 
 // check authenticates a nonce and reports its age; issued is its time.
 func (n *nonces) check(nonce string, now time.Time) (nonceState, int64) {
+	// A nonce that asks for channel bindings has the prefix: the MAC is
+	// over the rest.
+	nonce = strings.TrimPrefix(nonce, crypto.UpgradedV1)
 	b, err := base64.RawURLEncoding.DecodeString(nonce)
 	if err != nil || len(b) != nonceLen {
 		return nonceForged, 0

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"io"
+	"strings"
 	"time"
 
 	"github.com/gosspi/schannel/internal/digest/crypto"
@@ -115,6 +116,14 @@ type ServerContext struct {
 	s      *Server
 	failed bool
 	user   string
+	// binding is the hex MD5 of the channel bindings the current Step
+	// was given (Input.ChannelBinding), empty without.
+	binding string
+
+	// HTTP: the request the last successful Step verified and the
+	// Authentication-Info it got, for ResponseAuthInfo.
+	verified *crypto.Exchange
+	info     wire.AuthInfo
 
 	// SASL.
 	nonce   string
@@ -163,6 +172,7 @@ func (c *ServerContext) Step(in Input) ([]byte, sspi.Status, error) {
 		}
 		return out, status, nil
 	}
+	c.binding = strings.ToLower(in.ChannelBinding)
 	out, status, err = c.stepHTTP(in)
 	if err != nil {
 		// HTTP contexts live on: the client may try again on the next
@@ -180,6 +190,10 @@ func (c *ServerContext) challengeHTTP(stale bool) ([]byte, *sspi.Error) {
 		return nil, fail(sspi.SEC_E_INTERNAL_ERROR, "nonce: %v", err)
 	}
 	cfg := &c.s.cfg
+	if c.binding != "" {
+		// This server can check bindings: ask for them (crypto.Upgraded).
+		nonce = crypto.UpgradedV1 + nonce
+	}
 	chs := make([]wire.DigestChallenge, 0, len(cfg.Algorithms))
 	for _, alg := range cfg.Algorithms {
 		chs = append(chs, wire.DigestChallenge{
@@ -268,6 +282,9 @@ func (c *ServerContext) stepHTTP(in Input) ([]byte, sspi.Status, *sspi.Error) {
 	if !crypto.Equal(r.Response, e.Response()) || !known || !ok {
 		return c.deny(sspi.SEC_E_LOGON_DENIED, "wrong response, unknown user or no H(A1) for %s", alg.Name())
 	}
+	if err := c.checkBinding(r); err != nil {
+		return c.deny(sspi.SEC_E_BAD_BINDINGS, "%v", err.Error())
+	}
 	// The response is right: a too old nonce, or one whose nc history
 	// is lost, asks for a retry with a new nonce (RFC 7616 section 3.3).
 	if state == nonceExpired {
@@ -298,7 +315,31 @@ func (c *ServerContext) stepHTTP(in Input) ([]byte, sspi.Status, *sspi.Error) {
 		return nil, 0, fail(sspi.SEC_E_INTERNAL_ERROR, "%v", werr)
 	}
 	c.user = user
+	c.verified, c.info = &e, info
 	return []byte(v), sspi.SEC_E_OK, nil
+}
+
+// ResponseAuthInfo returns again the Authentication-Info of the request
+// the last successful Step verified, with its rspauth over the response
+// body in in (EntityHash, or Body hashed). With qop=auth-int, rspauth
+// covers H(entity-body) of the response (RFC 7616 section 3.5), which a
+// server knows only once it has written the response; RFC 7615 section 3
+// lets the field travel as a trailer, after the body. The nextnonce, if
+// any, is the one Step gave.
+func (c *ServerContext) ResponseAuthInfo(in Input) ([]byte, error) {
+	if c.s.cfg.Mode != HTTP || c.verified == nil {
+		return nil, fail(sspi.SEC_E_INVALID_HANDLE, "no verified HTTP request to answer")
+	}
+	e, info := *c.verified, c.info
+	if e.Qop == QopAuthInt {
+		e.EntityHash = in.entityHash(e.Alg)
+	}
+	info.RspAuth = e.RspAuth()
+	v, err := info.Marshal()
+	if err != nil {
+		return nil, fail(sspi.SEC_E_INTERNAL_ERROR, "%v", err)
+	}
+	return []byte(v), nil
 }
 
 func (c *ServerContext) stale() ([]byte, sspi.Status, *sspi.Error) {
@@ -316,4 +357,33 @@ func offeredAlg(list []*crypto.Algorithm, alg *crypto.Algorithm) bool {
 		}
 	}
 	return false
+}
+
+// checkBinding checks Microsoft's channel binding directives (crypto's
+// comment on UpgradedPrefix): the cnonce must carry the tag of
+// service-name and channel-binding, which the response digest covers, and
+// channel-binding must be the hash of this end's bindings (32 zeros when
+// the server has none: a client bound to a channel the server does not
+// see is talking to someone else). A response without the directives is
+// a client that does not bind, accepted as Windows accepts it unless its
+// hardening asks otherwise; the service-name is not checked against a
+// list of this server's names.
+func (c *ServerContext) checkBinding(r *wire.DigestResponse) *sspi.Error {
+	if r.HashedDirs == "" && r.ServiceName == "" && r.ChannelBinding == "" {
+		return nil
+	}
+	if !strings.EqualFold(strings.ReplaceAll(r.HashedDirs, " ", ""), crypto.HashedDirs) || r.ChannelBinding == "" {
+		return fail(sspi.SEC_E_BAD_BINDINGS, "hashed-dirs %q with service-name %q and channel-binding %q", r.HashedDirs, r.ServiceName, r.ChannelBinding)
+	}
+	if !crypto.CheckUpgradedCnonce(r.Cnonce, r.ServiceName, r.ChannelBinding) {
+		return fail(sspi.SEC_E_BAD_BINDINGS, "the cnonce does not carry service-name and channel-binding")
+	}
+	want := c.binding
+	if want == "" {
+		want = crypto.ZeroBinding
+	}
+	if !crypto.Equal(r.ChannelBinding, want) {
+		return fail(sspi.SEC_E_BAD_BINDINGS, "channel-binding is not this channel's")
+	}
+	return nil
 }

@@ -1,6 +1,9 @@
 package wire
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // DigestChallenge is one Digest challenge of a WWW-Authenticate or
 // Proxy-Authenticate value (RFC 7616 section 3.3).
@@ -166,6 +169,15 @@ type DigestResponse struct {
 	Qop      string
 	NC       uint32
 	Userhash bool
+	// HashedDirs, ServiceName and ChannelBinding are Microsoft's channel
+	// binding directives (draft-santesson-digestbind-01, MS-DPSP section
+	// 2.1): hashed-dirs names the directives hashed into the cnonce
+	// ("service-name,channel-binding"), service-name is the SPN the
+	// client aimed at, channel-binding the hex MD5 of its channel
+	// bindings. Empty when absent.
+	HashedDirs     string
+	ServiceName    string
+	ChannelBinding string
 }
 
 // ParseAuthorization parses an Authorization value holding one Digest
@@ -245,6 +257,11 @@ func ParseAuthorization(s string) (*DigestResponse, error) {
 	} else if hasCnonce || hasNC {
 		return nil, errorf("cnonce or nc without qop")
 	}
+	r.HashedDirs, r.ServiceName, r.ChannelBinding = m["hashed-dirs"], m["service-name"], m["channel-binding"]
+	if r.ChannelBinding != "" && (len(r.ChannelBinding) != 32 || !isHex(r.ChannelBinding)) {
+		// channel-binding = <"> 32LHEX <"> (draft-santesson-digestbind-01).
+		return nil, errorf("channel-binding is not 32 hex digits")
+	}
 	return &r, nil
 }
 
@@ -261,7 +278,9 @@ func (r *DigestResponse) Marshal() (string, error) {
 		return "", errorf("userhash with a user name that is not hex")
 	}
 	var ps []Param
-	if needsExtValue(r.Username) {
+	if needsExtValue(r.Username) && utf8.ValidString(r.Username) {
+		// A name that is not UTF-8 (an old client's Latin-1, taken
+		// as obs-text) has no username* form: it goes back quoted.
 		ps = append(ps, Param{Name: "username*", Value: encodeExtValue(r.Username)})
 	} else {
 		ps = append(ps, Param{Name: "username", Value: r.Username, Quoted: true})
@@ -290,6 +309,15 @@ func (r *DigestResponse) Marshal() (string, error) {
 	}
 	if r.Userhash {
 		ps = append(ps, Param{Name: "userhash", Value: "true"})
+	}
+	for _, p := range []Param{
+		{Name: "hashed-dirs", Value: r.HashedDirs, Quoted: true},
+		{Name: "service-name", Value: r.ServiceName, Quoted: true},
+		{Name: "channel-binding", Value: r.ChannelBinding, Quoted: true},
+	} {
+		if p.Value != "" {
+			ps = append(ps, p)
+		}
 	}
 	return MarshalChallenges([]Challenge{{Scheme: "Digest", Params: ps}})
 }
