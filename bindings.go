@@ -1,10 +1,7 @@
 package schannel
 
 import (
-	"crypto"
 	"crypto/x509"
-	"encoding/binary"
-	"errors"
 
 	"github.com/gosspi/schannel/sspi"
 )
@@ -37,10 +34,6 @@ type KeyingMaterialInfo struct {
 	Length  int
 }
 
-// channelBindingsHeaderLen is sizeof(SEC_CHANNEL_BINDINGS): eight 32-bit
-// fields, after which Schannel puts the application data.
-const channelBindingsHeaderLen = 32
-
 // Channel binding prefixes: RFC 5929 sections 3 and 4 name the bindings,
 // RFC 9266 section 2 names tls-exporter; Schannel puts "name:" before the
 // value, as GSS-API channel bindings expect (RFC 5056).
@@ -54,52 +47,18 @@ const (
 	tlsExporterLength = 32
 )
 
-// newChannelBindings lays out a SEC_CHANNEL_BINDINGS structure as Schannel
-// does: every address field zero, cbApplicationDataLength and
-// dwApplicationDataOffset (= the header's size) set, the application data
-// right after the 32-byte header, all in the little-endian of Windows.
-//
-//	ULONG dwInitiatorAddrType, cbInitiatorLength, dwInitiatorOffset;
-//	ULONG dwAcceptorAddrType, cbAcceptorLength, dwAcceptorOffset;
-//	ULONG cbApplicationDataLength, dwApplicationDataOffset;
+// newChannelBindings is a SEC_CHANNEL_BINDINGS structure whose
+// application data is prefix and value.
 func newChannelBindings(prefix string, value []byte) []byte {
-	b := make([]byte, channelBindingsHeaderLen, channelBindingsHeaderLen+len(prefix)+len(value))
-	binary.LittleEndian.PutUint32(b[24:], uint32(len(prefix)+len(value)))
-	binary.LittleEndian.PutUint32(b[28:], channelBindingsHeaderLen)
-	b = append(b, prefix...)
-	return append(b, value...)
+	return sspi.NewChannelBindings(append([]byte(prefix), value...))
 }
 
 // ChannelBindingsApplicationData returns the application data of a
 // SEC_CHANNEL_BINDINGS structure ("tls-server-end-point:" and the hash, for
-// one), checking that its offsets stay inside b.
+// one), checking that its offsets stay inside b. It is
+// sspi.ChannelBindingsApplicationData.
 func ChannelBindingsApplicationData(b []byte) ([]byte, error) {
-	if len(b) < channelBindingsHeaderLen {
-		return nil, errors.New("schannel: SEC_CHANNEL_BINDINGS shorter than its 32-byte header")
-	}
-	length := uint64(binary.LittleEndian.Uint32(b[24:]))
-	offset := uint64(binary.LittleEndian.Uint32(b[28:]))
-	if offset+length > uint64(len(b)) {
-		return nil, errors.New("schannel: SEC_CHANNEL_BINDINGS application data runs past the structure")
-	}
-	return b[offset : offset+length], nil
-}
-
-// endpointHash is the hash RFC 5929 section 4.1 prescribes for
-// tls-server-end-point: that of the certificate's signature algorithm, with
-// SHA-256 in place of MD5 and SHA-1. Algorithms without a single hash
-// (Ed25519) have no tls-server-end-point.
-func endpointHash(alg x509.SignatureAlgorithm) (crypto.Hash, bool) {
-	switch alg {
-	case x509.MD5WithRSA, x509.SHA1WithRSA, x509.ECDSAWithSHA1, x509.DSAWithSHA1,
-		x509.SHA256WithRSA, x509.ECDSAWithSHA256, x509.SHA256WithRSAPSS, x509.DSAWithSHA256:
-		return crypto.SHA256, true
-	case x509.SHA384WithRSA, x509.ECDSAWithSHA384, x509.SHA384WithRSAPSS:
-		return crypto.SHA384, true
-	case x509.SHA512WithRSA, x509.ECDSAWithSHA512, x509.SHA512WithRSAPSS:
-		return crypto.SHA512, true
-	}
-	return 0, false
+	return sspi.ChannelBindingsApplicationData(b)
 }
 
 // tlsServerEndPoint computes tls-server-end-point from the server's leaf.
@@ -111,13 +70,7 @@ func tlsServerEndPoint(leafDER []byte) ([]byte, error) {
 	if err != nil {
 		return nil, sspi.Errorf(SEC_E_INTERNAL_ERROR, "schannel: the server certificate does not parse: %v", err)
 	}
-	h, ok := endpointHash(leaf.SignatureAlgorithm)
-	if !ok {
-		return nil, sspi.Errorf(SEC_E_UNSUPPORTED_FUNCTION, "schannel: RFC 5929 defines no tls-server-end-point for a certificate signed with %v", leaf.SignatureAlgorithm)
-	}
-	sum := h.New()
-	sum.Write(leafDER)
-	return newChannelBindings(tlsServerEndPointPrefix, sum.Sum(nil)), nil
+	return sspi.EndpointBindings(leaf)
 }
 
 // SetKeyingMaterialInfo is SetContextAttributes(SECPKG_ATTR_KEYING_MATERIAL_INFO):

@@ -2,13 +2,10 @@ package negotiate
 
 import (
 	"context"
-	"crypto"
 	_ "crypto/sha256" // tls-server-end-point hashes
 	_ "crypto/sha512"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -257,28 +254,8 @@ func channelBindings(conn net.Conn, resp *http.Response) ([]byte, error) {
 // EndpointBindings is tls-server-end-point (RFC 5929 section 4.1) for a
 // server certificate, as the SEC_CHANNEL_BINDINGS structure a
 // SECBUFFER_CHANNEL_BINDINGS buffer holds: what a server gives the
-// acceptor to check the bindings of clients that connected to it. The
-// hash is the certificate signature's, SHA-256 for MD5 and SHA-1.
+// acceptor to check the bindings of clients that connected to it. It is
+// sspi.EndpointBindings.
 func EndpointBindings(cert *x509.Certificate) ([]byte, error) {
-	var hf crypto.Hash
-	switch cert.SignatureAlgorithm {
-	case x509.MD5WithRSA, x509.SHA1WithRSA, x509.ECDSAWithSHA1, x509.DSAWithSHA1,
-		x509.SHA256WithRSA, x509.ECDSAWithSHA256, x509.SHA256WithRSAPSS, x509.DSAWithSHA256:
-		hf = crypto.SHA256
-	case x509.SHA384WithRSA, x509.ECDSAWithSHA384, x509.SHA384WithRSAPSS:
-		hf = crypto.SHA384
-	case x509.SHA512WithRSA, x509.ECDSAWithSHA512, x509.SHA512WithRSAPSS:
-		hf = crypto.SHA512
-	default:
-		return nil, errors.New("negotiate: RFC 5929 defines no tls-server-end-point for a certificate signed with " + cert.SignatureAlgorithm.String())
-	}
-	h := hf.New()
-	h.Write(cert.Raw)
-	app := append([]byte("tls-server-end-point:"), h.Sum(nil)...)
-	// SEC_CHANNEL_BINDINGS: six zero address fields, then
-	// cbApplicationDataLength and dwApplicationDataOffset (32), little-endian.
-	b := make([]byte, 32, 32+len(app))
-	binary.LittleEndian.PutUint32(b[24:], uint32(len(app)))
-	binary.LittleEndian.PutUint32(b[28:], 32)
-	return append(b, app...), nil
+	return sspi.EndpointBindings(cert)
 }
