@@ -163,24 +163,24 @@ func FuzzHostileHelloRetryRequest(f *testing.F) {
 			hrr.exts = append(hrr.exts, ext{wire.ExtCookie, append(u16(uint16(len(cookie))), cookie...)})
 		}
 		hrr.exts = append(hrr.exts, fuzzExtensions(extra)...)
-		groupOK := slices.Contains(h.hello.SupportedGroups, group) && h.share(group) == nil
+		// The extra bytes may themselves make a legal key_share or cookie
+		// (the fuzzer found one): judge the extension list as sent.
+		legalExts, selected, sentCookie := h.judgeHRRExtensions(hrr.exts)
 		unknown := vers != wire.VersionTLS12 // as in FuzzHostileServerHello: part B's
 		broken := !slices.Contains(tls13Suites, suite) || compression != 0 ||
-			!bytes.Equal(hrr.sessionID, h.hello.SessionID) || flags&fSupportedVersions == 0 || sv != wire.VersionTLS13 ||
-			flags&fKeyShare != 0 && !groupOK || flags&fCookie != 0 && len(cookie) == 0 ||
-			flags&(fKeyShare|fCookie) == 0 || len(extra) >= 3 || lenDelta != 0
+			!bytes.Equal(hrr.sessionID, h.hello.SessionID) || !legalExts || lenDelta != 0
 		o, ok := h.sendHRR(hrr.marshal(t), suite)
 		if !ok {
 			judge(t, o, broken, unknown)
 			return
 		}
 		require.False(t, broken, "the client answered a HelloRetryRequest that breaks the RFC")
-		if flags&fCookie != 0 {
-			require.Equal(t, cookie, h.hello.Cookie, "the second ClientHello echoes the cookie")
+		if sentCookie != nil {
+			require.Equal(t, sentCookie, h.hello.Cookie, "the second ClientHello echoes the cookie")
 		}
 		answer := wire.GroupX25519
-		if flags&fKeyShare != 0 {
-			answer = group
+		if selected != 0 {
+			answer = selected
 		}
 		sh, secret := h.serverHelloFor(answer)
 		sh.suite = suite
@@ -189,6 +189,43 @@ func FuzzHostileHelloRetryRequest(f *testing.F) {
 		ee := h.add(h.legalEncryptedExtensions())
 		judge(t, h.deliver(h.flight(msg, append([][]byte{ee}, h.honestRest()...)...)), false, false)
 	})
+}
+
+// judgeHRRExtensions says whether a HelloRetryRequest's extensions are
+// what RFC 8446 4.1.4 allows: supported_versions naming TLS 1.3, at most
+// one key_share naming a group the client offered without a share, at most
+// one non-empty cookie, at least one of the two, nothing else, nothing
+// twice. It returns the selected group (0 for none) and the cookie.
+func (h *hostileServer13) judgeHRRExtensions(exts []ext) (legal bool, selected uint16, cookie []byte) {
+	seen := map[uint16]bool{}
+	legal = true
+	for _, e := range exts {
+		if seen[e.typ] {
+			legal = false
+		}
+		seen[e.typ] = true
+		switch e.typ {
+		case wire.ExtSupportedVersions:
+			legal = legal && bytes.Equal(e.data, u16(wire.VersionTLS13))
+		case wire.ExtKeyShare:
+			if len(e.data) != 2 {
+				legal = false
+				continue
+			}
+			selected = uint16(e.data[0])<<8 | uint16(e.data[1])
+			legal = legal && slices.Contains(h.hello.SupportedGroups, selected) && h.share(selected) == nil
+		case wire.ExtCookie:
+			if len(e.data) < 3 || int(e.data[0])<<8|int(e.data[1]) != len(e.data)-2 {
+				legal = false
+				continue
+			}
+			cookie = e.data[2:]
+		default:
+			legal = false
+		}
+	}
+	legal = legal && seen[wire.ExtSupportedVersions] && (seen[wire.ExtKeyShare] || seen[wire.ExtCookie])
+	return legal, selected, cookie
 }
 
 // EncryptedExtensions flag bits.
