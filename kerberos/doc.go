@@ -47,7 +47,7 @@
 // replay cache, bindings) and returns SEC_E_OK, with the AP-REP in the
 // output TOKEN when the client asked for mutual authentication.
 // DelegatedCredentials turns what a client delegated into outbound
-// credentials; ContextPAC gives the ticket's PAC (client and UPN/DNS
+// credentials; ContextPAC gives the ticket's PAC (client, UPN/DNS and logon
 // information), its server signature checked.
 //
 // # Messages

@@ -3,15 +3,34 @@ package kerberos
 import (
 	"time"
 
+	"github.com/gosspi/schannel/internal/kerberos/pac"
 	"github.com/gosspi/schannel/sspi"
 )
+
+// LogonInfo is the PAC's KERB_VALIDATION_INFO (MS-PAC section 2.5): the
+// user's account and domain names, the user's SID (UserSID) and the SIDs
+// of the user's groups (GroupSIDs: the logon domain's groups, extra SIDs
+// and resource groups), logon times and account flags.
+type LogonInfo = pac.LogonInfo
+
+// SID is a Windows security identifier (MS-DTYP section 2.4.2); String
+// gives the "S-1-5-21-..." form.
+type SID = pac.SID
+
+// GroupMembership is a group's RID and SE_GROUP attributes (MS-PAC
+// section 2.2.2).
+type GroupMembership = pac.GroupMembership
+
+// SIDAndAttributes is a SID and its SE_GROUP attributes (MS-PAC section
+// 2.2.1).
+type SIDAndAttributes = pac.SIDAndAttributes
 
 // PAC is what an acceptor learned from the Privilege Attribute
 // Certificate in the client's ticket (MS-PAC), after checking its server
 // signature with the service's key and its client information against the
-// ticket. Active Directory and MIT krb5 1.20 and later issue PACs. The
-// logon information (group SIDs, NDR-encoded) is not decoded yet: Buffers
-// holds every buffer's bytes by type (MS-PAC section 2.4).
+// ticket. Active Directory and MIT krb5 1.20 and later issue PACs. Buffers
+// holds every buffer's bytes by type (MS-PAC section 2.4), the decoded ones
+// too; the device and claims buffers are not decoded.
 type PAC struct {
 	// ClientName and ClientID are PAC_CLIENT_INFO (MS-PAC section 2.7):
 	// the client's name without realm and the ticket's authtime.
@@ -23,7 +42,14 @@ type PAC struct {
 	DNSDomainName string
 	SAMName       string
 	SID           []byte
-	Buffers       map[uint32][]byte
+	// LogonInfo is the logon information with the user's and groups'
+	// SIDs, nil when the PAC has none (MIT's KDC without a KDB module
+	// that supplies it issues none).
+	LogonInfo *LogonInfo
+	// Requestor is PAC_REQUESTOR's SID (MS-PAC section 2.15), when
+	// present.
+	Requestor *SID
+	Buffers   map[uint32][]byte
 }
 
 // ContextPAC returns the PAC of the ticket an acceptor context accepted,
@@ -50,6 +76,13 @@ func ContextPAC(c *sspi.Context) (*PAC, error) {
 	if u := src.UPNDNSInfo; u != nil {
 		out.UPN, out.DNSDomainName, out.SAMName = u.UPN, u.DNSDomainName, u.SAMName
 		out.SID = append([]byte(nil), u.SID...)
+	}
+	if src.LogonInfo != nil {
+		out.LogonInfo = src.LogonInfo.Clone()
+	}
+	if src.Requestor != nil {
+		r := src.Requestor.Clone()
+		out.Requestor = &r
 	}
 	for _, b := range src.Buffers {
 		out.Buffers[b.Type] = append([]byte(nil), b.Data...)

@@ -49,8 +49,8 @@ func (s SID) WithRID(rid uint32) SID {
 	return out
 }
 
-// clone copies the sub-authorities.
-func (s SID) clone() SID {
+// Clone is a copy that shares nothing with s.
+func (s SID) Clone() SID {
 	s.SubAuthorities = append([]uint32(nil), s.SubAuthorities...)
 	return s
 }
@@ -148,7 +148,7 @@ func (l *LogonInfo) GroupSIDs() []SID {
 		out = append(out, l.LogonDomainID.WithRID(g.RID))
 	}
 	for _, e := range l.ExtraSIDs {
-		out = append(out, e.SID.clone())
+		out = append(out, e.SID.Clone())
 	}
 	if l.ResourceGroupDomainSID != nil {
 		for _, g := range l.ResourceGroupIDs {
@@ -162,13 +162,13 @@ func (l *LogonInfo) GroupSIDs() []SID {
 func (l *LogonInfo) Clone() *LogonInfo {
 	c := *l
 	c.GroupIDs = append([]GroupMembership(nil), l.GroupIDs...)
-	c.LogonDomainID = l.LogonDomainID.clone()
+	c.LogonDomainID = l.LogonDomainID.Clone()
 	c.ExtraSIDs = make([]SIDAndAttributes, len(l.ExtraSIDs))
 	for i, e := range l.ExtraSIDs {
-		c.ExtraSIDs[i] = SIDAndAttributes{SID: e.SID.clone(), Attributes: e.Attributes}
+		c.ExtraSIDs[i] = SIDAndAttributes{SID: e.SID.Clone(), Attributes: e.Attributes}
 	}
 	if l.ResourceGroupDomainSID != nil {
-		s := l.ResourceGroupDomainSID.clone()
+		s := l.ResourceGroupDomainSID.Clone()
 		c.ResourceGroupDomainSID = &s
 	}
 	c.ResourceGroupIDs = append([]GroupMembership(nil), l.ResourceGroupIDs...)
