@@ -13,6 +13,10 @@ import (
 // and resource groups), logon times and account flags.
 type LogonInfo = pac.LogonInfo
 
+// DelegationInfo is the PAC's S4U_DELEGATION_INFO (MS-PAC section 2.9):
+// after constrained delegation, the target and the services passed through.
+type DelegationInfo = pac.DelegationInfo
+
 // SID is a Windows security identifier (MS-DTYP section 2.4.2); String
 // gives the "S-1-5-21-..." form.
 type SID = pac.SID
@@ -46,6 +50,9 @@ type PAC struct {
 	// SIDs, nil when the PAC has none (MIT's KDC without a KDB module
 	// that supplies it issues none).
 	LogonInfo *LogonInfo
+	// DelegationInfo is present in tickets obtained by constrained
+	// delegation (S4U2proxy).
+	DelegationInfo *DelegationInfo
 	// Requestor is PAC_REQUESTOR's SID (MS-PAC section 2.15), when
 	// present.
 	Requestor *SID
@@ -79,6 +86,9 @@ func ContextPAC(c *sspi.Context) (*PAC, error) {
 	}
 	if src.LogonInfo != nil {
 		out.LogonInfo = src.LogonInfo.Clone()
+	}
+	if d := src.DelegationInfo; d != nil {
+		out.DelegationInfo = &DelegationInfo{S4U2proxyTarget: d.S4U2proxyTarget, S4UTransitedServices: append([]string(nil), d.S4UTransitedServices...)}
 	}
 	if src.Requestor != nil {
 		r := src.Requestor.Clone()

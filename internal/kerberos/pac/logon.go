@@ -337,3 +337,58 @@ func (r *ndrReader) extraSIDs(ptr, declared uint32) []SIDAndAttributes {
 	}
 	return out
 }
+
+// DelegationInfo is S4U_DELEGATION_INFO (PAC buffer type 11), MS-PAC
+// section 2.9: after constrained delegation (S4U2proxy), the service the
+// ticket was obtained for and the services it passed through.
+type DelegationInfo struct {
+	S4U2proxyTarget      string
+	S4UTransitedServices []string
+}
+
+// ParseDelegationInfo decodes an S4U_DELEGATION_INFO buffer: the
+// serialization headers, a unique pointer to
+//
+//	{ RPC_UNICODE_STRING S4U2proxyTarget; ULONG TransitedListSize;
+//	  [size_is(TransitedListSize)] PRPC_UNICODE_STRING S4UTransitedServices; }
+//
+// then the target's characters, the array of string headers and each
+// string's characters.
+func ParseDelegationInfo(b []byte) (*DelegationInfo, error) {
+	obj, err := serializationHeader(b, "delegation info")
+	if err != nil {
+		return nil, err
+	}
+	r := &ndrReader{b: obj}
+	if r.pointer("S4U_DELEGATION_INFO") == 0 && r.err == nil {
+		return nil, errorf("delegation info: null S4U_DELEGATION_INFO pointer")
+	}
+	target := r.unicodeHeader("S4U2proxyTarget")
+	size := r.uint32("TransitedListSize")
+	ptr := r.pointer("S4UTransitedServices")
+	d := &DelegationInfo{S4U2proxyTarget: r.unicodeBody(target, "S4U2proxyTarget")}
+	if ptr == 0 && size != 0 {
+		r.fail("S4UTransitedServices: %d entries behind a null pointer", size)
+	}
+	if ptr != 0 {
+		n := r.count("S4UTransitedServices", 8)
+		if r.err == nil && uint32(n) != size {
+			r.fail("S4UTransitedServices: array of %d, TransitedListSize says %d", n, size)
+		}
+		if r.err == nil {
+			heads := make([]rpcUnicodeString, n)
+			for i := range heads {
+				heads[i] = r.unicodeHeader("S4UTransitedServices")
+			}
+			d.S4UTransitedServices = make([]string, n)
+			for i, h := range heads {
+				d.S4UTransitedServices[i] = r.unicodeBody(h, "S4UTransitedServices")
+			}
+		}
+	}
+	r.endObject("delegation info")
+	if r.err != nil {
+		return nil, r.err
+	}
+	return d, nil
+}

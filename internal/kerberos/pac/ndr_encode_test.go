@@ -151,3 +151,27 @@ func encodeLogonInfo(l *LogonInfo) []byte {
 	head = append(head, 0, 0, 0, 0)
 	return append(head, w.b...)
 }
+
+// encodeDelegationInfo serializes d with MS-RPCE's headers.
+func encodeDelegationInfo(d *DelegationInfo) []byte {
+	w := &ndrWriter{}
+	w.ptr(true)
+	w.strHeader(d.S4U2proxyTarget)
+	w.u32(uint32(len(d.S4UTransitedServices)))
+	w.ptr(len(d.S4UTransitedServices) != 0)
+	w.strBody(d.S4U2proxyTarget)
+	if len(d.S4UTransitedServices) != 0 {
+		w.u32(uint32(len(d.S4UTransitedServices)))
+		for _, s := range d.S4UTransitedServices {
+			w.strHeader(s)
+		}
+		for _, s := range d.S4UTransitedServices {
+			w.strBody(s)
+		}
+	}
+	w.align(8)
+	head := []byte{1, 0x10, 8, 0, 0xcc, 0xcc, 0xcc, 0xcc}
+	head = binary.LittleEndian.AppendUint32(head, uint32(len(w.b)))
+	head = append(head, 0, 0, 0, 0)
+	return append(head, w.b...)
+}

@@ -5,10 +5,11 @@
 // long-term key.
 //
 // It decodes KERB_VALIDATION_INFO, the NDR-encoded logon information
-// with the user's and groups' SIDs (logon.go, over the bounded NDR reader
-// of ndr.go), the PAC_ATTRIBUTES_INFO and PAC_REQUESTOR buffers. It does
-// not decode the credentials, delegation, device and claims buffers: they
-// are kept as bytes. It cannot verify the KDC signature, which needs the
+// with the user's and groups' SIDs, and S4U_DELEGATION_INFO (logon.go,
+// over the bounded NDR reader of ndr.go), the PAC_ATTRIBUTES_INFO and
+// PAC_REQUESTOR buffers. It does not decode the credentials (encrypted
+// with the AS reply key), device and claims buffers: they are kept as
+// bytes. It cannot verify the KDC signature, which needs the
 // krbtgt key. Parse never panics and fails with *Error.
 package pac
 
@@ -105,6 +106,8 @@ type PAC struct {
 	UPNDNSInfo     *UPNDNSInfo
 	// LogonInfo is the KERB_VALIDATION_INFO buffer, when present.
 	LogonInfo *LogonInfo
+	// DelegationInfo is the S4U_DELEGATION_INFO buffer, when present.
+	DelegationInfo *DelegationInfo
 	// Attributes is PAC_ATTRIBUTES_INFO's first flags word (MS-PAC
 	// section 2.14), when HasAttributes.
 	Attributes    uint32
@@ -178,6 +181,11 @@ func Parse(b []byte) (*PAC, error) {
 				return nil, errorf("two logon info buffers")
 			}
 			p.LogonInfo, err = ParseLogonInfo(data)
+		case TypeDelegationInfo:
+			if p.DelegationInfo != nil {
+				return nil, errorf("two delegation info buffers")
+			}
+			p.DelegationInfo, err = ParseDelegationInfo(data)
 		case TypeAttributes:
 			if p.HasAttributes {
 				return nil, errorf("two attributes buffers")
