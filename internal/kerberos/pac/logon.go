@@ -319,6 +319,9 @@ func (r *ndrReader) extraSIDs(ptr, declared uint32) []SIDAndAttributes {
 		r.fail("ExtraSids: array of %d, SidCount says %d", n, declared)
 		return nil
 	}
+	if n == 0 {
+		return nil
+	}
 	out := make([]SIDAndAttributes, n)
 	ptrs := make([]uint32, n)
 	for i := range out {

@@ -417,3 +417,38 @@ func FuzzLogonInfo(f *testing.F) {
 		assert.Equal(t, l, again)
 	})
 }
+
+// FuzzLogonInfoFields is the structure-aware companion of FuzzLogonInfo:
+// it starts from a real logon info, overwrites 4 bytes at pos with val
+// (counts, pointers, lengths, offsets) and may cut the end, then keeps
+// the serialization headers consistent, so the mutations reach the
+// structure and its referents instead of dying at the headers.
+func FuzzLogonInfoFields(f *testing.F) {
+	vectors := [][]byte{readHex(f, "ms-pac-logon-info.hex"), readHex(f, "ad-trust-logon-info.hex")}
+	f.Add(uint8(0), uint16(20+108), uint32(0xFFFFFFFF), uint16(0))
+	f.Add(uint8(1), uint16(20+204), uint32(0), uint16(0))
+	f.Add(uint8(1), uint16(236), uint32(1000), uint16(64))
+	f.Fuzz(func(t *testing.T, which uint8, pos uint16, val uint32, cut uint16) {
+		b := append([]byte{}, vectors[int(which)%len(vectors)]...)
+		if int(pos)+4 <= len(b) && pos >= 16 {
+			binary.LittleEndian.PutUint32(b[pos:], val)
+		}
+		if c := int(cut) &^ 7; c > 0 && c < len(b)-16 {
+			b = b[:len(b)-c]
+		}
+		b = resize(b)
+		l, err := ParseLogonInfo(b)
+		if err != nil {
+			var pe *Error
+			if !errors.As(err, &pe) {
+				t.Fatalf("ParseLogonInfo returned %T: %v", err, err)
+			}
+			return
+		}
+		again, err := ParseLogonInfo(encodeLogonInfo(l))
+		if err != nil {
+			t.Fatalf("re-encoded logon info does not decode: %v", err)
+		}
+		assert.Equal(t, l, again)
+	})
+}

@@ -216,6 +216,11 @@ func (r *ndrReader) groups(ptr, declared uint32, what string) []GroupMembership 
 		r.fail("%s: array of %d, the structure says %d", what, n, declared)
 		return nil
 	}
+	if n == 0 {
+		// A non-null pointer to an empty array reads as no groups, as a
+		// null one does.
+		return nil
+	}
 	g := make([]GroupMembership, n)
 	for i := range g {
 		g[i].RID = r.uint32(what)
