@@ -53,7 +53,7 @@
 // acceptor follows the initiator) gets SEC_I_CONTINUE_NEEDED with the bare
 // AP-REP, and SEC_E_OK once the initiator's AP-REP checks out.
 // DelegatedCredentials turns what a client delegated into outbound
-// credentials; ContextPAC gives the ticket's PAC (client and UPN/DNS
+// credentials; ContextPAC gives the ticket's PAC (client, UPN/DNS and logon
 // information), its server signature checked.
 //
 // # Messages

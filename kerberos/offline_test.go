@@ -26,6 +26,13 @@ type offlineRealm struct {
 
 func newOfflineRealm(tb testing.TB, enctype int32) *offlineRealm {
 	tb.Helper()
+	return newOfflineRealmTicket(tb, enctype, nil)
+}
+
+// newOfflineRealmTicket is newOfflineRealm with a hook that may change the
+// ticket (add authorization data) before it is sealed with the service key.
+func newOfflineRealmTicket(tb testing.TB, enctype int32, hook func(etp *wire.EncTicketPart, svcKey []byte)) *offlineRealm {
+	tb.Helper()
 	e, ok := crypto.Lookup(enctype)
 	require.True(tb, ok)
 	svcKey, err := e.RandomKey()
@@ -39,6 +46,9 @@ func newOfflineRealm(tb testing.TB, enctype int32) *offlineRealm {
 		Flags: wire.TktFlagForwardable, Key: wire.EncryptionKey{KeyType: enctype, KeyValue: session},
 		CRealm: "TEST.LOCAL", CName: user, Transited: wire.TransitedEncoding{TRType: 1, Contents: []byte{}},
 		AuthTime: now.Truncate(time.Second), EndTime: now.Add(10 * time.Hour).Truncate(time.Second),
+	}
+	if hook != nil {
+		hook(&etp, svcKey)
 	}
 	plain, err := etp.Marshal()
 	require.NoError(tb, err)

@@ -3,15 +3,38 @@ package kerberos
 import (
 	"time"
 
+	"github.com/gosspi/schannel/internal/kerberos/pac"
 	"github.com/gosspi/schannel/sspi"
 )
+
+// LogonInfo is the PAC's KERB_VALIDATION_INFO (MS-PAC section 2.5): the
+// user's account and domain names, the user's SID (UserSID) and the SIDs
+// of the user's groups (GroupSIDs: the logon domain's groups, extra SIDs
+// and resource groups), logon times and account flags.
+type LogonInfo = pac.LogonInfo
+
+// DelegationInfo is the PAC's S4U_DELEGATION_INFO (MS-PAC section 2.9):
+// after constrained delegation, the target and the services passed through.
+type DelegationInfo = pac.DelegationInfo
+
+// SID is a Windows security identifier (MS-DTYP section 2.4.2); String
+// gives the "S-1-5-21-..." form.
+type SID = pac.SID
+
+// GroupMembership is a group's RID and SE_GROUP attributes (MS-PAC
+// section 2.2.2).
+type GroupMembership = pac.GroupMembership
+
+// SIDAndAttributes is a SID and its SE_GROUP attributes (MS-PAC section
+// 2.2.1).
+type SIDAndAttributes = pac.SIDAndAttributes
 
 // PAC is what an acceptor learned from the Privilege Attribute
 // Certificate in the client's ticket (MS-PAC), after checking its server
 // signature with the service's key and its client information against the
-// ticket. Active Directory and MIT krb5 1.20 and later issue PACs. The
-// logon information (group SIDs, NDR-encoded) is not decoded yet: Buffers
-// holds every buffer's bytes by type (MS-PAC section 2.4).
+// ticket. Active Directory and MIT krb5 1.20 and later issue PACs. Buffers
+// holds every buffer's bytes by type (MS-PAC section 2.4), the decoded ones
+// too; the device and claims buffers are not decoded.
 type PAC struct {
 	// ClientName and ClientID are PAC_CLIENT_INFO (MS-PAC section 2.7):
 	// the client's name without realm and the ticket's authtime.
@@ -23,7 +46,17 @@ type PAC struct {
 	DNSDomainName string
 	SAMName       string
 	SID           []byte
-	Buffers       map[uint32][]byte
+	// LogonInfo is the logon information with the user's and groups'
+	// SIDs, nil when the PAC has none (MIT's KDC without a KDB module
+	// that supplies it issues none).
+	LogonInfo *LogonInfo
+	// DelegationInfo is present in tickets obtained by constrained
+	// delegation (S4U2proxy).
+	DelegationInfo *DelegationInfo
+	// Requestor is PAC_REQUESTOR's SID (MS-PAC section 2.15), when
+	// present.
+	Requestor *SID
+	Buffers   map[uint32][]byte
 }
 
 // ContextPAC returns the PAC of the ticket an acceptor context accepted,
@@ -50,6 +83,16 @@ func ContextPAC(c *sspi.Context) (*PAC, error) {
 	if u := src.UPNDNSInfo; u != nil {
 		out.UPN, out.DNSDomainName, out.SAMName = u.UPN, u.DNSDomainName, u.SAMName
 		out.SID = append([]byte(nil), u.SID...)
+	}
+	if src.LogonInfo != nil {
+		out.LogonInfo = src.LogonInfo.Clone()
+	}
+	if d := src.DelegationInfo; d != nil {
+		out.DelegationInfo = &DelegationInfo{S4U2proxyTarget: d.S4U2proxyTarget, S4UTransitedServices: append([]string(nil), d.S4UTransitedServices...)}
+	}
+	if src.Requestor != nil {
+		r := src.Requestor.Clone()
+		out.Requestor = &r
 	}
 	for _, b := range src.Buffers {
 		out.Buffers[b.Type] = append([]byte(nil), b.Data...)

@@ -15,7 +15,8 @@
 //     a KRB-CRED in the 0x8003 checksum, with a subkey and a sequence
 //     number; the acceptor looks the key up in a keytab, checks clock
 //     skew, expiry, bindings and a bounded replay cache, decodes delegated
-//     credentials, verifies the PAC's server signature and client info,
+//     credentials, verifies the PAC's server signature and client info
+//     (the pac package decodes its logon info and other buffers),
 //     and answers mutual authentication with an AP-REP;
 //   - the DCE-style three-leg exchange of MS-KILE section 3.4.5.1 (bare
 //     AP-REQ and AP-REPs, the initiator's third-leg AP-REP checked as MIT
@@ -27,8 +28,8 @@
 //     them.
 //
 // It does not yet do referrals (a referral TGT is reported as
-// SEC_E_KDC_UNABLE_TO_REFER), FAST, PKINIT, S4U, user-to-user,
-// or the PAC's logon info (NDR); those build on the same wire and crypto
-// packages. Every failure is an *sspi.Error whose status says what a
+// SEC_E_KDC_UNABLE_TO_REFER), FAST, PKINIT, S4U or user-to-user; those
+// build on the same wire and crypto packages. Every failure is an
+// *sspi.Error whose status says what a
 // Windows caller would see and whose cause says why.
 package engine

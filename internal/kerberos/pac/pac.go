@@ -4,10 +4,13 @@
 // the server and KDC signatures, which it can verify with the service's
 // long-term key.
 //
-// It does not decode KERB_VALIDATION_INFO (the NDR-encoded logon
-// information with group SIDs) nor the credentials, device and claims
-// buffers: they are kept as bytes. It cannot verify the KDC signature,
-// which needs the krbtgt key. Parse never panics and fails with *Error.
+// It decodes KERB_VALIDATION_INFO, the NDR-encoded logon information
+// with the user's and groups' SIDs, and S4U_DELEGATION_INFO (logon.go,
+// over the bounded NDR reader of ndr.go), the PAC_ATTRIBUTES_INFO and
+// PAC_REQUESTOR buffers. It does not decode the credentials (encrypted
+// with the AS reply key), device and claims buffers: they are kept as
+// bytes. It cannot verify the KDC signature, which needs the
+// krbtgt key. Parse never panics and fails with *Error.
 package pac
 
 import (
@@ -101,8 +104,25 @@ type PAC struct {
 	KDCChecksum    Signature
 	ClientInfo     *ClientInfo
 	UPNDNSInfo     *UPNDNSInfo
-	raw            []byte
+	// LogonInfo is the KERB_VALIDATION_INFO buffer, when present.
+	LogonInfo *LogonInfo
+	// DelegationInfo is the S4U_DELEGATION_INFO buffer, when present.
+	DelegationInfo *DelegationInfo
+	// Attributes is PAC_ATTRIBUTES_INFO's first flags word (MS-PAC
+	// section 2.14), when HasAttributes.
+	Attributes    uint32
+	HasAttributes bool
+	// Requestor is PAC_REQUESTOR's SID (MS-PAC section 2.15), when
+	// present.
+	Requestor *SID
+	raw       []byte
 }
+
+// PAC_ATTRIBUTES_INFO flags, MS-PAC section 2.14.
+const (
+	AttributePACWasRequested       uint32 = 0x1
+	AttributePACWasGivenImplicitly uint32 = 0x2
+)
 
 // Parse reads a PACTYPE, MS-PAC section 2.3:
 //
@@ -156,6 +176,29 @@ func Parse(b []byte) (*PAC, error) {
 				return nil, errorf("two UPN_DNS_INFO buffers")
 			}
 			p.UPNDNSInfo, err = parseUPNDNSInfo(data)
+		case TypeLogonInfo:
+			if p.LogonInfo != nil {
+				return nil, errorf("two logon info buffers")
+			}
+			p.LogonInfo, err = ParseLogonInfo(data)
+		case TypeDelegationInfo:
+			if p.DelegationInfo != nil {
+				return nil, errorf("two delegation info buffers")
+			}
+			p.DelegationInfo, err = ParseDelegationInfo(data)
+		case TypeAttributes:
+			if p.HasAttributes {
+				return nil, errorf("two attributes buffers")
+			}
+			p.Attributes, err = parseAttributes(data)
+			p.HasAttributes = err == nil
+		case TypeRequestorSID:
+			if p.Requestor != nil {
+				return nil, errorf("two requestor buffers")
+			}
+			var s SID
+			s, err = parseSID(data)
+			p.Requestor = &s
 		}
 		if err != nil {
 			return nil, err
@@ -249,6 +292,43 @@ func parseUPNDNSInfo(b []byte) (*UPNDNSInfo, error) {
 		u.SID = append([]byte{}, b[off:off+n]...)
 	}
 	return u, nil
+}
+
+// parseAttributes reads PAC_ATTRIBUTES_INFO, MS-PAC section 2.14:
+//
+//	FlagsLength (4, in bits) Flags (4 * ceil(FlagsLength/32))
+//
+// and returns the first flags word, where the defined bits are.
+func parseAttributes(b []byte) (uint32, error) {
+	if len(b) < 8 {
+		return 0, errorf("attributes buffer of %d bytes", len(b))
+	}
+	bits := binary.LittleEndian.Uint32(b)
+	words := (uint64(bits) + 31) / 32
+	if bits == 0 || uint64(len(b)-4) != 4*words {
+		return 0, errorf("attributes of %d bits in %d bytes", bits, len(b))
+	}
+	return binary.LittleEndian.Uint32(b[4:]), nil
+}
+
+// parseSID reads a SID in its binary form, MS-DTYP section 2.4.2.2 (as in
+// PAC_REQUESTOR, MS-PAC section 2.15): Revision, SubAuthorityCount,
+// IdentifierAuthority (6, big-endian), SubAuthority (4 each,
+// little-endian), with nothing after.
+func parseSID(b []byte) (SID, error) {
+	if len(b) < 8 {
+		return SID{}, errorf("SID of %d bytes", len(b))
+	}
+	n := int(b[1])
+	if b[0] != 1 || n > maxSubAuthorities || len(b) != 8+4*n {
+		return SID{}, errorf("SID revision %d with %d sub-authorities in %d bytes", b[0], n, len(b))
+	}
+	s := SID{Revision: 1, SubAuthorities: make([]uint32, n)}
+	copy(s.Authority[:], b[2:8])
+	for i := range s.SubAuthorities {
+		s.SubAuthorities[i] = binary.LittleEndian.Uint32(b[8+4*i:])
+	}
+	return s, nil
 }
 
 // VerifyServerChecksum checks the server signature with the service's

@@ -179,6 +179,8 @@ func TestParseHostile(t *testing.T) {
 func FuzzPAC(f *testing.F) {
 	raw, _, key := mitPAC(f)
 	f.Add(raw)
+	f.Add(readHex(f, "samba-w2k3-pac.hex"))
+	f.Add(readHex(f, "ad-pac.hex"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p, err := Parse(b)
 		if err != nil {
