@@ -44,6 +44,16 @@ type fakeKDC struct {
 	replyKey  []byte
 	// lastTGS is the authenticator of the last TGS-REQ.
 	lastTGS wire.Authenticator
+	// inbound are the keys of cross-realm TGTs this KDC accepts, by the
+	// realm that issued them (krbtgt/THIS@OTHER's key under OTHER).
+	inbound map[string][]byte
+	// refer sends a canonicalize request for a service it does not hold
+	// to another realm: "name/instance" to REALM, answered with
+	// krbtgt/REALM (whose key must be in services).
+	refer map[string]string
+	// requests records the server names asked for, "name@REALM", with
+	// "+c" when canonicalize was set.
+	requests []string
 }
 
 func newFakeKDC(t testing.TB) *fakeKDC {
@@ -237,7 +247,13 @@ func (k *fakeKDC) handleTGS(req *wire.KDCReq) []byte {
 		k.t.Fatalf("PA-TGS-REQ: %v", err)
 	}
 	aes256, _ := crypto.Lookup(crypto.AES256CTSHMACSHA196)
-	plain, err := aes256.Decrypt(k.tgsKey, crypto.UsageKDCRepTicket, ap.Ticket.EncPart.Cipher)
+	tgtKey := k.tgsKey
+	if ap.Ticket.Realm != k.realm {
+		if tgtKey = k.inbound[ap.Ticket.Realm]; tgtKey == nil {
+			return k.error(wire.KRBAPErrBadIntegrity, nil)
+		}
+	}
+	plain, err := aes256.Decrypt(tgtKey, crypto.UsageKDCRepTicket, ap.Ticket.EncPart.Cipher)
 	if err != nil {
 		return k.error(wire.KRBAPErrBadIntegrity, nil)
 	}
@@ -273,6 +289,19 @@ func (k *fakeKDC) handleTGS(req *wire.KDCReq) []byte {
 		}
 		name += c
 	}
+	sname := *req.ReqBody.SName
+	canon := req.ReqBody.KDCOptions&wire.KDCOptCanonicalize != 0
+	if canon {
+		k.requests = append(k.requests, name+"@"+req.ReqBody.Realm+"+c")
+	} else {
+		k.requests = append(k.requests, name+"@"+req.ReqBody.Realm)
+	}
+	// A TGT for a realm on the way may come back without canonicalize
+	// (RFC 4120 section 3.3.1); a service referral only with it.
+	if ref, ok := k.refer[name]; ok && (canon || len(sname.NameString) == 2 && sname.NameString[0] == "krbtgt") {
+		name = "krbtgt/" + ref
+		sname = wire.PrincipalName{NameType: wire.NTSrvInst, NameString: []string{"krbtgt", ref}}
+	}
 	svcKey, ok := k.services[name]
 	if !ok {
 		return k.error(wire.KDCErrSPrincipalUnknown, nil)
@@ -291,11 +320,11 @@ func (k *fakeKDC) handleTGS(req *wire.KDCReq) []byte {
 	}
 	part := wire.EncKDCRepPart{
 		Tag: wire.TagEncTGSRepPart, Key: etp.Key, LastReq: wire.LastReq{}, Nonce: req.ReqBody.Nonce,
-		AuthTime: etp.AuthTime, EndTime: etp.EndTime, SRealm: k.realm, SName: *req.ReqBody.SName,
+		AuthTime: etp.AuthTime, EndTime: etp.EndTime, SRealm: k.realm, SName: sname,
 	}
 	rep := wire.KDCRep{
 		MsgType: wire.TagTGSRep, CRealm: tgt.CRealm, CName: tgt.CName,
-		Ticket: wire.Ticket{Realm: k.realm, SName: *req.ReqBody.SName, EncPart: wire.EncryptedData{EType: crypto.AES256CTSHMACSHA196, Cipher: tc}},
+		Ticket: wire.Ticket{Realm: k.realm, SName: sname, EncPart: wire.EncryptedData{EType: crypto.AES256CTSHMACSHA196, Cipher: tc}},
 	}
 	if k.mutateTGS != nil {
 		k.mutateTGS(&rep, &part)
