@@ -222,6 +222,38 @@ func (c *Config) RealmForHost(host string) (string, bool) {
 	return "", false
 }
 
+// HostRealm maps a host to its realm with [domain_realm] alone, as
+// krb5_get_host_realm does when dns_lookup_realm is off: the exact host
+// first, then each parent domain written with a leading dot, nearest
+// first. Without a match the realm is unknown (false), and MIT asks the
+// client realm's KDC for a referral.
+func (c *Config) HostRealm(host string) (string, bool) {
+	h := strings.ToLower(strings.TrimSuffix(host, "."))
+	if r, ok := c.DomainRealm[h]; ok {
+		return r, true
+	}
+	for i := 0; i < len(h); i++ {
+		if h[i] == '.' {
+			if r, ok := c.DomainRealm[h[i:]]; ok {
+				return r, true
+			}
+		}
+	}
+	return "", false
+}
+
+// FallbackRealm is the realm tried for a host when [domain_realm] has no
+// entry and referrals fail, as MIT's krb5_get_fallback_host_realm without
+// DNS: the host's domain (all but its first label) in upper case, or the
+// default realm for a host without a dot.
+func (c *Config) FallbackRealm(host string) string {
+	h := strings.TrimSuffix(host, ".")
+	if _, domain, ok := strings.Cut(h, "."); ok && domain != "" {
+		return strings.ToUpper(domain)
+	}
+	return c.DefaultRealm
+}
+
 // parseBool reads a profile boolean as MIT's profile_parse_boolean does.
 func parseBool(tag, v string) (bool, error) {
 	switch strings.ToLower(v) {
