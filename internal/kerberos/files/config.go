@@ -197,29 +197,13 @@ func fromProfile(p *profile) (*Config, error) {
 	return c, nil
 }
 
-// RealmForHost maps a host to its realm as krb5_get_host_realm does with
-// [domain_realm]: the exact host first, then each parent domain written
-// with a leading dot, nearest first. Without a match it returns the
-// default realm, and false if there is none. (MIT would instead try the
-// upper-cased parent domain and then a referral; the engine's referral
-// support will decide that, not this lookup.)
+// RealmForHost is HostRealm, else the default realm (false if there is
+// none): the realm a client that follows no referrals would use.
 func (c *Config) RealmForHost(host string) (string, bool) {
-	h := strings.ToLower(strings.TrimSuffix(host, "."))
-	if r, ok := c.DomainRealm[h]; ok {
+	if r, ok := c.HostRealm(host); ok {
 		return r, true
 	}
-	for i := 0; i < len(h); i++ {
-		if h[i] != '.' {
-			continue
-		}
-		if r, ok := c.DomainRealm[h[i:]]; ok {
-			return r, true
-		}
-	}
-	if c.DefaultRealm != "" {
-		return c.DefaultRealm, true
-	}
-	return "", false
+	return c.DefaultRealm, c.DefaultRealm != ""
 }
 
 // HostRealm maps a host to its realm with [domain_realm] alone, as

@@ -251,13 +251,26 @@ func TestParseConfig(t *testing.T) {
 		assert.Equal(t, want, got, host)
 	}
 
+	_, ok := c.HostRealm("elsewhere.example")
+	assert.False(t, ok, "no [domain_realm] match: the KDC is asked for a referral")
+	got, ok := c.HostRealm("WWW.test.local.")
+	assert.True(t, ok)
+	assert.Equal(t, "TEST.LOCAL", got)
+	for host, want := range map[string]string{
+		"svc.b.example": "B.EXAMPLE", // MIT's fallback: the domain in upper case
+		"a.b.c.example": "B.C.EXAMPLE",
+		"localhost":     "TEST.LOCAL", // no domain: the default realm
+	} {
+		assert.Equal(t, want, c.FallbackRealm(host), host)
+	}
+
 	d, err := ParseConfig("empty", nil)
 	require.NoError(t, err)
 	assert.True(t, d.DNSLookupKDC, "MIT's default")
 	assert.Equal(t, DefaultUDPPreferenceLimit, d.UDPPreferenceLimit)
 	assert.Equal(t, DefaultClockSkew, d.ClockSkew)
 	assert.False(t, d.AllowRC4)
-	_, ok := d.RealmForHost("x")
+	_, ok = d.RealmForHost("x")
 	assert.False(t, ok)
 }
 
