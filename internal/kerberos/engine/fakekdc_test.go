@@ -51,6 +51,15 @@ type fakeKDC struct {
 	// to another realm: "name/instance" to REALM, answered with
 	// krbtgt/REALM (whose key must be in services).
 	refer map[string]string
+	// aliases resolve other client names (an enterprise name) to user
+	// when the request asks for canonicalisation.
+	aliases map[string]string
+	// referClient answers a canonicalize AS-REQ with KDC_ERR_WRONG_REALM
+	// naming this realm (a client referral, RFC 6806 section 7).
+	referClient string
+	// noEncPARep leaves PA-REQ-ENC-PA-REP unanswered, as a KDC that does
+	// not implement RFC 6806 section 11.
+	noEncPARep bool
 	// requests records the server names asked for, "name@REALM", with
 	// "+c" when canonicalize was set.
 	requests []string
@@ -115,7 +124,17 @@ func (k *fakeKDC) handle(msg []byte) []byte {
 	if req.MsgType == wire.TagTGSReq {
 		return k.handleTGS(&req)
 	}
-	if req.ReqBody.CName == nil || len(req.ReqBody.CName.NameString) != 1 || req.ReqBody.CName.NameString[0] != k.user {
+	canon := req.ReqBody.KDCOptions&wire.KDCOptCanonicalize != 0
+	if canon && k.referClient != "" {
+		e := wire.KRBError{STime: k.now, ErrorCode: wire.KDCErrWrongRealm, CRealm: &k.referClient, Realm: k.realm,
+			SName: wire.PrincipalName{NameType: wire.NTSrvInst, NameString: []string{"krbtgt", k.realm}}}
+		return k.marshal(&e)
+	}
+	cname := req.ReqBody.CName
+	if cname != nil && len(cname.NameString) == 1 && canon && k.aliases[cname.NameString[0]] == k.user {
+		cname = &wire.PrincipalName{NameType: wire.NTPrincipal, NameString: []string{k.user}}
+	}
+	if cname == nil || len(cname.NameString) != 1 || cname.NameString[0] != k.user {
 		return k.error(wire.KDCErrCPrincipalUnknown, nil)
 	}
 	// The enctype: the client's first that the KDC has a key for.
@@ -167,7 +186,7 @@ func (k *fakeKDC) handle(msg []byte) []byte {
 	etp := wire.EncTicketPart{
 		Flags:  wire.TktFlagInitial | wire.TktFlagPreAuthent,
 		Key:    wire.EncryptionKey{KeyType: crypto.AES256CTSHMACSHA196, KeyValue: session},
-		CRealm: k.realm, CName: *req.ReqBody.CName,
+		CRealm: k.realm, CName: *cname,
 		Transited: wire.TransitedEncoding{TRType: 1, Contents: []byte{}},
 		AuthTime:  k.now, EndTime: k.now.Add(10 * time.Hour),
 	}
@@ -182,11 +201,23 @@ func (k *fakeKDC) handle(msg []byte) []byte {
 		SRealm: k.realm, SName: tgs,
 	}
 	rep := wire.KDCRep{
-		MsgType: wire.TagASRep, CRealm: k.realm, CName: *req.ReqBody.CName,
+		MsgType: wire.TagASRep, CRealm: k.realm, CName: *cname,
 		Ticket: wire.Ticket{Realm: k.realm, SName: tgs, EncPart: wire.EncryptedData{EType: crypto.AES256CTSHMACSHA196, Cipher: tc}},
 	}
 	if !havePA {
 		rep.PAData = wire.MethodData{{Type: wire.PAETypeInfo2, Value: k.etypeInfo2()}}
+	}
+	if _, asked := req.PAData.Find(wire.PAEncPAReqRep); asked && !k.noEncPARep {
+		// RFC 6806 section 11: the request's checksum, in the reply key.
+		e, _ := crypto.Lookup(etype)
+		ct, _ := crypto.LookupChecksum(e.ChecksumType)
+		sum, err := ct.Checksum(k.userKey(etype), crypto.UsageASReq, msg)
+		if err != nil {
+			k.t.Fatal(err)
+		}
+		ck := wire.Checksum{CksumType: e.ChecksumType, Checksum: sum}
+		part.Flags |= wire.TktFlagEncPARep
+		part.EncPAData = wire.MethodData{{Type: wire.PAEncPAReqRep, Value: k.marshal(&ck)}}
 	}
 	if k.mutate != nil {
 		k.mutate(&rep, &part)
