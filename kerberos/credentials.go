@@ -107,7 +107,16 @@ func (cs *credState) acquireOutbound(principal string) error {
 		if name == "" {
 			name = principal
 		}
-		if id.Domain != "" && !strings.Contains(name, "@") {
+		if id.Domain != "" && strings.Contains(name, "@") {
+			// A UPN with a domain, as Windows takes it: an enterprise
+			// name (RFC 6806 section 5) that the domain's KDC resolves
+			// to the account's canonical name.
+			cs.client = wire.PrincipalName{NameType: wire.NTEnterprise, NameString: []string{name}}
+			cs.crealm = strings.ToUpper(id.Domain)
+			cs.password, cs.hasPass = id.Password, true
+			return nil
+		}
+		if id.Domain != "" {
 			name += "@" + strings.ToUpper(id.Domain)
 		}
 		p, err := files.ParsePrincipal(name, cs.krb5.DefaultRealm)
@@ -245,8 +254,10 @@ func (cs *credState) getTGT(ctx context.Context) (*ticket, error) {
 		return nil, sspi.Errorf(sspi.SEC_E_NO_CREDENTIALS, "kerberos: no valid TGT for %s@%s (run kinit)", strings.Join(cs.client.NameString, "/"), cs.crealm)
 	}
 	// A password logon asks for a forwardable TGT, as Windows does, so that
-	// ISC_REQ_DELEGATE can work.
-	opts := wire.KDCOptForwardable
+	// ISC_REQ_DELEGATE can work, and lets the KDC canonicalise the
+	// client's name (RFC 6806), as Windows does: the TGT's client is then
+	// the name the KDC knows, which later requests and the cache use.
+	opts := wire.KDCOptForwardable | wire.KDCOptCanonicalize
 	x, err := engine.NewAS(engine.ASConfig{
 		Client: cs.client, Realm: cs.crealm, Password: cs.password,
 		Enctypes: cs.krb5.DefaultTktEnctypes, AllowWeak: cs.allowWeak(),
