@@ -30,8 +30,9 @@ func newCrossRealms(t *testing.T) *crossRealms {
 	c := mitrealm.NewCross(t, "A.TEST", "B.TEST", map[string]string{".b.test": "B.TEST"})
 	c.A.Admin(t, "addprinc -pw secret user")
 	c.B.Admin(t, "addprinc -randkey host/svc.b.test")
+	c.B.Admin(t, "addprinc -randkey HTTP/svc.b.test")
 	kt := filepath.Join(c.B.Dir, "service.keytab")
-	c.B.Admin(t, "ktadd -k "+kt+" host/svc.b.test")
+	c.B.Admin(t, "ktadd -k "+kt+" host/svc.b.test HTTP/svc.b.test")
 	return &crossRealms{Cross: c, Keytab: kt}
 }
 
@@ -71,6 +72,26 @@ func TestCrossRealmAgainstMIT(t *testing.T) {
 			assert.Equal(t, "across the realms", string(got))
 		})
 	}
+}
+
+// TestCrossRealmTGTReused: a second service of realm B is reached with
+// the krbtgt/B.TEST@A.TEST the first one brought: A's KDC logs one request
+// for it, B's two service tickets.
+func TestCrossRealmTGTReused(t *testing.T) {
+	c := newCrossRealms(t)
+	profile := c.WriteProfile(t, "A.TEST", map[string]string{".b.test": "B.TEST"})
+	client, err := AcquireCredentialsHandle("", sspi.SECPKG_CRED_OUTBOUND, &Config{
+		Identity: &sspi.AuthIdentity{User: "user", Domain: "A.TEST", Password: "secret"}, ConfigFiles: []string{profile},
+	})
+	require.NoError(t, err)
+	server, err := AcquireCredentialsHandle("", sspi.SECPKG_CRED_INBOUND, &Config{Keytab: c.Keytab, ConfigFiles: []string{profile}})
+	require.NoError(t, err)
+	establish(t, client, server, "host/svc.b.test", fullReq, 0)
+	establish(t, client, server, "HTTP/svc.b.test", fullReq, 0)
+	assert.Equal(t, 1, strings.Count(c.A.KDCLog(t), "for krbtgt/B.TEST@A.TEST"), "%s", c.A.KDCLog(t))
+	logB := c.B.KDCLog(t)
+	assert.Equal(t, 1, strings.Count(logB, "for host/svc.b.test@B.TEST"), "%s", logB)
+	assert.Equal(t, 1, strings.Count(logB, "for HTTP/svc.b.test@B.TEST"), "%s", logB)
 }
 
 // TestCrossRealmCacheWithMIT: with MIT's kinit in the cache, our client

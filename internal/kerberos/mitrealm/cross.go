@@ -2,6 +2,7 @@ package mitrealm
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -37,6 +38,8 @@ func NewCross(t testing.TB, a, b string, hostReferrals map[string]string) *Cross
 		write(t, filepath.Join(r.Dir, "kdc.conf"), fmt.Sprintf(`[kdcdefaults]
 	kdc_ports = %[3]d
 	kdc_tcp_listen = %[3]d
+[logging]
+	kdc = FILE:%[2]s/kdc.log
 [realms]
 	%[1]s = {
 		database_name = %[2]s/principal
@@ -56,6 +59,18 @@ func NewCross(t testing.TB, a, b string, hostReferrals map[string]string) *Cross
 	c.A.Start(t)
 	c.B.Start(t)
 	return c
+}
+
+// KDCLog returns what the realm's KDC has logged so far (one line per
+// request: "AS_REQ ..." or "TGS_REQ ... for SERVER"), which shows what a
+// client asked and how often.
+func (r *Realm) KDCLog(t testing.TB) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(r.Dir, "kdc.log"))
+	if err != nil {
+		t.Fatalf("KDC log of %s: %v", r.Name, err)
+	}
+	return string(b)
 }
 
 // newBare is a realm's directory and port, with nothing in them yet.
