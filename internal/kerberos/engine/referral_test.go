@@ -17,7 +17,7 @@ import (
 // up: A.TEST holds the user, and each trust is a shared krbtgt/Y@X key.
 type realms map[string]*fakeKDC
 
-func newRealms(t *testing.T, names ...string) realms {
+func newRealms(t testing.TB, names ...string) realms {
 	rs := realms{}
 	for i, n := range names {
 		k := newFakeKDC(t)
