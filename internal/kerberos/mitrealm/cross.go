@@ -33,6 +33,11 @@ func NewCross(t testing.TB, a, b string, hostReferrals map[string]string) *Cross
 		Require(t, p)
 	}
 	c := &Cross{A: newBare(t, a), B: newBare(t, b)}
+	// freePort closes what it probed, so the second pick may repeat the
+	// first.
+	for i := 0; c.B.Port == c.A.Port && i < 10; i++ {
+		c.B.Port = freePort(t)
+	}
 	for _, r := range []*Realm{c.A, c.B} {
 		write(t, r.ConfigPath, c.Profile(r.Name, hostReferrals))
 		write(t, filepath.Join(r.Dir, "kdc.conf"), fmt.Sprintf(`[kdcdefaults]
