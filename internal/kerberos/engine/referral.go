@@ -90,8 +90,10 @@ type ServiceExchange struct {
 	after  serviceState
 	seen   map[string]bool
 	hops   int
-	// fellBack is set once the non-referral fallback has begun.
+	// fellBack is set once the non-referral fallback has begun, and
+	// cause is the first referral request's failure that began it.
 	fellBack bool
+	cause    error
 	tgts     []TGSResult
 }
 
@@ -190,6 +192,12 @@ func (x *ServiceExchange) Receive(reply []byte) (ServiceStep, error) {
 		if kdcError && x.state == svcReferral && x.hops == 0 && !x.fellBack {
 			return x.fallback(err)
 		}
+		if kdcError && x.state == svcGetTGT && x.cause != nil {
+			// The client realm did not know the service and has no
+			// path to the fallback realm: what the caller needs to hear
+			// is the first answer (unknown service, mostly).
+			return ServiceStep{}, sspi.Errorf(sspi.StatusOf(x.cause), "%v (and the KDC of %s has no way to the fallback realm %s: %v)", x.cause, TGTRealm(x.tgt), x.target, err)
+		}
 		if kdcError && x.state == svcGetTGT && sspi.StatusOf(err) == sspi.SEC_E_TARGET_UNKNOWN {
 			// KDC_ERR_S_PRINCIPAL_UNKNOWN for krbtgt/TARGET: this realm
 			// has no path to TARGET.
@@ -227,7 +235,7 @@ func (x *ServiceExchange) Receive(reply []byte) (ServiceStep, error) {
 // does: with the realm given, the same request without canonicalize (for
 // KDCs that refuse the option); with it unknown, the fallback realm.
 func (x *ServiceExchange) fallback(cause error) (ServiceStep, error) {
-	x.fellBack = true
+	x.fellBack, x.cause = true, cause
 	if x.cfg.Realm != "" {
 		return x.beginNonReferral()
 	}

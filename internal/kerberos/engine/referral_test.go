@@ -226,6 +226,9 @@ func TestServiceExchangeHostile(t *testing.T) {
 			delete(rs["A.TEST"].services, "krbtgt/B.TEST")
 		}, func(c *ServiceConfig) { c.Realm = "B.TEST" }, SEC_E_KDC_UNABLE_TO_REFER},
 		{"unknown everywhere", nil, nil, sspi.SEC_E_TARGET_UNKNOWN},
+		{"unknown, and no way to the fallback realm", func(rs realms) {
+			delete(rs["A.TEST"].services, "krbtgt/B.TEST")
+		}, func(c *ServiceConfig) { c.FallbackRealm = "B.TEST" }, sspi.SEC_E_TARGET_UNKNOWN},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
