@@ -207,20 +207,24 @@ func (c *Config) RealmForHost(host string) (string, bool) {
 }
 
 // HostRealm maps a host to its realm with [domain_realm] alone, as
-// krb5_get_host_realm does when dns_lookup_realm is off: the exact host
-// first, then each parent domain written with a leading dot, nearest
-// first. Without a match the realm is unknown (false), and MIT asks the
-// client realm's KDC for a referral.
+// krb5_get_host_realm does when dns_lookup_realm is off: progressively
+// shorter suffixes, first match wins. For a.b.c that is a.b.c, .b.c, b.c,
+// .c, c (MIT's search_domain_realm), so an entry "b.c" covers b.c and its
+// subdomains unless ".b.c" says otherwise, and ".b.c" covers only the
+// subdomains. Without a match the realm is unknown (false), and MIT asks
+// the client realm's KDC for a referral.
 func (c *Config) HostRealm(host string) (string, bool) {
 	h := strings.ToLower(strings.TrimSuffix(host, "."))
-	if r, ok := c.DomainRealm[h]; ok {
-		return r, true
-	}
-	for i := 0; i < len(h); i++ {
-		if h[i] == '.' {
-			if r, ok := c.DomainRealm[h[i:]]; ok {
-				return r, true
-			}
+	for p := h; p != ""; {
+		if r, ok := c.DomainRealm[p]; ok {
+			return r, true
+		}
+		if p[0] == '.' {
+			p = p[1:]
+		} else if i := strings.IndexByte(p, '.'); i >= 0 {
+			p = p[i:]
+		} else {
+			break
 		}
 	}
 	return "", false
