@@ -60,6 +60,9 @@ type fakeKDC struct {
 	// noEncPARep leaves PA-REQ-ENC-PA-REP unanswered, as a KDC that does
 	// not implement RFC 6806 section 11.
 	noEncPARep bool
+	// mutateTicket changes a service ticket's encrypted part before the
+	// TGS seals it.
+	mutateTicket func(*wire.EncTicketPart)
 	// requests records the server names asked for, "name@REALM", with
 	// "+c" when canonicalize was set.
 	requests []string
@@ -344,6 +347,9 @@ func (k *fakeKDC) handleTGS(req *wire.KDCReq) []byte {
 		CRealm: tgt.CRealm, CName: tgt.CName,
 		Transited: wire.TransitedEncoding{TRType: 1, Contents: []byte{}},
 		AuthTime:  tgt.AuthTime, EndTime: tgt.EndTime,
+	}
+	if k.mutateTicket != nil {
+		k.mutateTicket(&etp)
 	}
 	tc, err := aes256.Encrypt(svcKey, crypto.UsageKDCRepTicket, k.marshal(&etp))
 	if err != nil {
