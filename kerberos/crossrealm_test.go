@@ -13,7 +13,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gosspi/schannel/internal/kerberos/crypto"
+	"github.com/gosspi/schannel/internal/kerberos/files"
 	"github.com/gosspi/schannel/internal/kerberos/mitrealm"
+	"github.com/gosspi/schannel/internal/kerberos/wire"
 	"github.com/gosspi/schannel/sspi"
 )
 
@@ -187,4 +190,81 @@ func TestCrossRealmNoTrust(t *testing.T) {
 	require.NoError(t, err)
 	_, _, err = sspi.InitializeSecurityContext(client, nil, "host/svc.b.test", fullReq, nil, []sspi.SecBuffer{{BufferType: sspi.SECBUFFER_TOKEN}})
 	assert.Equal(t, sspi.SEC_E_KDC_UNABLE_TO_REFER, sspi.StatusOf(err), "%v", err)
+}
+
+// TestCrossRealmThroughMIT: A.TEST trusts only B.TEST and B.TEST only
+// C.TEST ([capaths] in the KDCs' profiles say A reaches C through B). Our
+// client in A reaches host/svc.c.test@C.TEST: A's KDC answers the request
+// for krbtgt/C.TEST with krbtgt/B.TEST, the realm on the way, B's with
+// krbtgt/C.TEST; C's KDC checks the transited path and our acceptor in C
+// takes the ticket.
+func TestCrossRealmThroughMIT(t *testing.T) {
+	capaths := `[capaths]
+	A.TEST = {
+		C.TEST = B.TEST
+	}
+	C.TEST = {
+		A.TEST = B.TEST
+	}
+`
+	c := mitrealm.NewTrust(t, mitrealm.Trust{
+		Realms: []string{"A.TEST", "B.TEST", "C.TEST"}, Pairs: [][2]string{{"A.TEST", "B.TEST"}, {"B.TEST", "C.TEST"}},
+		DomainRealm: map[string]string{".c.test": "C.TEST"}, KDCProfile: capaths,
+	})
+	realmC := c.Realms[2]
+	c.A.Admin(t, "addprinc -pw secret user")
+	realmC.Admin(t, "addprinc -randkey host/svc.c.test")
+	kt := filepath.Join(realmC.Dir, "service.keytab")
+	realmC.Admin(t, "ktadd -k "+kt+" host/svc.c.test")
+	profile := c.WriteProfile(t, "A.TEST", nil)
+	for _, target := range []string{"host/svc.c.test@C.TEST", "host/svc.c.test"} {
+		t.Run(target, func(t *testing.T) {
+			client, err := AcquireCredentialsHandle("", sspi.SECPKG_CRED_OUTBOUND, &Config{
+				Identity: &sspi.AuthIdentity{User: "user", Domain: "A.TEST", Password: "secret"}, ConfigFiles: []string{profile},
+			})
+			require.NoError(t, err)
+			server, err := AcquireCredentialsHandle("", sspi.SECPKG_CRED_INBOUND, &Config{Keytab: kt, ConfigFiles: []string{profile}})
+			require.NoError(t, err)
+			tok := firstToken(t, client, target, sspi.ISC_REQ_CONFIDENTIALITY)
+			sctx, _, err := accept(server, tok)
+			require.NoError(t, err)
+			nn, err := sctx.QueryContextAttributes(sspi.SECPKG_ATTR_NATIVE_NAMES)
+			require.NoError(t, err)
+			assert.Equal(t, sspi.NativeNames{ClientName: "user@A.TEST", ServerName: "host/svc.c.test@C.TEST"}, nn)
+			// The ticket names the realm it came through, checked by C's
+			// KDC: what our acceptor requires of such a ticket.
+			etp := openTicket(t, tok, kt)
+			assert.Equal(t, "A.TEST", etp.CRealm)
+			assert.Equal(t, "B.TEST", string(etp.Transited.Contents))
+			assert.NotZero(t, etp.Flags&wire.TktFlagTransitedChecked)
+		})
+	}
+	assert.Equal(t, 2, strings.Count(c.A.KDCLog(t), "for krbtgt/B.TEST@A.TEST"), "A's KDC gave the TGT on the way")
+	assert.Equal(t, 2, strings.Count(c.B.KDCLog(t), "for krbtgt/C.TEST@B.TEST"))
+	assert.Equal(t, 2, strings.Count(realmC.KDCLog(t), "for host/svc.c.test@C.TEST"))
+}
+
+// openTicket decrypts the ticket of a GSS AP-REQ token with a keytab.
+func openTicket(t *testing.T, tok []byte, keytab string) wire.EncTicketPart {
+	t.Helper()
+	var g wire.GSSToken
+	require.NoError(t, g.Unmarshal(tok))
+	var req wire.APReq
+	require.NoError(t, req.Unmarshal(g.Message))
+	kt, err := files.ReadKeytab(keytab)
+	require.NoError(t, err)
+	p := files.Principal{Realm: req.Ticket.Realm, Components: req.Ticket.SName.NameString}
+	var kvno uint32
+	if req.Ticket.EncPart.KVNO != nil {
+		kvno = *req.Ticket.EncPart.KVNO
+	}
+	entry, ok := kt.Key(p, req.Ticket.EncPart.EType, kvno)
+	require.True(t, ok, "no key for %v", p)
+	e, ok := crypto.Lookup(req.Ticket.EncPart.EType)
+	require.True(t, ok)
+	plain, err := e.Decrypt(entry.Key, crypto.UsageKDCRepTicket, req.Ticket.EncPart.Cipher)
+	require.NoError(t, err)
+	var etp wire.EncTicketPart
+	require.NoError(t, etp.Unmarshal(plain))
+	return etp
 }

@@ -14,11 +14,12 @@ import (
 // password, salt (the principal's name) and enctype list give.
 const CrossEnctypes = "aes256-cts-hmac-sha1-96:normal,aes128-cts-hmac-sha1-96:normal"
 
-// Cross is two throwaway realms whose KDCs trust each other both ways,
-// each on its own loopback port with its own database, krb5.conf and
-// kdc.conf; nothing is put in the test's environment.
+// Cross is throwaway realms whose KDCs trust each other as asked, each on
+// its own loopback port with its own database, krb5.conf and kdc.conf;
+// nothing is put in the test's environment. A and B are the first two.
 type Cross struct {
-	A, B *Realm
+	A, B   *Realm
+	Realms []*Realm
 }
 
 // NewCross creates realms a and b, the cross-realm principals krbtgt/b@a
@@ -29,17 +30,43 @@ type Cross struct {
 // referral TGT for that realm instead of KDC_ERR_S_PRINCIPAL_UNKNOWN.
 func NewCross(t testing.TB, a, b string, hostReferrals map[string]string) *Cross {
 	t.Helper()
+	return NewTrust(t, Trust{Realms: []string{a, b}, Pairs: [][2]string{{a, b}}, DomainRealm: hostReferrals})
+}
+
+// Trust describes realms for NewTrust.
+type Trust struct {
+	Realms []string
+	// Pairs trust each other both ways: krbtgt/Y@X and krbtgt/X@Y in both
+	// databases.
+	Pairs [][2]string
+	// DomainRealm is every KDC's [domain_realm] (host referrals).
+	DomainRealm map[string]string
+	// KDCProfile is more of every KDC's krb5.conf, such as a [capaths]
+	// section for realms that trust through others.
+	KDCProfile string
+}
+
+// NewTrust creates and starts the realms tr describes.
+func NewTrust(t testing.TB, tr Trust) *Cross {
+	t.Helper()
 	for _, p := range []string{"kdb5_util", "kadmin.local", "krb5kdc"} {
 		Require(t, p)
 	}
-	c := &Cross{A: newBare(t, a), B: newBare(t, b)}
-	// freePort closes what it probed, so the second pick may repeat the
-	// first.
-	for i := 0; c.B.Port == c.A.Port && i < 10; i++ {
-		c.B.Port = freePort(t)
+	c := &Cross{}
+	used := map[int]bool{}
+	for _, name := range tr.Realms {
+		r := newBare(t, name)
+		// freePort closes what it probed, so a later pick may repeat an
+		// earlier one.
+		for i := 0; used[r.Port] && i < 10; i++ {
+			r.Port = freePort(t)
+		}
+		used[r.Port] = true
+		c.Realms = append(c.Realms, r)
 	}
-	for _, r := range []*Realm{c.A, c.B} {
-		write(t, r.ConfigPath, c.Profile(r.Name, hostReferrals))
+	c.A, c.B = c.Realms[0], c.Realms[1]
+	for _, r := range c.Realms {
+		write(t, r.ConfigPath, c.Profile(r.Name, tr.DomainRealm)+tr.KDCProfile)
 		write(t, filepath.Join(r.Dir, "kdc.conf"), fmt.Sprintf(`[kdcdefaults]
 	kdc_ports = %[3]d
 	kdc_tcp_listen = %[3]d
@@ -56,13 +83,20 @@ func NewCross(t testing.TB, a, b string, hostReferrals map[string]string) *Cross
 		r.env = []string{"KRB5_CONFIG=" + r.ConfigPath, "KRB5_KDC_PROFILE=" + filepath.Join(r.Dir, "kdc.conf")}
 		r.Run(t, nil, "kdb5_util", "create", "-s", "-r", r.Name, "-P", "masterpw")
 	}
-	for _, r := range []*Realm{c.A, c.B} {
-		for _, tgs := range []string{"krbtgt/" + b + "@" + a, "krbtgt/" + a + "@" + b} {
-			r.Admin(t, fmt.Sprintf("addprinc -pw cross-%s -e %s %s", strings.ReplaceAll(tgs, "/", "-"), CrossEnctypes, tgs))
+	byName := map[string]*Realm{}
+	for _, r := range c.Realms {
+		byName[r.Name] = r
+	}
+	for _, p := range tr.Pairs {
+		for _, tgs := range []string{"krbtgt/" + p[1] + "@" + p[0], "krbtgt/" + p[0] + "@" + p[1]} {
+			for _, r := range []*Realm{byName[p[0]], byName[p[1]]} {
+				r.Admin(t, fmt.Sprintf("addprinc -pw cross-%s -e %s %s", strings.ReplaceAll(tgs, "/", "-"), CrossEnctypes, tgs))
+			}
 		}
 	}
-	c.A.Start(t)
-	c.B.Start(t)
+	for _, r := range c.Realms {
+		r.Start(t)
+	}
 	return c
 }
 
@@ -84,7 +118,7 @@ func newBare(t testing.TB, name string) *Realm {
 	return &Realm{Dir: dir, ConfigPath: filepath.Join(dir, "krb5.conf"), Port: freePort(t), Name: name}
 }
 
-// Profile is a krb5.conf naming both realms' KDCs, with defaultRealm as
+// Profile is a krb5.conf naming every realm's KDC, with defaultRealm as
 // default_realm and domainRealm as [domain_realm]; a client's profile
 // usually has no [domain_realm] (the KDCs refer) or one entry (the client
 // knows the service's realm).
@@ -97,7 +131,7 @@ func (c *Cross) Profile(defaultRealm string, domainRealm map[string]string) stri
 	rdns = false
 [realms]
 `, defaultRealm)
-	for _, r := range []*Realm{c.A, c.B} {
+	for _, r := range c.Realms {
 		fmt.Fprintf(&b, "\t%s = {\n\t\tkdc = 127.0.0.1:%d\n\t}\n", r.Name, r.Port)
 	}
 	b.WriteString("[domain_realm]\n")
