@@ -88,7 +88,11 @@ func parseSPN(target string, kc *files.Config) (wire.PrincipalName, string, erro
 		return wire.PrincipalName{}, "", sspi.Errorf(sspi.SEC_E_TARGET_UNKNOWN, "kerberos: target %q is not an SPN (service/host[@REALM])", target)
 	}
 	if !hasRealm {
-		hostname, _, _ := strings.Cut(host, ":")
+		// The host is the second component, without a port: for
+		// MSSQLSvc/db.example.com:1433 or ldap/dc.example.com/example.com
+		// alike.
+		hostname, _, _ := strings.Cut(host, "/")
+		hostname, _, _ = strings.Cut(hostname, ":")
 		realm, _ = kc.HostRealm(strings.ToLower(hostname))
 	}
 	return wire.PrincipalName{NameType: wire.NTSrvHst, NameString: strings.Split(name, "/")}, realm, nil

@@ -315,7 +315,8 @@ func (cs *credState) serviceTicket(ctx context.Context, service wire.PrincipalNa
 	}
 	fallback := ""
 	if realm == "" && len(service.NameString) >= 2 {
-		fallback = cs.krb5.FallbackRealm(service.NameString[1])
+		host, _, _ := strings.Cut(service.NameString[1], ":")
+		fallback = cs.krb5.FallbackRealm(host)
 	}
 	x, err := engine.NewServiceExchange(engine.ServiceConfig{
 		TGSConfig: engine.TGSConfig{
