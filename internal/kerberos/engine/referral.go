@@ -221,6 +221,13 @@ func (x *ServiceExchange) Receive(reply []byte) (ServiceStep, error) {
 			// A canonical name for the service (RFC 6806 section 3).
 			return x.done(res)
 		}
+		if ref == TGTRealm(x.tgt) && !x.fellBack {
+			// A TGT for the KDC's own realm is no referral: Active
+			// Directory answers so for some names, and MIT then asks
+			// again without canonicalize; so do we, once.
+			x.fellBack = true
+			return x.beginNonReferral()
+		}
 		if err := x.hop(ref); err != nil {
 			return ServiceStep{}, err
 		}

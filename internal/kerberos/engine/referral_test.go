@@ -192,10 +192,18 @@ func TestServiceExchangeHostile(t *testing.T) {
 			rs["A.TEST"].refer["host/svc.b.test"] = "B.TEST"
 			rs["B.TEST"].refer["host/svc.b.test"] = "A.TEST"
 		}, nil, SEC_E_KDC_UNABLE_TO_REFER},
-		{"referral to the realm itself", func(rs realms) {
+		{"referral to the realm itself, then unknown", func(rs realms) {
 			rs["A.TEST"].services["krbtgt/A.TEST"] = rs["A.TEST"].tgsKey
 			rs["A.TEST"].refer["host/svc.b.test"] = "A.TEST"
-		}, nil, SEC_E_KDC_UNABLE_TO_REFER},
+		}, nil, sspi.SEC_E_TARGET_UNKNOWN},
+		{"a referral, then the KDC's own realm, then unknown", func(rs realms) {
+			rs.trust("B.TEST", "A.TEST")
+			rs["A.TEST"].services["krbtgt/A.TEST"] = rs["A.TEST"].tgsKey
+			rs["A.TEST"].refer["host/svc.b.test"] = "B.TEST"
+			rs["B.TEST"].services["krbtgt/B.TEST"] = rs["B.TEST"].tgsKey
+			rs["B.TEST"].refer["host/svc.b.test"] = "B.TEST"
+			delete(rs["B.TEST"].services, "host/svc.b.test")
+		}, nil, sspi.SEC_E_TARGET_UNKNOWN},
 		{"a referral TGT of another realm than its KDC's", func(rs realms) {
 			rs["A.TEST"].refer["host/svc.b.test"] = "B.TEST"
 			rs["A.TEST"].mutateTGS = func(r *wire.KDCRep, _ *wire.EncKDCRepPart) { r.Ticket.Realm = "B.TEST" }
@@ -243,6 +251,21 @@ func TestServiceExchangeHostile(t *testing.T) {
 			assert.Equal(t, tc.want, sspi.StatusOf(err), "%v", err)
 		})
 	}
+}
+
+// TestServiceExchangeSameRealmTGT: a KDC that answers a canonicalize
+// request with a TGT for its own realm is asked again without the option,
+// as MIT's client does for Active Directory.
+func TestServiceExchangeSameRealmTGT(t *testing.T) {
+	rs := newRealms(t, "A.TEST")
+	a := rs["A.TEST"]
+	a.services["krbtgt/A.TEST"] = a.tgsKey
+	a.refer["host/svc.a.test"] = "A.TEST"
+	key := rs.service("A.TEST", "host/svc.a.test")
+	res, err := rs.chase(t, []string{"host", "svc.a.test"}, nil)
+	require.NoError(t, err)
+	ticketFor(t, res, key)
+	assert.Equal(t, []string{"host/svc.a.test@A.TEST+c", "host/svc.a.test@A.TEST"}, a.requests)
 }
 
 // TestServiceExchangeMaxReferrals: a chain longer than the limit stops
