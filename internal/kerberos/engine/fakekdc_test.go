@@ -60,6 +60,9 @@ type fakeKDC struct {
 	// noEncPARep leaves PA-REQ-ENC-PA-REP unanswered, as a KDC that does
 	// not implement RFC 6806 section 11.
 	noEncPARep bool
+	// refuseCanonicalize answers a TGS-REQ with the canonicalize option
+	// KDC_ERR_BADOPTION, as a KDC without RFC 6806 may.
+	refuseCanonicalize bool
 	// mutateTicket changes a service ticket's encrypted part before the
 	// TGS seals it.
 	mutateTicket func(*wire.EncTicketPart)
@@ -332,6 +335,10 @@ func (k *fakeKDC) handleTGS(req *wire.KDCReq) []byte {
 	}
 	// A TGT for a realm on the way may come back without canonicalize
 	// (RFC 4120 section 3.3.1); a service referral only with it.
+	if canon && k.refuseCanonicalize {
+		k.requests[len(k.requests)-1] = "refused"
+		return k.error(wire.KDCErrBadOption, nil)
+	}
 	if ref, ok := k.refer[name]; ok && (canon || len(sname.NameString) == 2 && sname.NameString[0] == "krbtgt") {
 		name = "krbtgt/" + ref
 		sname = wire.PrincipalName{NameType: wire.NTSrvInst, NameString: []string{"krbtgt", ref}}

@@ -72,6 +72,12 @@ const (
 // referral TGT it returns is followed. capaths are not read: a
 // cross-realm path is whatever the KDCs give.
 //
+// When the first request for the service fails, the fallback is MIT's:
+// the same request without canonicalize (for KDCs that refuse the option)
+// when the realm was known, else the FallbackRealm. A TGT for the asked
+// KDC's own realm is no referral either: it makes one request without
+// canonicalize, as MIT does for Active Directory.
+//
 // Hostile or broken KDCs are refused with a status: more than MaxReferrals
 // hops is SEC_E_MAX_REFERRALS_EXCEEDED, a referral to a realm already
 // visited (a loop) SEC_E_KDC_UNABLE_TO_REFER, a ticket of another realm
@@ -90,6 +96,9 @@ type ServiceExchange struct {
 	after  serviceState
 	seen   map[string]bool
 	hops   int
+	// firstHop is hops when the referral requests began: a failure of
+	// the first of them (and only that one) starts the fallback.
+	firstHop int
 	// fellBack is set once the non-referral fallback has begun, and
 	// cause is the first referral request's failure that began it.
 	fellBack bool
@@ -154,7 +163,7 @@ func (x *ServiceExchange) begin(s serviceState) (ServiceStep, error) {
 // canonicalize option that lets it answer with a referral (RFC 6806
 // section 8).
 func (x *ServiceExchange) beginReferrals() (ServiceStep, error) {
-	x.state = svcReferral
+	x.state, x.firstHop = svcReferral, x.hops
 	return x.request(x.cfg.Service, x.cfg.KDCOptions|wire.KDCOptCanonicalize, true)
 }
 
@@ -189,7 +198,7 @@ func (x *ServiceExchange) Receive(reply []byte) (ServiceStep, error) {
 	kdcError := len(reply) > 0 && reply[0] == 0x7e
 	step, err := x.cur.Receive(reply)
 	if err != nil {
-		if kdcError && x.state == svcReferral && x.hops == 0 && !x.fellBack {
+		if kdcError && x.state == svcReferral && x.hops == x.firstHop && !x.fellBack {
 			return x.fallback(err)
 		}
 		if kdcError && x.state == svcGetTGT && x.cause != nil {

@@ -103,6 +103,9 @@ func TestServiceExchangeCrossRealm(t *testing.T) {
 			[]string{"host/svc.b.test@A.TEST+c"}, []string{"host/svc.b.test@B.TEST+c"}, 1},
 		{"no referral: the fallback realm", nil, func(c *ServiceConfig) { c.FallbackRealm = "B.TEST" },
 			[]string{"host/svc.b.test@A.TEST+c", "krbtgt/B.TEST@A.TEST"}, []string{"host/svc.b.test@B.TEST"}, 1},
+		{"known realm whose KDC refuses canonicalize", func(rs realms) { rs["B.TEST"].refuseCanonicalize = true },
+			func(c *ServiceConfig) { c.Realm = "B.TEST" },
+			[]string{"krbtgt/B.TEST@A.TEST"}, []string{"refused", "host/svc.b.test@B.TEST"}, 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
