@@ -31,8 +31,9 @@
 //     them.
 //
 // It does not do capaths (a cross-realm path is whatever the KDCs give),
-// FAST (so a canonicalised name is protected by PA-REQ-ENC-PA-REP only when
-// the KDC answers it), PKINIT, S4U, user-to-user, DCE style, or the PAC's
-// logon info (NDR); those build on the same wire and crypto packages. Every failure is an *sspi.Error whose status says what a
+// FAST (so a canonicalised name is protected by PA-REQ-ENC-PA-REP only
+// when the KDC answers it), PKINIT, S4U, user-to-user, DCE style, or the
+// PAC's logon info (NDR); those build on the same wire and crypto
+// packages. Every failure is an *sspi.Error whose status says what a
 // Windows caller would see and whose cause says why.
 package engine
