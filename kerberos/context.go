@@ -79,7 +79,9 @@ func (kerberosPackage) NewContext(cred *sspi.Credentials, server bool, targetNam
 
 // parseSPN reads an SSPI target: service/host[@REALM]. The GSS form
 // service@host is not an SPN and SSPI does not take it. Without a realm the
-// host's realm comes from [domain_realm], else default_realm.
+// host's realm comes from [domain_realm]; without a match it is "", which
+// asks the client realm's KDC and follows its referrals (RFC 6806), as MIT
+// does for a host-based name.
 func parseSPN(target string, kc *files.Config) (wire.PrincipalName, string, error) {
 	name, realm, hasRealm := strings.Cut(target, "@")
 	svc, host, ok := strings.Cut(name, "/")
@@ -87,12 +89,12 @@ func parseSPN(target string, kc *files.Config) (wire.PrincipalName, string, erro
 		return wire.PrincipalName{}, "", sspi.Errorf(sspi.SEC_E_TARGET_UNKNOWN, "kerberos: target %q is not an SPN (service/host[@REALM])", target)
 	}
 	if !hasRealm {
-		hostname, _, _ := strings.Cut(host, ":")
-		r, found := kc.RealmForHost(strings.ToLower(hostname))
-		if !found && r == "" {
-			return wire.PrincipalName{}, "", sspi.Errorf(sspi.SEC_E_TARGET_UNKNOWN, "kerberos: no realm for host %q (no domain_realm match and no default_realm)", host)
-		}
-		realm = r
+		// The host is the second component, without a port: for
+		// MSSQLSvc/db.example.com:1433 or ldap/dc.example.com/example.com
+		// alike.
+		hostname, _, _ := strings.Cut(host, "/")
+		hostname, _, _ = strings.Cut(hostname, ":")
+		realm, _ = kc.HostRealm(strings.ToLower(hostname))
 	}
 	return wire.PrincipalName{NameType: wire.NTSrvHst, NameString: strings.Split(name, "/")}, realm, nil
 }
@@ -332,7 +334,9 @@ func (p *provider) initiateFirst(input, output []sspi.SecBuffer, req uint32, all
 	}
 	p.ini, p.tkt = ini, tkt
 	p.clientName = principalString(client, crealm)
-	p.serverName = principalString(p.service, p.srealm)
+	// The ticket names the service as its realm's KDC knows it: the
+	// realm a referral led to, the name canonicalisation gave.
+	p.serverName = principalString(tkt.ticket.SName, tkt.ticket.Realm)
 	p.start, p.end = tkt.startTime, tkt.endTime
 	if p.start.IsZero() {
 		p.start = tkt.authTime

@@ -107,7 +107,16 @@ func (cs *credState) acquireOutbound(principal string) error {
 		if name == "" {
 			name = principal
 		}
-		if id.Domain != "" && !strings.Contains(name, "@") {
+		if id.Domain != "" && strings.Contains(name, "@") {
+			// A UPN with a domain, as Windows takes it: an enterprise
+			// name (RFC 6806 section 5) that the domain's KDC resolves
+			// to the account's canonical name.
+			cs.client = wire.PrincipalName{NameType: wire.NTEnterprise, NameString: []string{name}}
+			cs.crealm = strings.ToUpper(id.Domain)
+			cs.password, cs.hasPass = id.Password, true
+			return nil
+		}
+		if id.Domain != "" {
 			name += "@" + strings.ToUpper(id.Domain)
 		}
 		p, err := files.ParsePrincipal(name, cs.krb5.DefaultRealm)
@@ -245,8 +254,10 @@ func (cs *credState) getTGT(ctx context.Context) (*ticket, error) {
 		return nil, sspi.Errorf(sspi.SEC_E_NO_CREDENTIALS, "kerberos: no valid TGT for %s@%s (run kinit)", strings.Join(cs.client.NameString, "/"), cs.crealm)
 	}
 	// A password logon asks for a forwardable TGT, as Windows does, so that
-	// ISC_REQ_DELEGATE can work.
-	opts := wire.KDCOptForwardable
+	// ISC_REQ_DELEGATE can work, and lets the KDC canonicalise the
+	// client's name (RFC 6806), as Windows does: the TGT's client is then
+	// the name the KDC knows, which later requests and the cache use.
+	opts := wire.KDCOptForwardable | wire.KDCOptCanonicalize
 	x, err := engine.NewAS(engine.ASConfig{
 		Client: cs.client, Realm: cs.crealm, Password: cs.password,
 		Enctypes: cs.krb5.DefaultTktEnctypes, AllowWeak: cs.allowWeak(),
@@ -273,35 +284,102 @@ func (cs *credState) getTGT(ctx context.Context) (*ticket, error) {
 	return cs.tgt, nil
 }
 
-// serviceTicket returns a ticket for service@realm: from the cache, or
-// from the KDC with the TGT.
+// serviceExchangeSteps bounds the round trips of one service-ticket
+// exchange: each TGS request, of at most DefaultMaxReferrals referrals and
+// a fallback, may be sent twice (UDP, then TCP after RESPONSE_TOO_BIG).
+const serviceExchangeSteps = 2 * (engine.DefaultMaxReferrals + 4)
+
+// serviceTicket returns a ticket for service@realm, realm "" meaning that
+// the client realm's KDC is to say where the service is (a referral):
+// from the cache, or from the KDCs with the TGT, crossing realms as the
+// KDCs direct. The cross-realm TGTs obtained on the way are kept for the
+// next service in the same realm.
 func (cs *credState) serviceTicket(ctx context.Context, service wire.PrincipalName, realm string) (*ticket, error) {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	key := serviceKey(service, realm)
-	if t, ok := cs.services[key]; ok && cs.now().Add(ticketMargin).Before(t.endTime) {
-		return t, nil
+	keys := []string{key}
+	if realm == "" {
+		// As MIT's cache lookup for a referral-realm name: the name as
+		// asked, then in the client's realm.
+		keys = append(keys, serviceKey(service, cs.crealm))
+	}
+	for _, k := range keys {
+		if t, ok := cs.services[k]; ok && cs.now().Add(ticketMargin).Before(t.endTime) {
+			return t, nil
+		}
 	}
 	tgt, err := cs.getTGT(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if realm != tgt.serverRlm {
-		return nil, sspi.Errorf(sspi.SEC_E_KDC_UNABLE_TO_REFER, "kerberos: %s is in realm %s and our TGT in %s; cross-realm referrals are not implemented", key, realm, tgt.serverRlm)
+	fallback := ""
+	if realm == "" && len(service.NameString) >= 2 {
+		host, _, _ := strings.Cut(service.NameString[1], ":")
+		fallback = cs.krb5.FallbackRealm(host)
 	}
-	t, err := cs.tgs(ctx, tgt, service, 0)
+	x, err := engine.NewServiceExchange(engine.ServiceConfig{
+		TGSConfig: engine.TGSConfig{
+			Client: tgt.clientName, CRealm: cs.crealm, TGT: tgt.ticket, TGTKey: tgt.key, Service: service,
+			Enctypes: cs.krb5.DefaultTGSEnctypes, AllowWeak: cs.allowWeak(), KDCOffset: cs.kdcOffset, Now: cs.now,
+		},
+		Realm: realm, FallbackRealm: fallback, TGTFor: cs.crossRealmTGT,
+	})
 	if err != nil {
 		return nil, err
 	}
-	if len(cs.services) >= maxCachedTickets {
+	res, err := runSteps(ctx, cs.transport, serviceExchangeSteps, x.Start, x.Receive)
+	if err != nil {
+		return nil, err
+	}
+	for i := range res.TGTs {
+		t := ticketOf(&res.TGTs[i], tgt.clientName)
+		cs.remember(serviceKey(t.server, t.serverRlm), t)
+		cs.storeInCache(t)
+	}
+	t := ticketOf(&res.TGSResult, tgt.clientName)
+	// Stored under the name asked for, the realm empty after a referral,
+	// as MIT's krb5_get_credentials stores it ("host/h@" in klist, with
+	// the ticket's own server beside it), so that MIT finds it too.
+	t.server, t.serverRlm = service, realm
+	cs.remember(key, t)
+	cs.storeInCache(t)
+	return t, nil
+}
+
+// ticketOf is a TGS exchange's ticket for client.
+func ticketOf(res *engine.TGSResult, client wire.PrincipalName) *ticket {
+	return &ticket{
+		ticket: res.Ticket, ticketDER: res.TicketBytes, key: res.Part.Key, flags: res.Part.Flags,
+		authTime: res.Part.AuthTime, startTime: res.Part.StartTime, endTime: res.Part.EndTime, renewTill: res.Part.RenewTill,
+		server: res.Part.SName, serverRlm: res.Part.SRealm, clientName: client,
+	}
+}
+
+// remember keeps a ticket under key, evicting one when the cache is
+// full. The caller holds cs.mu.
+func (cs *credState) remember(key string, t *ticket) {
+	if _, ok := cs.services[key]; !ok && len(cs.services) >= maxCachedTickets {
 		for k := range cs.services { // evict one; any will do
 			delete(cs.services, k)
 			break
 		}
 	}
 	cs.services[key] = t
-	cs.storeInCache(t)
-	return t, nil
+}
+
+// crossRealmTGT finds a kept TGT for realm, from any issuing realm, as
+// MIT's get_cached_tgt matches the server name only. The caller holds
+// cs.mu.
+func (cs *credState) crossRealmTGT(realm string) (wire.Ticket, wire.EncryptionKey, bool) {
+	now := cs.now().Add(ticketMargin)
+	for _, t := range cs.services {
+		if len(t.server.NameString) == 2 && t.server.NameString[0] == "krbtgt" && t.server.NameString[1] == realm &&
+			engine.TGTRealm(t.ticket) == realm && now.Before(t.endTime) {
+			return t.ticket, t.key, true
+		}
+	}
+	return wire.Ticket{}, wire.EncryptionKey{}, false
 }
 
 // storeInCache adds a new service ticket to the credential cache the
@@ -355,11 +433,7 @@ func (cs *credState) tgs(ctx context.Context, tgt *ticket, service wire.Principa
 	if err != nil {
 		return nil, err
 	}
-	return &ticket{
-		ticket: res.Ticket, ticketDER: res.TicketBytes, key: res.Part.Key, flags: res.Part.Flags,
-		authTime: res.Part.AuthTime, startTime: res.Part.StartTime, endTime: res.Part.EndTime, renewTill: res.Part.RenewTill,
-		server: res.Part.SName, serverRlm: res.Part.SRealm, clientName: tgt.clientName,
-	}, nil
+	return ticketOf(res, tgt.clientName), nil
 }
 
 // delegatedAuth is the auth data DelegatedCredentials passes: a TGT an

@@ -34,6 +34,14 @@
 //
 // InitializeSecurityContext takes an SPN, service/host[@REALM] (the GSS
 // form service@host is refused with SEC_E_TARGET_UNKNOWN, as by SSPI).
+// The service may be in another realm than the client: its realm comes
+// from the SPN, else from krb5.conf's [domain_realm], else from the client
+// realm's KDC as a referral (RFC 6806), else from MIT's fallback (the
+// host's domain in upper case); cross-realm TGTs are kept for the next
+// service of their realm. A referral loop is SEC_E_KDC_UNABLE_TO_REFER,
+// more than ten hops SEC_E_MAX_REFERRALS_EXCEEDED. Logons ask the KDC to
+// canonicalise the client's name (a UPN with a Domain goes as an
+// enterprise name) and check its checksum of the request.
 // Without ISC_REQ_MUTUAL_AUTH it finishes in one call (SEC_E_OK and the
 // AP-REQ); with it, the first call returns SEC_I_CONTINUE_NEEDED and the
 // second takes the acceptor's AP-REP. ISC_REQ_DELEGATE, together with

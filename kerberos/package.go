@@ -39,7 +39,9 @@ func (kerberosPackage) Info() sspi.PackageInfo { return packageInfo }
 type Config struct {
 	// Identity, when set, is a user and password (SEC_WINNT_AUTH_IDENTITY):
 	// the client gets its TGT from the KDC with them. Domain is the realm;
-	// empty means the principal's realm or default_realm.
+	// empty means the principal's realm or default_realm. A User with "@"
+	// and a Domain is a UPN, sent as an enterprise name (NT-ENTERPRISE)
+	// that the Domain's KDC resolves to the account, as Windows does.
 	Identity *sspi.AuthIdentity
 	// CCache names the credential cache used outbound ("FILE:/path" or a
 	// path); empty means KRB5CCNAME, then default_ccache_name, as MIT.

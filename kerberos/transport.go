@@ -44,13 +44,19 @@ type transport struct {
 // run drives an exchange of the engine to its result, sending each of its
 // requests through t.
 func run[R any](ctx context.Context, t *transport, start func() (engine.Step[R], error), receive func([]byte) (engine.Step[R], error)) (*R, error) {
+	return runSteps(ctx, t, maxExchangeSteps, start, receive)
+}
+
+// runSteps is run with another bound on the round trips, for exchanges
+// that chain several (a service ticket through referrals).
+func runSteps[R any](ctx context.Context, t *transport, maxSteps int, start func() (engine.Step[R], error), receive func([]byte) (engine.Step[R], error)) (*R, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	step, err := start()
 	for i := 0; err == nil && step.Send != nil; i++ {
-		if i == maxExchangeSteps {
-			return nil, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: the KDC exchange did not finish in %d round trips", maxExchangeSteps)
+		if i == maxSteps {
+			return nil, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: the KDC exchange did not finish in %d round trips", maxSteps)
 		}
 		var reply []byte
 		if reply, err = t.exchange(ctx, step.Send); err != nil {

@@ -57,6 +57,17 @@ func TestKinitKlistKdestroyCLI(t *testing.T) {
 	c, _, _ = testCLI("")
 	require.NoError(t, c.run(ctx, []string{"kinit", "-k", "-t", filepath.Join(r.Dir, "keytab"), "host/localhost"}))
 	assert.Contains(t, r.Run(t, nil, "klist"), "Default principal: host/localhost@TEST.LOCAL")
+
+	// kinit -E: an enterprise name, resolved by the KDC (MIT 1.20 has no
+	// aliases, so the account is named as the UPN).
+	r.Admin(t, `addprinc -pw upn-secret alice\@example.com`)
+	for _, name := range []string{"alice@example.com", "alice@example.com@TEST.LOCAL"} {
+		c, _, _ = testCLI("upn-secret\n")
+		require.NoError(t, c.run(ctx, []string{"kinit", "-E", name}))
+		assert.Contains(t, r.Run(t, nil, "klist"), `Default principal: alice\@example.com@TEST.LOCAL`)
+	}
+	c, _, _ = testCLI("upn-secret\n")
+	assert.Error(t, c.run(ctx, []string{"kinit", "-E", "alice"}), "not user@domain")
 }
 
 // TestGSSClientAgainstMIT: our gss-client against MIT's gss-server, with

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/gosspi/schannel/internal/kerberos/files"
 	"github.com/gosspi/schannel/kerberos"
 	"github.com/gosspi/schannel/sspi"
 )
@@ -21,8 +22,9 @@ func (c *cli) kinit(ctx context.Context, args []string) error {
 	useKeytab := fs.Bool("k", false, "use a keytab instead of a password")
 	keytab := fs.String("t", "", "with -k, the keytab (default: KRB5_KTNAME, then default_keytab_name)")
 	cache := fs.String("c", "", "the credential cache (default: KRB5CCNAME, then default_ccache_name)")
+	enterprise := fs.Bool("E", false, "the principal is an enterprise name, user@domain[@REALM] (as MIT's kinit -E)")
 	fs.Usage = func() {
-		fmt.Fprintln(c.stderr, "usage: schannel kinit [-k [-t keytab]] [-c cache] principal\n\nGets a ticket-granting ticket into MIT's credential cache, as MIT's kinit.\nThe password is read from the terminal, or from stdin when it is not one.\n\nflags:")
+		fmt.Fprintln(c.stderr, "usage: schannel kinit [-k [-t keytab]] [-E] [-c cache] principal\n\nGets a ticket-granting ticket into MIT's credential cache, as MIT's kinit.\nThe password is read from the terminal, or from stdin when it is not one.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -35,6 +37,9 @@ func (c *cli) kinit(ctx context.Context, args []string) error {
 	principal := fs.Arg(0)
 	cfg := &kerberos.Config{CCache: *cache}
 	if *useKeytab {
+		if *enterprise {
+			return fmt.Errorf("kinit: -E needs a password, not -k")
+		}
 		cfg.ClientKeytab = *keytab
 		if cfg.ClientKeytab == "" {
 			cfg.ClientKeytab = kerberos.DefaultKeytab()
@@ -45,6 +50,23 @@ func (c *cli) kinit(ctx context.Context, args []string) error {
 			return err
 		}
 		cfg.Identity = &sspi.AuthIdentity{User: principal, Password: password}
+		if *enterprise {
+			// user@domain goes to default_realm's KDC, user@domain@REALM
+			// to REALM's, as an NT-ENTERPRISE name (Identity with a
+			// Domain and a User with "@").
+			user, realm := principal, ""
+			if strings.Count(principal, "@") > 1 {
+				i := strings.LastIndexByte(principal, '@')
+				user, realm = principal[:i], principal[i+1:]
+			} else if kc, err := files.LoadConfig(); err == nil {
+				realm = kc.DefaultRealm
+			}
+			if !strings.Contains(user, "@") || realm == "" {
+				return fmt.Errorf("kinit -E: %q is not user@domain[@REALM] (or there is no default_realm)", principal)
+			}
+			cfg.Identity.User, cfg.Identity.Domain = user, realm
+			principal = ""
+		}
 	}
 	_, err := kerberos.InitCredentialCache(ctx, principal, cfg)
 	return err

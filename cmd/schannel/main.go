@@ -91,7 +91,7 @@ commands:
                    capabilities, cbMaxToken
   get URL          fetch URL like curl (HTTP/2 when the server chooses h2); -v
                    shows the SSPI log, the chain and the negotiated parameters
-  kinit [-k [-t keytab]] principal
+  kinit [-k [-t keytab]] [-E] principal
                    get a TGT into MIT's credential cache (password from the
                    terminal or stdin)
   klist, kdestroy  list or remove MIT's credential cache

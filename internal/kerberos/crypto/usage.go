@@ -24,6 +24,7 @@ const (
 	UsageAcceptorSign          uint32 = 23 // RFC 4121 MIC token from the acceptor
 	UsageInitiatorSeal         uint32 = 24 // RFC 4121 Wrap token from the initiator
 	UsageInitiatorSign         uint32 = 25 // RFC 4121 MIC token from the initiator
+	UsageASReq                 uint32 = 56 // PA-REQ-ENC-PA-REP checksum of the AS-REQ, reply key (RFC 6806 section 11)
 	usageDerivationEncryption  byte   = 0xAA
 	usageDerivationIntegrity   byte   = 0x55
 	usageDerivationChecksum    byte   = 0x99

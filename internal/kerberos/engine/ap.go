@@ -454,6 +454,13 @@ func Accept(cfg AcceptorConfig, token []byte) (*Accepted, error) {
 	if etp.Flags&wire.TktFlagInvalid != 0 {
 		return nil, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: the ticket is flagged invalid")
 	}
+	// A ticket that came through realms between the client's and ours
+	// lists them in transited. Unless the KDC checked them against its
+	// policy (TRANSITED-POLICY-CHECKED), the server must (RFC 4120 section
+	// 2.7), and without capaths we have nothing to check them against.
+	if len(etp.Transited.Contents) > 0 && etp.Flags&wire.TktFlagTransitedChecked == 0 {
+		return nil, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: the ticket crossed realms %q that its KDC did not check (KRB_AP_ERR_ILL_CR_TKT)", etp.Transited.Contents)
+	}
 	if auth.Cksum == nil || auth.Cksum.CksumType != gssChecksumType {
 		return nil, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: the authenticator has no GSS checksum (RFC 4121 4.1.1)")
 	}

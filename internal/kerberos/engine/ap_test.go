@@ -96,6 +96,25 @@ func TestAPExchangeOneLeg(t *testing.T) {
 	assert.Equal(t, acc.Keys.InitiatorSeq, acc.Keys.AcceptorSeq)
 }
 
+// TestAcceptTransitedChecked: a ticket that crossed a realm on the way
+// is accepted when its KDC checked the path (TRANSITED-POLICY-CHECKED);
+// TestAcceptHostile has the same ticket without the flag.
+func TestAcceptTransitedChecked(t *testing.T) {
+	f := newAPFixture(t)
+	f.kdc.mutateTicket = func(etp *wire.EncTicketPart) {
+		etp.Transited.Contents = []byte("B.TEST")
+		etp.Flags |= wire.TktFlagTransitedChecked
+	}
+	tgs, err := f.kdc.runTGS([]string{"host", "localhost"}, nil)
+	require.NoError(t, err)
+	f.init.Ticket, f.init.SessionKey = tgs.Ticket, tgs.Part.Key
+	_, tok, err := NewInitiator(f.init)
+	require.NoError(t, err)
+	acc, err := Accept(f.acc, tok)
+	require.NoError(t, err)
+	assert.Equal(t, []byte("B.TEST"), acc.Ticket.Transited.Contents)
+}
+
 func TestAPExchangeBindings(t *testing.T) {
 	hash := bytes.Repeat([]byte{0xcb}, 16)
 	tests := []struct {
@@ -185,6 +204,15 @@ func TestAcceptHostile(t *testing.T) {
 			out, err := g.Marshal()
 			require.NoError(t, err)
 			return out
+		}, sspi.SEC_E_INVALID_TOKEN},
+		{"realms crossed, unchecked by the KDC", func(t *testing.T, f *apFixture, _ []byte) []byte {
+			f.kdc.mutateTicket = func(etp *wire.EncTicketPart) { etp.Transited.Contents = []byte("B.TEST") }
+			tgs, err := f.kdc.runTGS([]string{"host", "localhost"}, nil)
+			require.NoError(t, err)
+			f.init.Ticket, f.init.SessionKey = tgs.Ticket, tgs.Part.Key
+			_, tok, err := NewInitiator(f.init)
+			require.NoError(t, err)
+			return tok
 		}, sspi.SEC_E_INVALID_TOKEN},
 		{"truncated", func(t *testing.T, f *apFixture, tok []byte) []byte { return tok[:len(tok)-1] }, sspi.SEC_E_INVALID_TOKEN},
 		{"garbage", func(t *testing.T, f *apFixture, tok []byte) []byte { return []byte("NTLMSSP\x00") }, sspi.SEC_E_INVALID_TOKEN},

@@ -48,7 +48,10 @@ type ASConfig struct {
 	AllowWeak bool
 	// Lifetime is the requested ticket lifetime; zero means 10 hours.
 	Lifetime time.Duration
-	// KDCOptions are the requested ticket options (forwardable ...).
+	// KDCOptions are the requested ticket options (forwardable ...). With
+	// KDCOptCanonicalize (implied by an NT-ENTERPRISE Client) the KDC may
+	// answer with the client's canonical name and realm, or refer the
+	// client to its realm (KDC_ERR_WRONG_REALM, RFC 6806 section 7).
 	KDCOptions uint32
 	// Now and Rand default to time.Now and crypto/rand; tests set them.
 	Now  func() time.Time
@@ -71,6 +74,10 @@ type ASResult struct {
 	// KDCOffset is the KDC's clock minus ours, from the reply's authtime
 	// (MIT stores it in the cache's DeltaTime header).
 	KDCOffset time.Duration
+	// RequestVerified is set when the reply carried the KDC's checksum of
+	// our AS-REQ (enc-pa-rep, RFC 6806 section 11) and it matched: no one
+	// changed the unauthenticated request, names included, in transit.
+	RequestVerified bool
 }
 
 // asState is where the exchange stands.
@@ -95,6 +102,9 @@ type ASExchange struct {
 	keyType   int32
 	offset    time.Duration
 	skewRetry bool
+	// realms are the realms client referrals have led to, the first
+	// one included.
+	realms []string
 }
 
 // NewAS checks the configuration and returns an exchange ready to Start.
@@ -115,7 +125,12 @@ func NewAS(cfg ASConfig) (*ASExchange, error) {
 	if len(list) == 0 {
 		list = crypto.All()
 	}
-	x := &ASExchange{cfg: cfg}
+	if cfg.Client.NameType == wire.NTEnterprise {
+		// An enterprise name is resolved by the KDC, which answers with
+		// the canonical name (RFC 6806 section 5).
+		cfg.KDCOptions |= wire.KDCOptCanonicalize
+	}
+	x := &ASExchange{cfg: cfg, realms: []string{cfg.Realm}}
 	for _, id := range list {
 		e, ok := crypto.Lookup(id)
 		if !ok || (e.Weak && !cfg.AllowWeak) {
@@ -206,8 +221,44 @@ func (x *ASExchange) onError(kerr *wire.KRBError) (ASStep, error) {
 			return ASStep{}, krbError(kerr)
 		}
 		return ASStep{Send: &KDCRequest{Realm: x.cfg.Realm, Message: x.sent, TCPOnly: true}}, nil
+	case wire.KDCErrWrongRealm:
+		if x.canonicalize() && kerr.CRealm != nil && *kerr.CRealm != "" && *kerr.CRealm != x.cfg.Realm {
+			return x.referClient(*kerr.CRealm)
+		}
 	}
 	return ASStep{}, krbError(kerr)
+}
+
+// canonicalize says whether the request lets the KDC change the client's
+// name or realm.
+func (x *ASExchange) canonicalize() bool {
+	return x.cfg.KDCOptions&wire.KDCOptCanonicalize != 0
+}
+
+// referClient starts again at the realm a client referral names (RFC 6806
+// section 7): KDC_ERR_WRONG_REALM whose crealm is the client's realm. The
+// error is not authenticated, but the reply of the new realm must still
+// decrypt with the client's key. Loops and long chains are refused as
+// for service referrals.
+func (x *ASExchange) referClient(realm string) (ASStep, error) {
+	for _, r := range x.realms {
+		if r == realm {
+			return ASStep{}, sspi.Errorf(SEC_E_KDC_UNABLE_TO_REFER, "kerberos: client referral loop: back to realm %s", realm)
+		}
+	}
+	if len(x.realms) > DefaultMaxReferrals {
+		return ASStep{}, sspi.Errorf(SEC_E_MAX_REFERRALS_EXCEEDED, "kerberos: more than %d client referrals", DefaultMaxReferrals)
+	}
+	x.realms = append(x.realms, realm)
+	x.cfg.Realm = realm
+	// The salt names the realm: a key derived for the old one is wrong.
+	x.key, x.keyType, x.offset, x.skewRetry = nil, 0, 0, false
+	msg, err := x.request(nil)
+	if err != nil {
+		return ASStep{}, err
+	}
+	x.state = asSentPlain
+	return ASStep{Send: &KDCRequest{Realm: realm, Message: msg}}, nil
 }
 
 // chooseKey picks the first PA-ETYPE-INFO2 entry we can use (the KDC lists
@@ -299,6 +350,9 @@ func (x *ASExchange) request(padata wire.MethodData) ([]byte, error) {
 	// 31 bits, as MIT does, so no peer can misread it as negative.
 	x.nonce = binary.BigEndian.Uint32(n[:]) & 0x7fffffff
 	cname := x.cfg.Client
+	// An empty PA-REQ-ENC-PA-REP asks the KDC to checksum this request
+	// into its encrypted reply (RFC 6806 section 11), as MIT's client asks.
+	padata = append(append(wire.MethodData(nil), padata...), wire.PAData{Type: wire.PAEncPAReqRep, Value: []byte{}})
 	req := wire.KDCReq{
 		MsgType: wire.TagASReq,
 		PAData:  padata,
@@ -367,15 +421,15 @@ func (x *ASExchange) onReply(rep *wire.KDCRep) (ASStep, error) {
 	if part.Nonce != x.nonce {
 		return ASStep{}, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: AS-REP nonce %d does not answer our %d (a replayed reply?)", part.Nonce, x.nonce)
 	}
-	if rep.CRealm != x.cfg.Realm || !rep.CName.Equal(x.cfg.Client) {
-		if x.cfg.KDCOptions&wire.KDCOptCanonicalize == 0 {
-			return ASStep{}, sspi.Errorf(sspi.SEC_E_WRONG_PRINCIPAL, "kerberos: AS-REP is for %v@%s, not the client we asked for", rep.CName.NameString, rep.CRealm)
-		}
+	if err := x.checkNames(rep, &part); err != nil {
+		return ASStep{}, err
 	}
-	want := wire.PrincipalName{NameType: wire.NTSrvInst, NameString: []string{"krbtgt", x.cfg.Realm}}
-	if part.SRealm != x.cfg.Realm || !sameComponents(part.SName, want) || part.SRealm != rep.Ticket.Realm ||
-		!sameComponents(part.SName, rep.Ticket.SName) {
-		return ASStep{}, sspi.Errorf(sspi.SEC_E_WRONG_PRINCIPAL, "kerberos: AS-REP ticket is for %v@%s, not krbtgt/%s", part.SName.NameString, part.SRealm, x.cfg.Realm)
+	verified := false
+	if part.Flags&wire.TktFlagEncPARep != 0 {
+		if err := x.verifyEncPARep(&part); err != nil {
+			return ASStep{}, err
+		}
+		verified = true
 	}
 	if ke, ok := crypto.Lookup(part.Key.KeyType); !ok || len(part.Key.KeyValue) != ke.KeySize {
 		return ASStep{}, sspi.Errorf(SEC_E_KDC_UNKNOWN_ETYPE, "kerberos: AS-REP session key of type %d is unusable", part.Key.KeyType)
@@ -394,8 +448,65 @@ func (x *ASExchange) onReply(rep *wire.KDCRep) (ASStep, error) {
 	x.state = asDone
 	return ASStep{Result: &ASResult{
 		CRealm: rep.CRealm, CName: rep.CName, Ticket: rep.Ticket, TicketBytes: tb, Part: part,
-		ClientKey: x.key, ClientEnctype: x.keyType, KDCOffset: offset,
+		ClientKey: x.key, ClientEnctype: x.keyType, KDCOffset: offset, RequestVerified: verified,
 	}}, nil
+}
+
+// checkNames checks the reply's names as RFC 4120 section 3.1.5 and
+// RFC 6806 section 5 ask, and as MIT's verify_as_reply does. Without
+// canonicalize the client and the server are those of the request; with
+// it the KDC may give the client's canonical name and realm and a TGT of
+// its realm, krbtgt/R@R. Either way the encrypted part names the same
+// server, in the same realm, as the ticket.
+func (x *ASExchange) checkNames(rep *wire.KDCRep, part *wire.EncKDCRepPart) error {
+	if part.SRealm != rep.Ticket.Realm || !sameComponents(part.SName, rep.Ticket.SName) {
+		return sspi.Errorf(sspi.SEC_E_WRONG_PRINCIPAL, "kerberos: AS-REP enc-part names %v@%s, its ticket %v@%s", part.SName.NameString, part.SRealm, rep.Ticket.SName.NameString, rep.Ticket.Realm)
+	}
+	if !x.canonicalize() {
+		if rep.CRealm != x.cfg.Realm || !rep.CName.Equal(x.cfg.Client) {
+			return sspi.Errorf(sspi.SEC_E_WRONG_PRINCIPAL, "kerberos: AS-REP is for %v@%s, not the client we asked for", rep.CName.NameString, rep.CRealm)
+		}
+		want := wire.PrincipalName{NameType: wire.NTSrvInst, NameString: []string{"krbtgt", x.cfg.Realm}}
+		if part.SRealm != x.cfg.Realm || !sameComponents(part.SName, want) {
+			return sspi.Errorf(sspi.SEC_E_WRONG_PRINCIPAL, "kerberos: AS-REP ticket is for %v@%s, not krbtgt/%s", part.SName.NameString, part.SRealm, x.cfg.Realm)
+		}
+		return nil
+	}
+	if rep.CRealm == "" || len(rep.CName.NameString) == 0 {
+		return sspi.Errorf(sspi.SEC_E_WRONG_PRINCIPAL, "kerberos: AS-REP names no client")
+	}
+	if r, ok := tgsRealm(part.SName); !ok || r != part.SRealm || r == "" {
+		return sspi.Errorf(sspi.SEC_E_WRONG_PRINCIPAL, "kerberos: AS-REP ticket is for %v@%s, which is no TGT of its realm", part.SName.NameString, part.SRealm)
+	}
+	return nil
+}
+
+// verifyEncPARep checks the KDC's PA-REQ-ENC-PA-REP (RFC 6806 section
+// 11): a checksum, keyed with the reply key and the enctype's own
+// checksum type, of the AS-REQ this reply answers, with key usage 56.
+// The reply's encryption already proves the KDC; this proves the request
+// it answered is the one we sent.
+func (x *ASExchange) verifyEncPARep(part *wire.EncKDCRepPart) error {
+	p, ok := part.EncPAData.Find(wire.PAEncPAReqRep)
+	if !ok {
+		return sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: the AS-REP has the enc-pa-rep flag but no PA-REQ-ENC-PA-REP")
+	}
+	var ck wire.Checksum
+	if err := ck.Unmarshal(p.Value); err != nil {
+		return sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: malformed PA-REQ-ENC-PA-REP: %w", err)
+	}
+	e, _ := crypto.Lookup(x.keyType)
+	if ck.CksumType != e.ChecksumType {
+		return sspi.Errorf(sspi.SEC_E_MESSAGE_ALTERED, "kerberos: PA-REQ-ENC-PA-REP checksum type %d, not the reply key's %d", ck.CksumType, e.ChecksumType)
+	}
+	ct, ok := crypto.LookupChecksum(ck.CksumType)
+	if !ok {
+		return sspi.Errorf(sspi.SEC_E_MESSAGE_ALTERED, "kerberos: PA-REQ-ENC-PA-REP checksum type %d is unknown", ck.CksumType)
+	}
+	if err := ct.Verify(x.key, crypto.UsageASReq, x.sent, ck.Checksum); err != nil {
+		return sspi.Errorf(sspi.SEC_E_MESSAGE_ALTERED, "kerberos: the KDC's checksum of our AS-REQ does not match: the request was changed in transit")
+	}
+	return nil
 }
 
 func sameComponents(a, b wire.PrincipalName) bool {

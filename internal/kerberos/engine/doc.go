@@ -7,9 +7,16 @@
 // It holds:
 //   - the AS exchange (RFC 4120 section 3.1) with PA-ENC-TIMESTAMP and the
 //     KDC_ERR_PREAUTH_REQUIRED round trip, and one clock-skew retry as MIT
-//     does it;
+//     does it; name canonicalisation (RFC 6806 sections 5 and 7:
+//     enterprise names, the KDC's canonical client name and realm, client
+//     referrals) and the check of the KDC's checksum of the request
+//     (PA-REQ-ENC-PA-REP, section 11);
 //   - the TGS exchange (section 3.3) with a body checksum and a reply
-//     subkey;
+//     subkey, and ServiceExchange above it, which crosses realms: a TGT
+//     for the service's realm when it is known, else the client realm's
+//     KDC with canonicalize and each referral it gives (RFC 6806 section
+//     8), bounded (DefaultMaxReferrals) and loop-checked, with MIT's
+//     fallback realm;
 //   - the AP exchange as the GSS-API context tokens of RFC 4121 section
 //     4.1: the initiator puts flags, channel bindings and, for delegation,
 //     a KRB-CRED in the 0x8003 checksum, with a subkey and a sequence
@@ -27,9 +34,10 @@
 //   - the mapping of KRB-ERROR codes to SSPI statuses as Windows reports
 //     them.
 //
-// It does not yet do referrals (a referral TGT is reported as
-// SEC_E_KDC_UNABLE_TO_REFER), FAST, PKINIT, S4U or user-to-user; those
-// build on the same wire and crypto packages. Every failure is an
-// *sspi.Error whose status says what a
+// It does not do capaths (a cross-realm path is whatever the KDCs give),
+// FAST (so a canonicalised name is protected by PA-REQ-ENC-PA-REP only
+// when the KDC answers it), PKINIT, S4U or user-to-user; those build on
+// the same wire and crypto packages. Every failure is an *sspi.Error whose
+// status says what a
 // Windows caller would see and whose cause says why.
 package engine

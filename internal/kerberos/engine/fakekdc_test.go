@@ -44,6 +44,31 @@ type fakeKDC struct {
 	replyKey  []byte
 	// lastTGS is the authenticator of the last TGS-REQ.
 	lastTGS wire.Authenticator
+	// inbound are the keys of cross-realm TGTs this KDC accepts, by the
+	// realm that issued them (krbtgt/THIS@OTHER's key under OTHER).
+	inbound map[string][]byte
+	// refer sends a canonicalize request for a service it does not hold
+	// to another realm: "name/instance" to REALM, answered with
+	// krbtgt/REALM (whose key must be in services).
+	refer map[string]string
+	// aliases resolve other client names (an enterprise name) to user
+	// when the request asks for canonicalisation.
+	aliases map[string]string
+	// referClient answers a canonicalize AS-REQ with KDC_ERR_WRONG_REALM
+	// naming this realm (a client referral, RFC 6806 section 7).
+	referClient string
+	// noEncPARep leaves PA-REQ-ENC-PA-REP unanswered, as a KDC that does
+	// not implement RFC 6806 section 11.
+	noEncPARep bool
+	// refuseCanonicalize answers a TGS-REQ with the canonicalize option
+	// KDC_ERR_BADOPTION, as a KDC without RFC 6806 may.
+	refuseCanonicalize bool
+	// mutateTicket changes a service ticket's encrypted part before the
+	// TGS seals it.
+	mutateTicket func(*wire.EncTicketPart)
+	// requests records the server names asked for, "name@REALM", with
+	// "+c" when canonicalize was set.
+	requests []string
 }
 
 func newFakeKDC(t testing.TB) *fakeKDC {
@@ -105,7 +130,17 @@ func (k *fakeKDC) handle(msg []byte) []byte {
 	if req.MsgType == wire.TagTGSReq {
 		return k.handleTGS(&req)
 	}
-	if req.ReqBody.CName == nil || len(req.ReqBody.CName.NameString) != 1 || req.ReqBody.CName.NameString[0] != k.user {
+	canon := req.ReqBody.KDCOptions&wire.KDCOptCanonicalize != 0
+	if canon && k.referClient != "" {
+		e := wire.KRBError{STime: k.now, ErrorCode: wire.KDCErrWrongRealm, CRealm: &k.referClient, Realm: k.realm,
+			SName: wire.PrincipalName{NameType: wire.NTSrvInst, NameString: []string{"krbtgt", k.realm}}}
+		return k.marshal(&e)
+	}
+	cname := req.ReqBody.CName
+	if cname != nil && len(cname.NameString) == 1 && canon && k.aliases[cname.NameString[0]] == k.user {
+		cname = &wire.PrincipalName{NameType: wire.NTPrincipal, NameString: []string{k.user}}
+	}
+	if cname == nil || len(cname.NameString) != 1 || cname.NameString[0] != k.user {
 		return k.error(wire.KDCErrCPrincipalUnknown, nil)
 	}
 	// The enctype: the client's first that the KDC has a key for.
@@ -157,7 +192,7 @@ func (k *fakeKDC) handle(msg []byte) []byte {
 	etp := wire.EncTicketPart{
 		Flags:  wire.TktFlagInitial | wire.TktFlagPreAuthent,
 		Key:    wire.EncryptionKey{KeyType: crypto.AES256CTSHMACSHA196, KeyValue: session},
-		CRealm: k.realm, CName: *req.ReqBody.CName,
+		CRealm: k.realm, CName: *cname,
 		Transited: wire.TransitedEncoding{TRType: 1, Contents: []byte{}},
 		AuthTime:  k.now, EndTime: k.now.Add(10 * time.Hour),
 	}
@@ -172,11 +207,23 @@ func (k *fakeKDC) handle(msg []byte) []byte {
 		SRealm: k.realm, SName: tgs,
 	}
 	rep := wire.KDCRep{
-		MsgType: wire.TagASRep, CRealm: k.realm, CName: *req.ReqBody.CName,
+		MsgType: wire.TagASRep, CRealm: k.realm, CName: *cname,
 		Ticket: wire.Ticket{Realm: k.realm, SName: tgs, EncPart: wire.EncryptedData{EType: crypto.AES256CTSHMACSHA196, Cipher: tc}},
 	}
 	if !havePA {
 		rep.PAData = wire.MethodData{{Type: wire.PAETypeInfo2, Value: k.etypeInfo2()}}
+	}
+	if _, asked := req.PAData.Find(wire.PAEncPAReqRep); asked && !k.noEncPARep {
+		// RFC 6806 section 11: the request's checksum, in the reply key.
+		e, _ := crypto.Lookup(etype)
+		ct, _ := crypto.LookupChecksum(e.ChecksumType)
+		sum, err := ct.Checksum(k.userKey(etype), crypto.UsageASReq, msg)
+		if err != nil {
+			k.t.Fatal(err)
+		}
+		ck := wire.Checksum{CksumType: e.ChecksumType, Checksum: sum}
+		part.Flags |= wire.TktFlagEncPARep
+		part.EncPAData = wire.MethodData{{Type: wire.PAEncPAReqRep, Value: k.marshal(&ck)}}
 	}
 	if k.mutate != nil {
 		k.mutate(&rep, &part)
@@ -237,7 +284,13 @@ func (k *fakeKDC) handleTGS(req *wire.KDCReq) []byte {
 		k.t.Fatalf("PA-TGS-REQ: %v", err)
 	}
 	aes256, _ := crypto.Lookup(crypto.AES256CTSHMACSHA196)
-	plain, err := aes256.Decrypt(k.tgsKey, crypto.UsageKDCRepTicket, ap.Ticket.EncPart.Cipher)
+	tgtKey := k.tgsKey
+	if ap.Ticket.Realm != k.realm {
+		if tgtKey = k.inbound[ap.Ticket.Realm]; tgtKey == nil {
+			return k.error(wire.KRBAPErrBadIntegrity, nil)
+		}
+	}
+	plain, err := aes256.Decrypt(tgtKey, crypto.UsageKDCRepTicket, ap.Ticket.EncPart.Cipher)
 	if err != nil {
 		return k.error(wire.KRBAPErrBadIntegrity, nil)
 	}
@@ -273,6 +326,23 @@ func (k *fakeKDC) handleTGS(req *wire.KDCReq) []byte {
 		}
 		name += c
 	}
+	sname := *req.ReqBody.SName
+	canon := req.ReqBody.KDCOptions&wire.KDCOptCanonicalize != 0
+	if canon {
+		k.requests = append(k.requests, name+"@"+req.ReqBody.Realm+"+c")
+	} else {
+		k.requests = append(k.requests, name+"@"+req.ReqBody.Realm)
+	}
+	// A TGT for a realm on the way may come back without canonicalize
+	// (RFC 4120 section 3.3.1); a service referral only with it.
+	if canon && k.refuseCanonicalize {
+		k.requests[len(k.requests)-1] = "refused"
+		return k.error(wire.KDCErrBadOption, nil)
+	}
+	if ref, ok := k.refer[name]; ok && (canon || len(sname.NameString) == 2 && sname.NameString[0] == "krbtgt") {
+		name = "krbtgt/" + ref
+		sname = wire.PrincipalName{NameType: wire.NTSrvInst, NameString: []string{"krbtgt", ref}}
+	}
 	svcKey, ok := k.services[name]
 	if !ok {
 		return k.error(wire.KDCErrSPrincipalUnknown, nil)
@@ -285,17 +355,20 @@ func (k *fakeKDC) handleTGS(req *wire.KDCReq) []byte {
 		Transited: wire.TransitedEncoding{TRType: 1, Contents: []byte{}},
 		AuthTime:  tgt.AuthTime, EndTime: tgt.EndTime,
 	}
+	if k.mutateTicket != nil {
+		k.mutateTicket(&etp)
+	}
 	tc, err := aes256.Encrypt(svcKey, crypto.UsageKDCRepTicket, k.marshal(&etp))
 	if err != nil {
 		k.t.Fatal(err)
 	}
 	part := wire.EncKDCRepPart{
 		Tag: wire.TagEncTGSRepPart, Key: etp.Key, LastReq: wire.LastReq{}, Nonce: req.ReqBody.Nonce,
-		AuthTime: etp.AuthTime, EndTime: etp.EndTime, SRealm: k.realm, SName: *req.ReqBody.SName,
+		AuthTime: etp.AuthTime, EndTime: etp.EndTime, SRealm: k.realm, SName: sname,
 	}
 	rep := wire.KDCRep{
 		MsgType: wire.TagTGSRep, CRealm: tgt.CRealm, CName: tgt.CName,
-		Ticket: wire.Ticket{Realm: k.realm, SName: *req.ReqBody.SName, EncPart: wire.EncryptedData{EType: crypto.AES256CTSHMACSHA196, Cipher: tc}},
+		Ticket: wire.Ticket{Realm: k.realm, SName: sname, EncPart: wire.EncryptedData{EType: crypto.AES256CTSHMACSHA196, Cipher: tc}},
 	}
 	if k.mutateTGS != nil {
 		k.mutateTGS(&rep, &part)

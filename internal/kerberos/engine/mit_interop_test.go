@@ -90,6 +90,7 @@ func TestMITASExchange(t *testing.T) {
 			assert.Equal(t, 2, trips, "PREAUTH_REQUIRED, then the AS-REP")
 			assert.Equal(t, id, res.ClientEnctype)
 			assert.Less(t, res.KDCOffset.Abs(), time.Minute, "same machine, same clock")
+			assert.True(t, res.RequestVerified, "MIT's KDC answered PA-REQ-ENC-PA-REP and the checksum matched")
 
 			cname := files.Principal{NameType: wire.NTPrincipal, Realm: mitrealm.Name, Components: []string{user}}
 			server := files.Principal{NameType: wire.NTSrvInst, Realm: mitrealm.Name, Components: []string{"krbtgt", mitrealm.Name}}

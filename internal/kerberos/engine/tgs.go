@@ -20,7 +20,8 @@ type TGSConfig struct {
 	// TGT and TGTKey are the ticket-granting ticket and its session key.
 	TGT    wire.Ticket
 	TGTKey wire.EncryptionKey
-	// Service is the principal a ticket is wanted for, in the TGT's realm.
+	// Service is the principal a ticket is wanted for, in the realm of
+	// the KDC the TGT is for (TGTRealm).
 	Service wire.PrincipalName
 	// Enctypes and AllowWeak are as in ASConfig.
 	Enctypes  []int32
@@ -33,6 +34,12 @@ type TGSConfig struct {
 	KDCOffset time.Duration
 	Now       func() time.Time
 	Rand      io.Reader
+	// FollowReferrals accepts, instead of the ticket asked for, a TGT for
+	// another realm: a referral (RFC 6806 section 8) or a TGT for a realm
+	// nearer the one asked for (RFC 4120 section 3.3.1). The caller
+	// (ServiceExchange) decides where it leads. Without it such a reply is
+	// SEC_E_KDC_UNABLE_TO_REFER.
+	FollowReferrals bool
 }
 
 // TGSResult is a service ticket.
@@ -51,6 +58,7 @@ type TGSStep = Step[TGSResult]
 // for concurrent use.
 type TGSExchange struct {
 	cfg      TGSConfig
+	realm    string
 	sessEnc  *crypto.Enctype
 	enctypes []int32
 	nonce    uint32
@@ -78,7 +86,10 @@ func NewTGS(cfg TGSConfig) (*TGSExchange, error) {
 	if !ok || len(cfg.TGTKey.KeyValue) != e.KeySize || (e.Weak && !cfg.AllowWeak) {
 		return nil, sspi.Errorf(sspi.SEC_E_NO_CREDENTIALS, "kerberos: the TGT's session key (type %d) is unusable", cfg.TGTKey.KeyType)
 	}
-	x := &TGSExchange{cfg: cfg, sessEnc: e}
+	x := &TGSExchange{cfg: cfg, sessEnc: e, realm: TGTRealm(cfg.TGT)}
+	if x.realm == "" {
+		return nil, sspi.Errorf(sspi.SEC_E_NO_CREDENTIALS, "kerberos: the TGT names no realm")
+	}
 	list := cfg.Enctypes
 	if len(list) == 0 {
 		list = crypto.All()
@@ -112,7 +123,7 @@ func (x *TGSExchange) Start() (TGSStep, error) {
 	sname := x.cfg.Service
 	body := wire.KDCReqBody{
 		KDCOptions: x.cfg.KDCOptions,
-		Realm:      x.cfg.TGT.Realm,
+		Realm:      x.realm,
 		SName:      &sname,
 		Till:       now.Add(x.cfg.Lifetime).Truncate(time.Second),
 		Nonce:      x.nonce,
@@ -161,7 +172,7 @@ func (x *TGSExchange) Start() (TGSStep, error) {
 		return TGSStep{}, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: %w", err)
 	}
 	x.sent = msg
-	return TGSStep{Send: &KDCRequest{Realm: x.cfg.TGT.Realm, Message: msg}}, nil
+	return TGSStep{Send: &KDCRequest{Realm: x.realm, Message: msg}}, nil
 }
 
 // Receive consumes the KDC's reply.
@@ -175,7 +186,7 @@ func (x *TGSExchange) Receive(reply []byte) (TGSStep, error) {
 			return TGSStep{}, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: malformed KRB-ERROR from the KDC: %w", err)
 		}
 		if kerr.ErrorCode == wire.KRBErrResponseTooBig {
-			return TGSStep{Send: &KDCRequest{Realm: x.cfg.TGT.Realm, Message: x.sent, TCPOnly: true}}, nil
+			return TGSStep{Send: &KDCRequest{Realm: x.realm, Message: x.sent, TCPOnly: true}}, nil
 		}
 		return TGSStep{}, krbError(&kerr)
 	}
@@ -206,12 +217,8 @@ func (x *TGSExchange) Receive(reply []byte) (TGSStep, error) {
 	if rep.CRealm != x.cfg.CRealm || !sameComponents(rep.CName, x.cfg.Client) {
 		return TGSStep{}, sspi.Errorf(sspi.SEC_E_WRONG_PRINCIPAL, "kerberos: TGS-REP is for %v@%s, not our client", rep.CName.NameString, rep.CRealm)
 	}
-	if !sameComponents(part.SName, x.cfg.Service) || !sameComponents(rep.Ticket.SName, x.cfg.Service) ||
-		part.SRealm != x.cfg.TGT.Realm || rep.Ticket.Realm != x.cfg.TGT.Realm {
-		if len(part.SName.NameString) == 2 && part.SName.NameString[0] == "krbtgt" {
-			return TGSStep{}, sspi.Errorf(SEC_E_KDC_UNABLE_TO_REFER, "kerberos: the KDC referred us to %s; cross-realm referrals are not implemented yet", part.SName.NameString[1])
-		}
-		return TGSStep{}, sspi.Errorf(sspi.SEC_E_WRONG_PRINCIPAL, "kerberos: TGS-REP ticket is for %v@%s, not the service we asked for", part.SName.NameString, part.SRealm)
+	if err := x.checkServer(&rep, &part); err != nil {
+		return TGSStep{}, err
 	}
 	if ke, ok := crypto.Lookup(part.Key.KeyType); !ok || len(part.Key.KeyValue) != ke.KeySize || (ke.Weak && !x.cfg.AllowWeak) {
 		return TGSStep{}, sspi.Errorf(SEC_E_KDC_UNKNOWN_ETYPE, "kerberos: TGS-REP session key of type %d is unusable", part.Key.KeyType)
@@ -225,4 +232,55 @@ func (x *TGSExchange) Receive(reply []byte) (TGSStep, error) {
 	}
 	x.done = true
 	return TGSStep{Result: &TGSResult{Ticket: rep.Ticket, TicketBytes: tb, Part: part}}, nil
+}
+
+// checkServer checks the reply's server name as RFC 4120 section 3.3.4
+// and RFC 6806 ask. The KDC of x.realm issues tickets in its own realm
+// only, and the encrypted part names the same server as the ticket. The
+// server is the one asked for, or else: a TGT for another realm when the
+// request follows referrals, or another name for the service when the
+// request asked for canonicalisation (RFC 6806 section 3).
+func (x *TGSExchange) checkServer(rep *wire.KDCRep, part *wire.EncKDCRepPart) error {
+	if rep.Ticket.Realm != x.realm || part.SRealm != x.realm {
+		return sspi.Errorf(sspi.SEC_E_WRONG_PRINCIPAL, "kerberos: the KDC of %s returned a ticket of realm %q (enc-part says %q)", x.realm, rep.Ticket.Realm, part.SRealm)
+	}
+	if !sameComponents(part.SName, rep.Ticket.SName) {
+		return sspi.Errorf(sspi.SEC_E_WRONG_PRINCIPAL, "kerberos: TGS-REP enc-part names %v, its ticket %v", part.SName.NameString, rep.Ticket.SName.NameString)
+	}
+	if sameComponents(part.SName, x.cfg.Service) {
+		return nil
+	}
+	if other, ok := tgsRealm(part.SName); ok {
+		if !x.cfg.FollowReferrals {
+			return sspi.Errorf(SEC_E_KDC_UNABLE_TO_REFER, "kerberos: the KDC of %s referred us to %s, and this request follows no referrals", x.realm, other)
+		}
+		if other == "" {
+			return sspi.Errorf(sspi.SEC_E_WRONG_PRINCIPAL, "kerberos: the KDC of %s referred us to a TGT with an empty realm", x.realm)
+		}
+		return nil
+	}
+	if _, askedTGS := tgsRealm(x.cfg.Service); x.cfg.KDCOptions&wire.KDCOptCanonicalize != 0 && !askedTGS {
+		return nil
+	}
+	return sspi.Errorf(sspi.SEC_E_WRONG_PRINCIPAL, "kerberos: TGS-REP ticket is for %v@%s, not the service we asked for", part.SName.NameString, part.SRealm)
+}
+
+// tgsRealm reports whether name is a ticket-granting service,
+// krbtgt/REALM, and which realm's.
+func tgsRealm(name wire.PrincipalName) (string, bool) {
+	if len(name.NameString) != 2 || name.NameString[0] != "krbtgt" {
+		return "", false
+	}
+	return name.NameString[1], true
+}
+
+// TGTRealm is the realm whose KDC accepts a ticket-granting ticket: REALM
+// of its server krbtgt/REALM, which differs from the ticket's own realm
+// for a cross-realm TGT (krbtgt/B@A is issued by A and used at B's KDC,
+// RFC 4120 section 1.2). For any other ticket it is the ticket's realm.
+func TGTRealm(t wire.Ticket) string {
+	if r, ok := tgsRealm(t.SName); ok {
+		return r
+	}
+	return t.Realm
 }

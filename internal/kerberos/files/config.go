@@ -197,29 +197,49 @@ func fromProfile(p *profile) (*Config, error) {
 	return c, nil
 }
 
-// RealmForHost maps a host to its realm as krb5_get_host_realm does with
-// [domain_realm]: the exact host first, then each parent domain written
-// with a leading dot, nearest first. Without a match it returns the
-// default realm, and false if there is none. (MIT would instead try the
-// upper-cased parent domain and then a referral; the engine's referral
-// support will decide that, not this lookup.)
+// RealmForHost is HostRealm, else the default realm (false if there is
+// none): the realm a client that follows no referrals would use.
 func (c *Config) RealmForHost(host string) (string, bool) {
-	h := strings.ToLower(strings.TrimSuffix(host, "."))
-	if r, ok := c.DomainRealm[h]; ok {
+	if r, ok := c.HostRealm(host); ok {
 		return r, true
 	}
-	for i := 0; i < len(h); i++ {
-		if h[i] != '.' {
-			continue
-		}
-		if r, ok := c.DomainRealm[h[i:]]; ok {
+	return c.DefaultRealm, c.DefaultRealm != ""
+}
+
+// HostRealm maps a host to its realm with [domain_realm] alone, as
+// krb5_get_host_realm does when dns_lookup_realm is off: progressively
+// shorter suffixes, first match wins. For a.b.c that is a.b.c, .b.c, b.c,
+// .c, c (MIT's search_domain_realm), so an entry "b.c" covers b.c and its
+// subdomains unless ".b.c" says otherwise, and ".b.c" covers only the
+// subdomains. Without a match the realm is unknown (false), and MIT asks
+// the client realm's KDC for a referral.
+func (c *Config) HostRealm(host string) (string, bool) {
+	h := strings.ToLower(strings.TrimSuffix(host, "."))
+	for p := h; p != ""; {
+		if r, ok := c.DomainRealm[p]; ok {
 			return r, true
 		}
-	}
-	if c.DefaultRealm != "" {
-		return c.DefaultRealm, true
+		if p[0] == '.' {
+			p = p[1:]
+		} else if i := strings.IndexByte(p, '.'); i >= 0 {
+			p = p[i:]
+		} else {
+			break
+		}
 	}
 	return "", false
+}
+
+// FallbackRealm is the realm tried for a host when [domain_realm] has no
+// entry and referrals fail, as MIT's krb5_get_fallback_host_realm without
+// DNS: the host's domain (all but its first label) in upper case, or the
+// default realm for a host without a dot.
+func (c *Config) FallbackRealm(host string) string {
+	h := strings.TrimSuffix(host, ".")
+	if _, domain, ok := strings.Cut(h, "."); ok && domain != "" {
+		return strings.ToUpper(domain)
+	}
+	return c.DefaultRealm
 }
 
 // parseBool reads a profile boolean as MIT's profile_parse_boolean does.

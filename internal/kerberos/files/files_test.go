@@ -239,16 +239,38 @@ func TestParseConfig(t *testing.T) {
 	assert.Equal(t, []string{"other.example:750"}, c.Realms["OTHER.REALM"].KDC)
 
 	for host, want := range map[string]string{
-		"www.test.local":       "TEST.LOCAL",
-		"a.b.test.local":       "TEST.LOCAL",
-		"test.local":           "TEST.LOCAL",
-		"Special.Test.Local":   "OTHER.REALM",
-		"x.special.test.local": "TEST.LOCAL", // special.test.local is a host entry, not a domain
+		"www.test.local":     "TEST.LOCAL",
+		"a.b.test.local":     "TEST.LOCAL",
+		"test.local":         "TEST.LOCAL",
+		"Special.Test.Local": "OTHER.REALM",
+		// A bare entry covers the domain's hosts too, after any dotted
+		// one (MIT's search_domain_realm: x.a.b, .a.b, a.b, .b, b).
+		"x.special.test.local": "OTHER.REALM",
 		"elsewhere.example":    "TEST.LOCAL", // no match: the default realm
 	} {
 		got, ok := c.RealmForHost(host)
 		assert.True(t, ok, host)
 		assert.Equal(t, want, got, host)
+	}
+
+	_, ok := c.HostRealm("elsewhere.example")
+	assert.False(t, ok, "no [domain_realm] match: the KDC is asked for a referral")
+	got, ok := c.HostRealm("WWW.test.local.")
+	assert.True(t, ok)
+	assert.Equal(t, "TEST.LOCAL", got)
+	dr, err := ParseConfig("domain_realm", []byte("[domain_realm]\n\t.x.example = DOTTED\n\tx.example = BARE\n"))
+	require.NoError(t, err)
+	for host, want := range map[string]string{"h.x.example": "DOTTED", "a.h.x.example": "DOTTED", "x.example": "BARE"} {
+		got, ok := dr.HostRealm(host)
+		assert.True(t, ok, host)
+		assert.Equal(t, want, got, host)
+	}
+	for host, want := range map[string]string{
+		"svc.b.example": "B.EXAMPLE", // MIT's fallback: the domain in upper case
+		"a.b.c.example": "B.C.EXAMPLE",
+		"localhost":     "TEST.LOCAL", // no domain: the default realm
+	} {
+		assert.Equal(t, want, c.FallbackRealm(host), host)
 	}
 
 	d, err := ParseConfig("empty", nil)
@@ -257,7 +279,7 @@ func TestParseConfig(t *testing.T) {
 	assert.Equal(t, DefaultUDPPreferenceLimit, d.UDPPreferenceLimit)
 	assert.Equal(t, DefaultClockSkew, d.ClockSkew)
 	assert.False(t, d.AllowRC4)
-	_, ok := d.RealmForHost("x")
+	_, ok = d.RealmForHost("x")
 	assert.False(t, ok)
 }
 

@@ -31,6 +31,12 @@ type Realm struct {
 	ConfigPath string
 	// Port is the KDC's TCP and UDP port on 127.0.0.1.
 	Port int
+	// Name is the realm's name: Name for New, the caller's for NewCross.
+	Name string
+	// env, when set, is the KRB5_CONFIG and KRB5_KDC_PROFILE the realm's
+	// programs run with, so that two realms can live in one test; nil
+	// means the test's environment, which New sets.
+	env []string
 }
 
 // Require returns the path of an MIT program, or skips (fails under
@@ -49,7 +55,7 @@ func New(t testing.TB) *Realm {
 		Require(t, p)
 	}
 	dir := t.TempDir()
-	r := &Realm{Dir: dir, ConfigPath: filepath.Join(dir, "krb5.conf"), Port: freePort(t)}
+	r := &Realm{Dir: dir, ConfigPath: filepath.Join(dir, "krb5.conf"), Port: freePort(t), Name: Name}
 	conf := fmt.Sprintf(`[libdefaults]
 	default_realm = %[1]s
 	dns_lookup_kdc = false
@@ -86,7 +92,7 @@ func New(t testing.TB) *Realm {
 // Admin runs one kadmin.local query.
 func (r *Realm) Admin(t testing.TB, query string) string {
 	t.Helper()
-	return r.Run(t, nil, "kadmin.local", "-r", Name, "-q", query)
+	return r.Run(t, nil, "kadmin.local", "-r", r.Name, "-q", query)
 }
 
 // Run runs an MIT program with stdin and returns its combined output,
@@ -107,6 +113,9 @@ func (r *Realm) Try(t testing.TB, stdin []byte, program string, args ...string) 
 	defer cancel()
 	cmd := exec.CommandContext(ctx, Require(t, program), args...)
 	cmd.Dir = r.Dir
+	if r.env != nil {
+		cmd.Env = append(os.Environ(), r.env...)
+	}
 	if stdin != nil {
 		cmd.Stdin = bytes.NewReader(stdin)
 	}
@@ -118,8 +127,11 @@ func (r *Realm) Try(t testing.TB, stdin []byte, program string, args ...string) 
 // until it accepts TCP connections.
 func (r *Realm) Start(t testing.TB) {
 	t.Helper()
-	cmd := exec.Command(Require(t, "krb5kdc"), "-n", "-r", Name, "-P", filepath.Join(r.Dir, "kdc.pid"))
+	cmd := exec.Command(Require(t, "krb5kdc"), "-n", "-r", r.Name, "-P", filepath.Join(r.Dir, "kdc.pid"))
 	cmd.Dir = r.Dir
+	if r.env != nil {
+		cmd.Env = append(os.Environ(), r.env...)
+	}
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Start(); err != nil {
