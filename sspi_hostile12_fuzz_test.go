@@ -74,7 +74,9 @@ func FuzzHostileTLS12ServerHello(f *testing.F) {
 			list := append([]byte{byte(len(name))}, name...)
 			sh.exts = append(sh.exts, ext{wire.ExtALPN, append(u16(uint16(len(list))), list...)})
 		}
-		sh.exts = append(sh.exts, fuzzExtensions(extra)...)
+		extras := fuzzExtensions(extra)
+		sh.exts = append(sh.exts, extras...)
+		extraBroken, extraUnknown := judgeExtras(h.hello.Extensions, sh.exts, len(extras))
 		h.useSuite(suite)
 		var nst []byte
 		if flags&f12SessionTicket != 0 {
@@ -86,10 +88,10 @@ func FuzzHostileTLS12ServerHello(f *testing.F) {
 			flags&f12PointFormats != 0 && !slices.Contains(pointFormats, 0) ||
 			flags&f12SessionTicket != 0 && flags&f12Cache == 0 ||
 			flags&f12ALPN != 0 && !slices.Contains([]string{"h2", "http/1.1"}, string(name)) ||
-			len(extra) >= 3 || lenDelta != 0
+			extraBroken || lenDelta != 0
 		// Echoing the random session ID of our TLS 1.3 hello is a claim to
 		// resume a session that never existed: issue 10 part B refuses it.
-		unknown := bytes.Equal(sh.sessionID, h.hello.SessionID)
+		unknown := bytes.Equal(sh.sessionID, h.hello.SessionID) || extraUnknown
 		judge(t, o, broken, unknown)
 	})
 }

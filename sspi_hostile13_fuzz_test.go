@@ -119,13 +119,15 @@ func FuzzHostileServerHello(f *testing.F) {
 			}
 			sh.exts = append(sh.exts, ext{wire.ExtKeyShare, append(append(u16(group), u16(uint16(len(data)))...), data...)})
 		}
-		sh.exts = append(sh.exts, fuzzExtensions(extra)...)
+		extras := fuzzExtensions(extra)
+		sh.exts = append(sh.exts, extras...)
+		extraBroken, extraUnknown := judgeExtras(h.hello.Extensions, sh.exts, len(extras))
 		broken := !slices.Contains(tls13Suites, suite) || compression != 0 ||
 			!bytes.Equal(sh.sessionID, h.hello.SessionID) || flags&fSupportedVersions == 0 || sv != wire.VersionTLS13 ||
-			!validShare || len(extra) >= 3 || lenDelta != 0
+			!validShare || extraBroken || lenDelta != 0
 		// legacy_version must be 0x0303 (RFC 8446 4.1.3); refusing it is
 		// issue 10 part B's, so until then it is not asserted either way.
-		unknown := vers != wire.VersionTLS12
+		unknown := vers != wire.VersionTLS12 || extraUnknown
 		msg := sh.marshal(t)
 		h.keysFor(msg, suite, secret)
 		ee := h.add(h.legalEncryptedExtensions())
@@ -270,15 +272,17 @@ func FuzzHostileEncryptedExtensions(f *testing.F) {
 		if flags&fRecordSizeLimit != 0 {
 			exts = append(exts, ext{wire.ExtRecordSizeLimit, u16(16385)})
 		}
-		exts = append(exts, fuzzExtensions(extra)...)
+		extras := fuzzExtensions(extra)
+		exts = append(exts, extras...)
+		extraBroken, extraUnknown := judgeExtras(h.hello.Extensions, exts, len(extras))
 		b := cryptobyte.NewBuilder(nil)
 		addExts(b, exts)
 		ee := h.add(handshakeMsg(wire.TypeEncryptedExtensions, mustBytes(t, b), int(lenDelta)))
 		broken := flags&fALPN != 0 && !slices.Contains([]string{"h2", "http/1.1"}, alpn) ||
 			flags&fSupportedGroups != 0 && len(groupList) == 0 ||
-			flags&(fEarlyData|fRecordSizeLimit) != 0 || len(extra) >= 3 || lenDelta != 0
+			flags&(fEarlyData|fRecordSizeLimit) != 0 || extraBroken || lenDelta != 0
 		o := h.deliver(h.flight(msg, append([][]byte{ee}, h.honestRest()...)...))
-		judge(t, o, broken, false)
+		judge(t, o, broken, extraUnknown)
 	})
 }
 

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/gosspi/schannel"
@@ -40,6 +41,32 @@ func fuzzExtensions(b []byte) []ext {
 		b = b[n:]
 	}
 	return out
+}
+
+// judgeExtras classifies the extensions a target appended from fuzzed
+// bytes (the last n of exts): one the client never offered, or one whose
+// type is already in the message, breaks the RFC (RFC 8446 section 4.2,
+// RFC 5246 section 7.4.1.4: unsupported_extension, or a duplicate). One of
+// a type the client did offer may be legal (the fuzzers built an
+// acknowledging server_name and a key_share that way) or not, depending on
+// contents the target does not model, so the outcome is unknown.
+func judgeExtras(offered []uint16, exts []ext, n int) (broken, unknown bool) {
+	seen := map[uint16]bool{}
+	for i, e := range exts {
+		extra := i >= len(exts)-n
+		switch {
+		case seen[e.typ]:
+			if extra {
+				broken = true
+			}
+		case extra && !slices.Contains(offered, e.typ):
+			broken = true
+		case extra:
+			unknown = true
+		}
+		seen[e.typ] = true
+	}
+	return broken, unknown
 }
 
 func addExts(b *cryptobyte.Builder, exts []ext) {
