@@ -63,6 +63,10 @@ func FuzzHostileTLS12ServerHello(f *testing.F) {
 		if flags&f12EMS != 0 {
 			sh.exts = append(sh.exts, ext{wire.ExtExtendedMasterSecret, nil})
 		}
+		// The list's length is one byte (RFC 8422 section 5.1.2): a longer
+		// one could not be encoded, and the wrapped length would make a
+		// malformed extension the target does not mean to build.
+		pointFormats = pointFormats[:min(len(pointFormats), 255)]
 		if flags&f12PointFormats != 0 {
 			sh.exts = append(sh.exts, ext{wire.ExtECPointFormats, append([]byte{byte(len(pointFormats))}, pointFormats...)})
 		}
