@@ -513,7 +513,10 @@ func Accept(cfg AcceptorConfig, token []byte) (*Accepted, error) {
 	}
 	// The AP-REP: our subkey, of the initiator subkey's enctype as MIT
 	// does, and our initial sequence number.
-	subEnc, _ := crypto.Lookup(acc.Keys.InitiatorSubkey.KeyType)
+	subEnc, ok := crypto.Lookup(acc.Keys.InitiatorSubkey.KeyType)
+	if !ok {
+		return nil, sspi.Errorf(SEC_E_KDC_UNKNOWN_ETYPE, "kerberos: no AP-REP subkey of enctype %d", acc.Keys.InitiatorSubkey.KeyType)
+	}
 	sub, err := subEnc.RandomKey()
 	if err != nil {
 		return nil, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: %w", err)

@@ -282,6 +282,17 @@ func (x *ASExchange) chooseKey(md wire.MethodData) error {
 	return sspi.Errorf(SEC_E_KDC_UNKNOWN_ETYPE, "kerberos: the KDC offers no enctype we allow in PA-ETYPE-INFO2")
 }
 
+// keyEnctype is the enctype of the client key. Every path that sets
+// x.keyType has looked it up already, but a miss must stay a status, never
+// a nil dereference, if that ever changes.
+func (x *ASExchange) keyEnctype() (*crypto.Enctype, error) {
+	e, ok := crypto.Lookup(x.keyType)
+	if !ok {
+		return nil, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: client key of unknown enctype %d", x.keyType)
+	}
+	return e, nil
+}
+
 func (x *ASExchange) offered(id int32) bool {
 	for _, e := range x.enctypes {
 		if e == id {
@@ -323,7 +334,10 @@ func (x *ASExchange) sendPreauth() (ASStep, error) {
 	if err != nil {
 		return ASStep{}, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: %w", err)
 	}
-	e, _ := crypto.Lookup(x.keyType)
+	e, err := x.keyEnctype()
+	if err != nil {
+		return ASStep{}, err
+	}
 	cipher, err := e.Encrypt(x.key, crypto.UsageASReqPAEncTimestamp, plain)
 	if err != nil {
 		return ASStep{}, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: %w", err)
@@ -405,7 +419,10 @@ func (x *ASExchange) onReply(rep *wire.KDCRep) (ASStep, error) {
 			return ASStep{}, err
 		}
 	}
-	e, _ := crypto.Lookup(x.keyType)
+	e, err := x.keyEnctype()
+	if err != nil {
+		return ASStep{}, err
+	}
 	plain, err := e.Decrypt(x.key, crypto.UsageASRepEncPart, rep.EncPart.Cipher)
 	if errors.Is(err, crypto.ErrIntegrity) {
 		// Not our key: the password is wrong (RFC 4120 3.1.5).
@@ -495,7 +512,10 @@ func (x *ASExchange) verifyEncPARep(part *wire.EncKDCRepPart) error {
 	if err := ck.Unmarshal(p.Value); err != nil {
 		return sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: malformed PA-REQ-ENC-PA-REP: %w", err)
 	}
-	e, _ := crypto.Lookup(x.keyType)
+	e, err := x.keyEnctype()
+	if err != nil {
+		return err
+	}
 	if ck.CksumType != e.ChecksumType {
 		return sspi.Errorf(sspi.SEC_E_MESSAGE_ALTERED, "kerberos: PA-REQ-ENC-PA-REP checksum type %d, not the reply key's %d", ck.CksumType, e.ChecksumType)
 	}
