@@ -2,10 +2,8 @@ package negotiate
 
 import (
 	"encoding/binary"
-	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -18,13 +16,7 @@ import (
 // plugin, the realm's ticket cache) against our GSSAPIServer, at SSF 0, 1
 // and 256, with a protected message each way.
 func TestCyrusSASLClientGSSAPI(t *testing.T) {
-	client := requirePeer(t, "sasl-sample-client", "sasl2-bin and libsasl2-modules-gssapi-mit")
-	stdbuf := requirePeer(t, "stdbuf", "coreutils")
-	r := newRealm(t)
-	host, err := os.Hostname()
-	require.NoError(t, err)
-	r.Admin(t, "addprinc -randkey host/"+host)
-	r.Admin(t, "ktadd -k "+r.Keytab+" host/"+host)
+	start, host := cyrusGSSAPI(t, "sasl-sample-client")
 	for _, c := range []struct {
 		bits   string
 		layers byte
@@ -35,8 +27,7 @@ func TestCyrusSASLClientGSSAPI(t *testing.T) {
 		{"min=56,max=256", 0x07, SASLLayerConfidentiality},
 	} {
 		t.Run(c.bits, func(t *testing.T) {
-			p := peertest.StartCyrus(t, peertest.CyrusOptions{Timeout: 10 * time.Second, SeparateStderr: true},
-				stdbuf, "-oL", "-eL", client, "-s", "host", "-n", host, "-m", "GSSAPI", "-b", c.bits)
+			p := start(t, "-s", "host", "-n", host, "-m", "GSSAPI", "-b", c.bits)
 			readC := func() []byte { return p.Recv(peertest.CyrusClientTag) }
 			send := func(b []byte) { p.Send(peertest.CyrusServerTag, b) }
 			send([]byte("GSSAPI"))

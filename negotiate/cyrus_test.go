@@ -18,14 +18,7 @@ import (
 // (confidentiality). The sample server speaks "S: <base64>" and
 // "C: <base64>" lines on stdin and stdout.
 func TestCyrusSASLGSSAPI(t *testing.T) {
-	server := requirePeer(t, "sasl-sample-server", "sasl2-bin and libsasl2-modules-gssapi-mit")
-	stdbuf := requirePeer(t, "stdbuf", "coreutils")
-	r := newRealm(t)
-	host, err := os.Hostname()
-	require.NoError(t, err)
-	// The plugin's acceptor is host/<this host's name>.
-	r.Admin(t, "addprinc -randkey host/"+host)
-	r.Admin(t, "ktadd -k "+r.Keytab+" host/"+host)
+	start, host := cyrusGSSAPI(t, "sasl-sample-server")
 	for _, c := range []struct {
 		bits  string
 		layer byte
@@ -36,10 +29,7 @@ func TestCyrusSASLGSSAPI(t *testing.T) {
 		{"min=56,max=256", SASLLayerConfidentiality, "SSF: 256"},
 	} {
 		t.Run(c.bits, func(t *testing.T) {
-			// stdbuf: the sample server writes its "S:" lines through stdio,
-			// which a pipe would hold back until exit.
-			p := peertest.StartCyrus(t, peertest.CyrusOptions{Timeout: 10 * time.Second, SeparateStderr: true},
-				stdbuf, "-oL", "-eL", server, "-s", "host", "-m", "GSSAPI", "-b", c.bits)
+			p := start(t, "-s", "host", "-m", "GSSAPI", "-b", c.bits)
 			readS := func() ([]byte, bool) { return p.TryRecv(peertest.CyrusServerTag) }
 			send := func(b []byte) { p.Send(peertest.CyrusClientTag, b) }
 			_, ok := readS() // the mechanism list
@@ -88,4 +78,25 @@ func TestCyrusSASLGSSAPI(t *testing.T) {
 			assert.Contains(t, transcript, "client message 1", "%s%s", transcript, p.Stderr())
 		})
 	}
+}
+
+// cyrusGSSAPI makes the realm with host/<this host's name>, the
+// principal the Cyrus GSSAPI plugin's acceptor uses, in the keytab, and
+// returns this host's name and a function that starts the Cyrus sample
+// program with args.
+func cyrusGSSAPI(t *testing.T, program string) (start func(t *testing.T, args ...string) *peertest.Cyrus, host string) {
+	t.Helper()
+	path := requirePeer(t, program, "sasl2-bin and libsasl2-modules-gssapi-mit")
+	stdbuf := requirePeer(t, "stdbuf", "coreutils")
+	r := newRealm(t)
+	host, err := os.Hostname()
+	require.NoError(t, err)
+	r.Admin(t, "addprinc -randkey host/"+host)
+	r.Admin(t, "ktadd -k "+r.Keytab+" host/"+host)
+	return func(t *testing.T, args ...string) *peertest.Cyrus {
+		// stdbuf: the sample programs write their lines through stdio,
+		// which a pipe would hold back until exit.
+		return peertest.StartCyrus(t, peertest.CyrusOptions{Timeout: 10 * time.Second, SeparateStderr: true},
+			stdbuf, append([]string{"-oL", "-eL", path}, args...)...)
+	}, host
 }
