@@ -3,7 +3,6 @@ package digest_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -129,35 +128,6 @@ func TestInteropCurlAgainstMiddleware(t *testing.T) {
 	})
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// runDaemon starts a web server for the test and waits until it listens.
-func runDaemon(t *testing.T, port int, name string, args ...string) {
-	t.Helper()
-	cmd := exec.Command(name, args...)
-	var log strings.Builder
-	cmd.Stdout, cmd.Stderr = &log, &log
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	for range 100 {
-		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
-			c.Close()
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("%s is not listening on %d: %s", name, port, log.String())
-}
-
 const interopPage = "protected page\n"
 
 // TestInteropTransportApache runs the Transport against Apache httpd's
@@ -166,33 +136,13 @@ const interopPage = "protected page\n"
 // nonce after AuthDigestNonceLifetime answered once more.
 func TestInteropTransportApache(t *testing.T) {
 	apache := requirePeer(t, "apache2")
-	const modules = "/usr/lib/apache2/modules"
-	if _, err := os.Stat(filepath.Join(modules, "mod_auth_digest.so")); err != nil {
-		requirePeer(t, "mod_auth_digest.so")
-	}
+	peertest.ApacheModule(t, "auth_digest")
 	digestCell(t, "client: Transport", peertest.Describe("apache2", apache), "MD5", "auth",
 		"rspauth checked (MUTUAL_AUTH), 2 later requests without a 401, a stale nonce answered once more, a wrong password gets the 401")
-	dir := t.TempDir()
-	require.NoError(t, os.MkdirAll(filepath.Join(dir, "htdocs"), 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "htdocs", "index.html"), []byte(interopPage), 0o644))
 	ha1, err := digest.HA1("MD5", testUser, testRealm, testPassword)
 	require.NoError(t, err)
-	// htdigest's file format, user:realm:H(A1); the htdigest tool
-	// itself prompts on a terminal.
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "htdigest"), []byte(testUser+":"+testRealm+":"+ha1+"\n"), 0o644))
-	port := freePort(t)
-	var conf strings.Builder
-	fmt.Fprintf(&conf, "ServerRoot %q\nServerName localhost\nListen 127.0.0.1:%d\nPidFile %q\nErrorLog %q\nCustomLog %q \"%%r %%>s\"\n",
-		dir, port, filepath.Join(dir, "httpd.pid"), filepath.Join(dir, "error.log"), filepath.Join(dir, "access.log"))
-	for _, m := range []string{"mpm_prefork", "authn_core", "authn_file", "auth_digest", "authz_core", "authz_user"} {
-		fmt.Fprintf(&conf, "LoadModule %s_module %s/mod_%s.so\n", m, modules, m)
-	}
-	fmt.Fprintf(&conf, "DocumentRoot %q\n<Location />\n AuthType Digest\n AuthName %q\n AuthDigestProvider file\n AuthUserFile %q\n AuthDigestNonceLifetime 2\n Require valid-user\n</Location>\n",
-		filepath.Join(dir, "htdocs"), testRealm, filepath.Join(dir, "htdigest"))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "httpd.conf"), []byte(conf.String()), 0o644))
-	runDaemon(t, port, apache, "-X", "-f", filepath.Join(dir, "httpd.conf"))
+	url, dir := peertest.ApacheDigest(t, apache, peertest.DigestSite{User: testUser, Realm: testRealm, Password: testPassword, Page: interopPage, HA1: ha1})
 
-	url := fmt.Sprintf("http://127.0.0.1:%d/index.html", port)
 	c := &http.Client{Transport: &digest.Transport{Credentials: clientCred(t, nil), Flags: sspi.ISC_REQ_MUTUAL_AUTH}}
 	for range 3 {
 		code, body := get(t, c, url)
@@ -240,19 +190,7 @@ func TestInteropTransportLighttpd(t *testing.T) {
 		t.Run(alg, func(t *testing.T) {
 			digestCell(t, "client: Transport", peertest.Describe("lighttpd", lighttpd), alg, "auth",
 				"login, 2 later requests without a 401 (nc climbs)")
-			dir := t.TempDir()
-			require.NoError(t, os.WriteFile(filepath.Join(dir, "index.html"), []byte(interopPage), 0o644))
-			require.NoError(t, os.WriteFile(filepath.Join(dir, "users"), []byte(testUser+":"+testPassword+"\n"), 0o644))
-			port := freePort(t)
-			// nonce_secret is left unset: with it set every login
-			// fails (SSPI-PACKAGES.md).
-			conf := fmt.Sprintf("server.document-root = %q\nserver.bind = \"127.0.0.1\"\nserver.port = %d\n"+
-				"server.modules = (\"mod_auth\", \"mod_authn_file\")\nserver.errorlog = %q\n"+
-				"auth.backend = \"plain\"\nauth.backend.plain.userfile = %q\n"+
-				"auth.require = (\"/\" => (\"method\" => \"digest\", \"algorithm\" => %q, \"realm\" => %q, \"require\" => \"valid-user\"))\n",
-				dir, port, filepath.Join(dir, "error.log"), filepath.Join(dir, "users"), alg, testRealm)
-			require.NoError(t, os.WriteFile(filepath.Join(dir, "lighttpd.conf"), []byte(conf), 0o644))
-			runDaemon(t, port, lighttpd, "-D", "-f", filepath.Join(dir, "lighttpd.conf"))
+			url := peertest.LighttpdDigest(t, lighttpd, peertest.DigestSite{User: testUser, Realm: testRealm, Password: testPassword, Page: interopPage}, alg)
 
 			var sent []string
 			var mu sync.Mutex
@@ -263,7 +201,6 @@ func TestInteropTransportLighttpd(t *testing.T) {
 				return http.DefaultTransport.RoundTrip(r)
 			})
 			c := &http.Client{Transport: &digest.Transport{Base: base, Credentials: clientCred(t, nil)}}
-			url := fmt.Sprintf("http://127.0.0.1:%d/index.html", port)
 			for range 3 {
 				code, body := get(t, c, url)
 				require.Equal(t, http.StatusOK, code)

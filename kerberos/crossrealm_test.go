@@ -1,9 +1,6 @@
 package kerberos
 
 import (
-	"context"
-	"fmt"
-	"net"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -13,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gosspi/schannel/internal/gsssample"
 	"github.com/gosspi/schannel/internal/kerberos/crypto"
 	"github.com/gosspi/schannel/internal/kerberos/files"
 	"github.com/gosspi/schannel/internal/kerberos/mitrealm"
@@ -104,7 +102,7 @@ func TestCrossRealmTGTReused(t *testing.T) {
 // the ticket in the cache, and MIT's gss-client, also user@A.TEST,
 // reaches our acceptor in B.
 func TestCrossRealmCacheWithMIT(t *testing.T) {
-	gssClient := mitrealm.Require(t, "gss-client")
+	mitrealm.Require(t, "gss-client")
 	c := newCrossRealms(t)
 	profile := c.WriteProfile(t, "A.TEST", nil)
 	t.Setenv("KRB5_CONFIG", profile)
@@ -134,25 +132,11 @@ func TestCrossRealmCacheWithMIT(t *testing.T) {
 	assert.Equal(t, list, klist(), "MIT used the ticket we stored")
 
 	// MIT's client through the referral to our acceptor.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, gssClient, "-port", fmt.Sprint(l.Addr().(*net.TCPAddr).Port), "127.0.0.1", "host@svc.b.test", "from realm A")
-	done := make(chan string, 1)
-	go func() {
-		b, _ := cmd.CombinedOutput()
-		done <- string(b)
-	}()
-	conn, err := l.Accept()
-	require.NoError(t, err)
-	defer conn.Close()
-	require.NoError(t, conn.SetDeadline(time.Now().Add(time.Minute)))
-	flags, _, err := gssRecv(conn)
+	cli, conn := mitrealm.StartGSSClient(t, time.Minute, "127.0.0.1", "host@svc.b.test", "from realm A")
+	flags, _, err := gsssample.ReadToken(conn)
 	require.NoError(t, err)
 	require.Equal(t, byte(0x11), flags, "NOOP|CONTEXT_NEXT")
-	_, tok, err := gssRecv(conn)
+	_, tok, err := gsssample.ReadToken(conn)
 	require.NoError(t, err)
 	sout := []sspi.SecBuffer{{BufferType: sspi.SECBUFFER_TOKEN}}
 	sctx, st, err := sspi.AcceptSecurityContext(server, nil, []sspi.SecBuffer{sspi.NewSecBuffer(sspi.SECBUFFER_TOKEN, tok)}, sspi.ASC_REQ_ALLOCATE_MEMORY, sout)
@@ -161,8 +145,8 @@ func TestCrossRealmCacheWithMIT(t *testing.T) {
 	names, err := sctx.QueryContextAttributes(sspi.SECPKG_ATTR_NAMES)
 	require.NoError(t, err)
 	assert.Equal(t, sspi.Names{UserName: "user@A.TEST"}, names)
-	require.NoError(t, gssSend(conn, 0x02, sout[0].Buffer))
-	_, wrapped, err := gssRecv(conn)
+	require.NoError(t, gsssample.WriteToken(conn, 0x02, sout[0].Buffer))
+	_, wrapped, err := gsssample.ReadToken(conn)
 	require.NoError(t, err)
 	bufs := []sspi.SecBuffer{sspi.NewSecBuffer(sspi.SECBUFFER_STREAM, wrapped), {BufferType: sspi.SECBUFFER_DATA}}
 	_, _, err = sctx.DecryptMessage(bufs)
@@ -172,10 +156,11 @@ func TestCrossRealmCacheWithMIT(t *testing.T) {
 	sig := []sspi.SecBuffer{sspi.NewSecBuffer(sspi.SECBUFFER_DATA, msg), sspi.NewSecBuffer(sspi.SECBUFFER_TOKEN, make([]byte, 28))}
 	_, err = sctx.MakeSignature(0, sig)
 	require.NoError(t, err)
-	require.NoError(t, gssSend(conn, 0x08, sig[1].Buffer))
-	_, _, err = gssRecv(conn)
+	require.NoError(t, gsssample.WriteToken(conn, 0x08, sig[1].Buffer))
+	_, _, err = gsssample.ReadToken(conn)
 	require.NoError(t, err)
-	assert.Contains(t, <-done, "Signature verified")
+	cliOut, _ := cli.Wait()
+	assert.Contains(t, cliOut, "Signature verified")
 }
 
 // TestCrossRealmNoTrust: a realm with no path to the service's gets

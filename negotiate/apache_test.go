@@ -16,6 +16,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gosspi/schannel/internal/peertest"
 )
 
 // TestApacheModAuthGSSAPI: our Transport against Apache httpd with
@@ -85,7 +87,7 @@ DocumentRoot %[1]s/docs
 	defer cancel()
 	cmd := exec.CommandContext(ctx, apache, "-f", filepath.Join(dir, "httpd.conf"), "-DFOREGROUND")
 	cmd.Env = append(os.Environ(), "KRB5_CONFIG="+filepath.Join(dir, "krb5.conf"), "KRB5_KTNAME=FILE:"+filepath.Join(dir, "http.keytab"))
-	out := &lockedBuffer{}
+	out := &peertest.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	// httpd forks: the whole process group goes at the end, and Wait
 	// does not wait for children holding the output pipe.

@@ -1,21 +1,14 @@
 package negotiate
 
 import (
-	"bufio"
-	"context"
-	"encoding/base64"
 	"encoding/binary"
-	"fmt"
-	"io"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gosspi/schannel/internal/peertest"
 	"github.com/gosspi/schannel/sspi"
 )
 
@@ -23,13 +16,7 @@ import (
 // plugin, the realm's ticket cache) against our GSSAPIServer, at SSF 0, 1
 // and 256, with a protected message each way.
 func TestCyrusSASLClientGSSAPI(t *testing.T) {
-	client := requirePeer(t, "sasl-sample-client", "sasl2-bin and libsasl2-modules-gssapi-mit")
-	stdbuf := requirePeer(t, "stdbuf", "coreutils")
-	r := newRealm(t)
-	host, err := os.Hostname()
-	require.NoError(t, err)
-	r.Admin(t, "addprinc -randkey host/"+host)
-	r.Admin(t, "ktadd -k "+r.Keytab+" host/"+host)
+	start, host := cyrusGSSAPI(t, "sasl-sample-client")
 	for _, c := range []struct {
 		bits   string
 		layers byte
@@ -40,41 +27,14 @@ func TestCyrusSASLClientGSSAPI(t *testing.T) {
 		{"min=56,max=256", 0x07, SASLLayerConfidentiality},
 	} {
 		t.Run(c.bits, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			cmd := exec.CommandContext(ctx, stdbuf, "-oL", "-eL", client, "-s", "host", "-n", host, "-m", "GSSAPI", "-b", c.bits)
-			stdin, err := cmd.StdinPipe()
-			require.NoError(t, err)
-			stdout, err := cmd.StdoutPipe()
-			require.NoError(t, err)
-			var stderr lockedBuffer
-			cmd.Stderr = &stderr
-			require.NoError(t, cmd.Start())
-			defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-			lines := bufio.NewReader(stdout)
-			var transcript strings.Builder
-			readC := func() []byte {
-				for {
-					l, err := lines.ReadString('\n')
-					transcript.WriteString(l)
-					require.NoError(t, err, "%s%s", transcript.String(), stderr.String())
-					l = strings.TrimRight(l, "\r\n")
-					if b64, ok := strings.CutPrefix(l, "C: "); ok {
-						b, err := base64.StdEncoding.DecodeString(b64)
-						require.NoError(t, err, "%q", l)
-						return b
-					}
-				}
-			}
-			send := func(b []byte) {
-				_, err := fmt.Fprintf(stdin, "S: %s\n", base64.StdEncoding.EncodeToString(b))
-				require.NoError(t, err)
-			}
+			p := start(t, "-s", "host", "-n", host, "-m", "GSSAPI", "-b", c.bits)
+			readC := func() []byte { return p.Recv(peertest.CyrusClientTag) }
+			send := func(b []byte) { p.Send(peertest.CyrusServerTag, b) }
 			send([]byte("GSSAPI"))
 			// The sample client sends the mechanism name, a NUL and its
 			// initial response on one line.
 			mech, initial, ok := strings.Cut(string(readC()), "\x00")
-			require.True(t, ok, transcript.String())
+			require.True(t, ok, p.Log())
 			require.Equal(t, "GSSAPI", mech)
 			srv := &GSSAPIServer{Credentials: kerberosCred(t, sspi.SECPKG_CRED_INBOUND), Layers: c.layers}
 			next := []byte(initial)
@@ -85,7 +45,7 @@ func TestCyrusSASLClientGSSAPI(t *testing.T) {
 				}
 				next = nil
 				ch, d, err := srv.Step(resp)
-				require.NoError(t, err, "%s%s", transcript.String(), stderr.String())
+				require.NoError(t, err, "%s%s", p.Log(), p.Stderr())
 				done = d
 				if !done {
 					send(ch)
@@ -112,10 +72,8 @@ func TestCyrusSASLClientGSSAPI(t *testing.T) {
 				in = open
 			}
 			assert.Contains(t, string(in), "client message")
-			stdin.Close()
-			rest, _ := io.ReadAll(lines)
-			transcript.Write(rest)
-			assert.Contains(t, transcript.String(), "recieved decoded message 'srv message 1'", "%s%s", transcript.String(), stderr.String())
+			transcript := p.Close()
+			assert.Contains(t, transcript, "recieved decoded message 'srv message 1'", "%s%s", transcript, p.Stderr())
 		})
 	}
 }

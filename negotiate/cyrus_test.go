@@ -1,20 +1,15 @@
 package negotiate
 
 import (
-	"bufio"
-	"context"
-	"encoding/base64"
 	"encoding/binary"
-	"fmt"
-	"io"
 	"os"
-	"os/exec"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gosspi/schannel/internal/peertest"
 )
 
 // TestCyrusSASLGSSAPI: our GSSAPIClient against Cyrus SASL's
@@ -23,14 +18,7 @@ import (
 // (confidentiality). The sample server speaks "S: <base64>" and
 // "C: <base64>" lines on stdin and stdout.
 func TestCyrusSASLGSSAPI(t *testing.T) {
-	server := requirePeer(t, "sasl-sample-server", "sasl2-bin and libsasl2-modules-gssapi-mit")
-	stdbuf := requirePeer(t, "stdbuf", "coreutils")
-	r := newRealm(t)
-	host, err := os.Hostname()
-	require.NoError(t, err)
-	// The plugin's acceptor is host/<this host's name>.
-	r.Admin(t, "addprinc -randkey host/"+host)
-	r.Admin(t, "ktadd -k "+r.Keytab+" host/"+host)
+	start, host := cyrusGSSAPI(t, "sasl-sample-server")
 	for _, c := range []struct {
 		bits  string
 		layer byte
@@ -41,47 +29,16 @@ func TestCyrusSASLGSSAPI(t *testing.T) {
 		{"min=56,max=256", SASLLayerConfidentiality, "SSF: 256"},
 	} {
 		t.Run(c.bits, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			// stdbuf: the sample server writes its "S:" lines through stdio,
-			// which a pipe would hold back until exit.
-			cmd := exec.CommandContext(ctx, stdbuf, "-oL", "-eL", server, "-s", "host", "-m", "GSSAPI", "-b", c.bits)
-			stdin, err := cmd.StdinPipe()
-			require.NoError(t, err)
-			stdout, err := cmd.StdoutPipe()
-			require.NoError(t, err)
-			var stderr lockedBuffer
-			cmd.Stderr = &stderr
-			require.NoError(t, cmd.Start())
-			defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-			lines := bufio.NewReader(stdout)
-			var transcript strings.Builder
-			readS := func() ([]byte, bool) {
-				for {
-					l, err := lines.ReadString('\n')
-					transcript.WriteString(l)
-					if err != nil {
-						return nil, false
-					}
-					l = strings.TrimRight(l, "\r\n")
-					if b64, ok := strings.CutPrefix(l, "S: "); ok {
-						b, err := base64.StdEncoding.DecodeString(b64)
-						require.NoError(t, err, "%q", l)
-						return b, true
-					}
-				}
-			}
-			send := func(b []byte) {
-				_, err := fmt.Fprintf(stdin, "C: %s\n", base64.StdEncoding.EncodeToString(b))
-				require.NoError(t, err)
-			}
+			p := start(t, "-s", "host", "-m", "GSSAPI", "-b", c.bits)
+			readS := func() ([]byte, bool) { return p.TryRecv(peertest.CyrusServerTag) }
+			send := func(b []byte) { p.Send(peertest.CyrusClientTag, b) }
 			_, ok := readS() // the mechanism list
-			require.True(t, ok, "%s%s", transcript.String(), stderr.String())
+			require.True(t, ok, "%s%s", p.Log(), p.Stderr())
 			send([]byte("GSSAPI"))
 			// The sample server takes no initial response with the
 			// mechanism: it asks for it with an empty challenge.
 			empty, ok := readS()
-			require.True(t, ok, "%s%s", transcript.String(), stderr.String())
+			require.True(t, ok, "%s%s", p.Log(), p.Stderr())
 			require.Empty(t, empty)
 			cl := &GSSAPIClient{Service: "host", Host: host, Layers: 0x07}
 			resp, _, err := cl.Step(nil)
@@ -89,9 +46,9 @@ func TestCyrusSASLGSSAPI(t *testing.T) {
 			send(resp)
 			for done := false; !done; {
 				ch, ok := readS()
-				require.True(t, ok, "%s%s", transcript.String(), stderr.String())
+				require.True(t, ok, "%s%s", p.Log(), p.Stderr())
 				resp, done, err = cl.Step(ch)
-				require.NoError(t, err, "%s%s", transcript.String(), stderr.String())
+				require.NoError(t, err, "%s%s", p.Log(), p.Stderr())
 				send(resp)
 			}
 			assert.Equal(t, c.layer, cl.Layer)
@@ -99,9 +56,9 @@ func TestCyrusSASLGSSAPI(t *testing.T) {
 			// The server's first message, protected with the layer
 			// (4-byte length, then the Wrap token), and our answer.
 			msg, ok := readS()
-			require.True(t, ok, "%s%s", transcript.String(), stderr.String())
-			assert.Contains(t, transcript.String(), "Negotiation complete\nUsername: user\n")
-			assert.Contains(t, transcript.String(), c.ssf+"\n")
+			require.True(t, ok, "%s%s", p.Log(), p.Stderr())
+			assert.Contains(t, p.Log(), "Negotiation complete\nUsername: user\n")
+			assert.Contains(t, p.Log(), c.ssf+"\n")
 			if c.layer != SASLLayerNone {
 				require.Greater(t, len(msg), 4)
 				open, conf, err := Unwrap(cl.Context, msg[4:])
@@ -117,10 +74,29 @@ func TestCyrusSASLGSSAPI(t *testing.T) {
 				reply = append(binary.BigEndian.AppendUint32(nil, uint32(len(w))), w...)
 			}
 			send(reply)
-			stdin.Close()
-			rest, _ := io.ReadAll(lines)
-			transcript.Write(rest)
-			assert.Contains(t, transcript.String(), "client message 1", "%s%s", transcript.String(), stderr.String())
+			transcript := p.Close()
+			assert.Contains(t, transcript, "client message 1", "%s%s", transcript, p.Stderr())
 		})
 	}
+}
+
+// cyrusGSSAPI makes the realm with host/<this host's name>, the
+// principal the Cyrus GSSAPI plugin's acceptor uses, in the keytab, and
+// returns this host's name and a function that starts the Cyrus sample
+// program with args.
+func cyrusGSSAPI(t *testing.T, program string) (start func(t *testing.T, args ...string) *peertest.Cyrus, host string) {
+	t.Helper()
+	path := requirePeer(t, program, "sasl2-bin and libsasl2-modules-gssapi-mit")
+	stdbuf := requirePeer(t, "stdbuf", "coreutils")
+	r := newRealm(t)
+	host, err := os.Hostname()
+	require.NoError(t, err)
+	r.Admin(t, "addprinc -randkey host/"+host)
+	r.Admin(t, "ktadd -k "+r.Keytab+" host/"+host)
+	return func(t *testing.T, args ...string) *peertest.Cyrus {
+		// stdbuf: the sample programs write their lines through stdio,
+		// which a pipe would hold back until exit.
+		return peertest.StartCyrus(t, peertest.CyrusOptions{Timeout: 10 * time.Second, SeparateStderr: true},
+			stdbuf, append([]string{"-oL", "-eL", path}, args...)...)
+	}, host
 }

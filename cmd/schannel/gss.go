@@ -6,54 +6,15 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"net"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/gosspi/schannel/internal/gsssample"
 	"github.com/gosspi/schannel/kerberos"
 	"github.com/gosspi/schannel/sspi"
 )
-
-// The framing of MIT's krb5-gss-samples (gss-client, gss-server): a flags
-// byte, a 4-byte big-endian length and the token.
-const (
-	tokNoop        = 0x01
-	tokContext     = 0x02
-	tokData        = 0x04
-	tokMIC         = 0x08
-	tokContextNext = 0x10
-	tokWrapped     = 0x20
-	tokEncrypted   = 0x40
-	tokSendMIC     = 0x80
-	// maxFrame caps a token the peer can make us allocate.
-	maxFrame = 1 << 20
-)
-
-func sendFrame(w io.Writer, flags byte, tok []byte) error {
-	b := make([]byte, 5, 5+len(tok))
-	b[0] = flags
-	binary.BigEndian.PutUint32(b[1:], uint32(len(tok)))
-	_, err := w.Write(append(b, tok...))
-	return err
-}
-
-func recvFrame(r io.Reader) (byte, []byte, error) {
-	var h [5]byte
-	if _, err := io.ReadFull(r, h[:]); err != nil {
-		return 0, nil, err
-	}
-	n := binary.BigEndian.Uint32(h[1:])
-	if n > maxFrame {
-		return 0, nil, fmt.Errorf("a %d-byte token is more than the %d this program takes", n, maxFrame)
-	}
-	tok := make([]byte, n)
-	if _, err := io.ReadFull(r, tok); err != nil {
-		return 0, nil, err
-	}
-	return h[0], tok, nil
-}
 
 // spnOf accepts MIT's GSS form service@host as well as an SPN
 // (service/host[@REALM]), and returns the SPN SSPI takes.
@@ -183,7 +144,7 @@ func (c *cli) gssClient(ctx context.Context, args []string) error {
 	if *dce {
 		req |= sspi.ISC_REQ_USE_DCE_STYLE
 	}
-	if err := sendFrame(conn, tokNoop|tokContextNext, nil); err != nil {
+	if err := gsssample.WriteToken(conn, gsssample.Noop|gsssample.ContextNext, nil); err != nil {
 		return err
 	}
 	var sctx *sspi.Context
@@ -196,18 +157,18 @@ func (c *cli) gssClient(ctx context.Context, args []string) error {
 			return err
 		}
 		if len(out[0].Buffer) > 0 {
-			if err := sendFrame(conn, tokContext, out[0].Buffer); err != nil {
+			if err := gsssample.WriteToken(conn, gsssample.Context, out[0].Buffer); err != nil {
 				return err
 			}
 		}
 		if st == sspi.SEC_E_OK {
 			break
 		}
-		flags, tok, err := recvFrame(conn)
+		flags, tok, err := gsssample.ReadToken(conn)
 		if err != nil {
 			return fmt.Errorf("reading the server's context token: %w", err)
 		}
-		if flags != tokContext {
+		if flags != gsssample.Context {
 			return fmt.Errorf("expected a context token, got flags %#x", flags)
 		}
 		in = []sspi.SecBuffer{sspi.NewSecBuffer(sspi.SECBUFFER_TOKEN, tok)}
@@ -217,28 +178,28 @@ func (c *cli) gssClient(ctx context.Context, args []string) error {
 		fmt.Fprintf(c.stdout, "\"%s\" to \"%s\", flags %#x\n", nn.ClientName, nn.ServerName, sctx.Attributes())
 	}
 
-	payload, flags := msg, byte(tokData)
+	payload, flags := msg, byte(gsssample.Data)
 	if !*noWrap {
 		if payload, err = wrapToken(sctx, msg, !*noEncrypt); err != nil {
 			return err
 		}
-		flags |= tokWrapped
+		flags |= gsssample.Wrapped
 		if !*noEncrypt {
-			flags |= tokEncrypted
+			flags |= gsssample.Encrypted
 		}
 	}
 	if !*noMIC {
-		flags |= tokSendMIC
+		flags |= gsssample.SendMIC
 	}
-	if err := sendFrame(conn, flags, payload); err != nil {
+	if err := gsssample.WriteToken(conn, flags, payload); err != nil {
 		return err
 	}
-	rflags, mic, err := recvFrame(conn)
+	rflags, mic, err := gsssample.ReadToken(conn)
 	if err != nil {
 		return fmt.Errorf("reading the server's answer: %w", err)
 	}
 	if !*noMIC {
-		if rflags != tokMIC {
+		if rflags != gsssample.MIC {
 			return fmt.Errorf("expected a MIC, got flags %#x", rflags)
 		}
 		if err := verifyMIC(sctx, msg, mic); err != nil {
@@ -246,7 +207,7 @@ func (c *cli) gssClient(ctx context.Context, args []string) error {
 		}
 		fmt.Fprintln(c.stdout, "Signature verified.")
 	}
-	if err := sendFrame(conn, tokNoop, nil); err != nil {
+	if err := gsssample.WriteToken(conn, gsssample.Noop, nil); err != nil {
 		return err
 	}
 	return sctx.DeleteSecurityContext()
@@ -317,23 +278,23 @@ func (c *cli) gssServe(ctx context.Context, cred *sspi.Credentials, conn net.Con
 	_ = conn.SetDeadline(time.Now().Add(time.Minute))
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
-	flags, _, err := recvFrame(conn)
+	flags, _, err := gsssample.ReadToken(conn)
 	if err != nil {
 		return err
 	}
-	if flags&tokNoop == 0 {
+	if flags&gsssample.Noop == 0 {
 		return fmt.Errorf("expected a NOOP token, got flags %#x", flags)
 	}
-	if flags&tokContextNext == 0 {
+	if flags&gsssample.ContextNext == 0 {
 		return errors.New("the client wants no context; this server only does Kerberos")
 	}
 	var sctx *sspi.Context
 	for {
-		flags, tok, err := recvFrame(conn)
+		flags, tok, err := gsssample.ReadToken(conn)
 		if err != nil {
 			return err
 		}
-		if flags != tokContext {
+		if flags != gsssample.Context {
 			return fmt.Errorf("expected a context token, got flags %#x", flags)
 		}
 		out := []sspi.SecBuffer{{BufferType: sspi.SECBUFFER_TOKEN}}
@@ -343,7 +304,7 @@ func (c *cli) gssServe(ctx context.Context, cred *sspi.Credentials, conn net.Con
 			return err
 		}
 		if len(out[0].Buffer) > 0 {
-			if err := sendFrame(conn, tokContext, out[0].Buffer); err != nil {
+			if err := gsssample.WriteToken(conn, gsssample.Context, out[0].Buffer); err != nil {
 				return err
 			}
 		}
@@ -361,15 +322,15 @@ func (c *cli) gssServe(ctx context.Context, cred *sspi.Credentials, conn net.Con
 		}
 	}
 	for {
-		flags, tok, err := recvFrame(conn)
+		flags, tok, err := gsssample.ReadToken(conn)
 		if err != nil {
 			return err
 		}
-		if flags&tokNoop != 0 {
+		if flags&gsssample.Noop != 0 {
 			return nil
 		}
 		msg := tok
-		if flags&tokWrapped != 0 {
+		if flags&gsssample.Wrapped != 0 {
 			var conf bool
 			if msg, conf, err = unwrapToken(sctx, tok); err != nil {
 				return err
@@ -381,15 +342,15 @@ func (c *cli) gssServe(ctx context.Context, cred *sspi.Credentials, conn net.Con
 			}
 		}
 		fmt.Fprintf(c.stdout, "Received message: \"%s\"\n", strings.TrimRight(string(msg), "\x00"))
-		if flags&tokSendMIC != 0 {
+		if flags&gsssample.SendMIC != 0 {
 			mic, err := makeMIC(sctx, msg)
 			if err != nil {
 				return err
 			}
-			if err := sendFrame(conn, tokMIC, mic); err != nil {
+			if err := gsssample.WriteToken(conn, gsssample.MIC, mic); err != nil {
 				return err
 			}
-		} else if err := sendFrame(conn, tokNoop, nil); err != nil {
+		} else if err := gsssample.WriteToken(conn, gsssample.Noop, nil); err != nil {
 			return err
 		}
 	}

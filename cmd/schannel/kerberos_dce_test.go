@@ -2,13 +2,9 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"net"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -33,16 +29,7 @@ func TestGSSServerDCEStyleAgainstMIT(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 			defer cancel()
 			c, stdout, stderr := testCLI("")
-			ready := make(chan string, 1)
-			done := make(chan error, 1)
-			go func() { done <- c.gssServer(ctx, []string{"-port", "0", "-once", "-v"}, func(a string) { ready <- a }) }()
-			var addr string
-			select {
-			case addr = <-ready:
-			case err := <-done:
-				t.Fatalf("gss-server: %v", err)
-			}
-			_, port, _ := net.SplitHostPort(addr)
+			port, done := startGSSServer(t, ctx, c, "-port", "0", "-once", "-v")
 			args := append(append([]string{"-port", port}, flags...), "127.0.0.1", "host@localhost", "hello in DCE style")
 			out, err := exec.CommandContext(ctx, gssClient, args...).CombinedOutput()
 			require.NoError(t, err, "gss-client: %s\nours: %s", out, stderr)
@@ -63,43 +50,22 @@ func TestGSSServerDCEStyleAgainstMIT(t *testing.T) {
 // third-leg AP-REP with krb5_rd_rep_dce before it unwraps the message.
 func TestGSSClientDCEStyleAgainstMIT(t *testing.T) {
 	r := krbRealm(t)
-	gssServer := mitrealm.Require(t, "gss-server")
+	mitrealm.Require(t, "gss-server")
 	r.Run(t, []byte("secret\n"), "kinit", "user")
 	for _, flags := range [][]string{{"-dce"}, {"-dce", "-nx"}} {
 		t.Run(strings.Join(flags, " "), func(t *testing.T) {
-			port := freePort(t)
+			srv := mitrealm.StartGSSServer(t, r.Dir, testTimeout, "host@localhost")
 			ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 			defer cancel()
-			logPath := filepath.Join(r.Dir, fmt.Sprintf("gss-server-dce-%d.log", port))
-			srv := exec.CommandContext(ctx, gssServer, "-port", fmt.Sprint(port), "-once", "-logfile", logPath, "host@localhost")
-			var srvOut lockedBuffer
-			srv.Stdout, srv.Stderr = &srvOut, &srvOut
-			require.NoError(t, srv.Start())
-			defer func() { _ = srv.Process.Kill(); _ = srv.Wait() }()
-			args := append(append([]string{"gss-client", "-v", "-port", fmt.Sprint(port)}, flags...), "127.0.0.1", "host@localhost", "hello from Go in DCE style")
-			var stdout, stderr *lockedBuffer
-			deadline := time.Now().Add(10 * time.Second)
-			for {
-				var c *cli
-				c, stdout, stderr = testCLI("")
-				err := c.run(ctx, args)
-				if err != nil && strings.Contains(err.Error(), "connection refused") && time.Now().Before(deadline) {
-					time.Sleep(50 * time.Millisecond)
-					continue
-				}
-				require.NoError(t, err, "stderr: %s\ngss-server: %s", stderr, srvOut.String())
-				break
-			}
-			assert.Contains(t, stdout.String(), "Signature verified.")
+			stdout, stderr := runGSSClient(t, ctx, srv, flags, "hello from Go in DCE style")
+			assert.Contains(t, stdout, "Signature verified.")
 			// ISC: CONTINUE_NEEDED with the bare AP-REQ, then SEC_E_OK
 			// with the third leg; ISC_RET_USED_DCE_STYLE (0x200) is set.
-			log := stderr.String()
-			assert.Contains(t, log, "InitializeSecurityContext -> SEC_I_CONTINUE_NEEDED")
-			assert.Contains(t, log, "InitializeSecurityContext -> SEC_E_OK")
-			assert.Regexp(t, `flags 0x[0-9a-f]*[2367abef][0-9a-f]{2}\b`, stdout.String(), "ISC_RET_USED_DCE_STYLE")
-			require.NoError(t, srv.Wait(), "gss-server: %s", srvOut.String())
-			mitLog, _ := exec.Command("cat", logPath).Output()
-			assert.Contains(t, string(mitLog)+srvOut.String(), "hello from Go in DCE style")
+			assert.Contains(t, stderr, "InitializeSecurityContext -> SEC_I_CONTINUE_NEEDED")
+			assert.Contains(t, stderr, "InitializeSecurityContext -> SEC_E_OK")
+			assert.Regexp(t, `flags 0x[0-9a-f]*[2367abef][0-9a-f]{2}\b`, stdout, "ISC_RET_USED_DCE_STYLE")
+			require.NoError(t, srv.Wait(), "gss-server: %s", srv.Output())
+			assert.Contains(t, srv.Log(), "hello from Go in DCE style")
 		})
 	}
 }

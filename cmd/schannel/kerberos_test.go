@@ -74,40 +74,18 @@ func TestKinitKlistKdestroyCLI(t *testing.T) {
 // and without mutual authentication and with delegation.
 func TestGSSClientAgainstMIT(t *testing.T) {
 	r := krbRealm(t)
-	gssServer := mitrealm.Require(t, "gss-server")
+	mitrealm.Require(t, "gss-server")
 	r.Run(t, []byte("secret\n"), "kinit", "-f", "user")
 	for _, flags := range [][]string{nil, {"-nomutual"}, {"-d"}, {"-seq", "-nx"}} {
 		t.Run(strings.Join(append([]string{"opts"}, flags...), " "), func(t *testing.T) {
-			port := freePort(t)
+			srv := mitrealm.StartGSSServer(t, r.Dir, testTimeout, "host@localhost")
 			ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 			defer cancel()
-			logPath := filepath.Join(r.Dir, fmt.Sprintf("gss-server-%d.log", port))
-			srv := exec.CommandContext(ctx, gssServer, "-port", fmt.Sprint(port), "-once", "-logfile", logPath, "host@localhost")
-			var srvOut lockedBuffer
-			srv.Stdout, srv.Stderr = &srvOut, &srvOut
-			require.NoError(t, srv.Start())
-			defer func() { _ = srv.Process.Kill(); _ = srv.Wait() }()
-			// gss-server -once serves the first connection, so the client's
-			// own dial is retried until the server listens.
-			var c *cli
-			var stdout, stderr *lockedBuffer
-			args := append(append([]string{"gss-client", "-v", "-port", fmt.Sprint(port)}, flags...), "127.0.0.1", "host@localhost", "hello from Go")
-			deadline := time.Now().Add(10 * time.Second)
-			for {
-				c, stdout, stderr = testCLI("")
-				err := c.run(ctx, args)
-				if err != nil && strings.Contains(err.Error(), "connection refused") && time.Now().Before(deadline) {
-					time.Sleep(50 * time.Millisecond)
-					continue
-				}
-				require.NoError(t, err, "stderr: %s\ngss-server: %s", stderr, srvOut.String())
-				break
-			}
-			assert.Contains(t, stdout.String(), "Signature verified.")
-			assert.Contains(t, stderr.String(), "InitializeSecurityContext -> SEC_E_OK", "-v prints the SSPI log")
-			require.NoError(t, srv.Wait(), "gss-server: %s", srvOut.String())
-			log, _ := exec.Command("cat", logPath).Output()
-			assert.Contains(t, string(log)+srvOut.String(), "hello from Go")
+			stdout, stderr := runGSSClient(t, ctx, srv, flags, "hello from Go")
+			assert.Contains(t, stdout, "Signature verified.")
+			assert.Contains(t, stderr, "InitializeSecurityContext -> SEC_E_OK", "-v prints the SSPI log")
+			require.NoError(t, srv.Wait(), "gss-server: %s", srv.Output())
+			assert.Contains(t, srv.Log(), "hello from Go")
 		})
 	}
 }
@@ -122,18 +100,7 @@ func TestGSSServerAgainstMIT(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 			defer cancel()
 			c, stdout, stderr := testCLI("")
-			ready := make(chan string, 1)
-			done := make(chan error, 1)
-			go func() {
-				done <- c.gssServer(ctx, []string{"-port", "0", "-once", "-v", "host@localhost"}, func(addr string) { ready <- addr })
-			}()
-			var addr string
-			select {
-			case addr = <-ready:
-			case err := <-done:
-				t.Fatalf("gss-server: %v", err)
-			}
-			_, port, _ := net.SplitHostPort(addr)
+			port, done := startGSSServer(t, ctx, c, "-port", "0", "-once", "-v", "host@localhost")
 			args := append(append([]string{"-port", port}, flags...), "127.0.0.1", "host@localhost", "hello from MIT")
 			out, err := exec.CommandContext(ctx, gssClient, args...).CombinedOutput()
 			require.NoError(t, err, "gss-client: %s\nours: %s", out, stderr)
@@ -149,11 +116,41 @@ func TestGSSServerAgainstMIT(t *testing.T) {
 	}
 }
 
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+// startGSSServer runs our gss-server with args on c until it listens,
+// and returns its port and the channel of its result.
+func startGSSServer(t *testing.T, ctx context.Context, c *cli, args ...string) (string, <-chan error) {
+	t.Helper()
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- c.gssServer(ctx, args, func(addr string) { ready <- addr }) }()
+	select {
+	case addr := <-ready:
+		_, port, _ := net.SplitHostPort(addr)
+		return port, done
+	case err := <-done:
+		t.Fatalf("gss-server: %v", err)
+	}
+	return "", nil
+}
+
+// runGSSClient runs our gss-client -v with flags against srv, MIT's
+// gss-server for host@localhost, sending msg, and returns its stdout and
+// stderr. gss-server -once serves the first connection, so the client's
+// own dial is retried until the server listens.
+func runGSSClient(t *testing.T, ctx context.Context, srv *mitrealm.GSSServer, flags []string, msg string) (stdout, stderr string) {
+	t.Helper()
+	args := append(append([]string{"gss-client", "-v", "-port", fmt.Sprint(srv.Port)}, flags...), "127.0.0.1", "host@localhost", msg)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, out, errOut := testCLI("")
+		err := c.run(ctx, args)
+		if err != nil && strings.Contains(err.Error(), "connection refused") && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
+		require.NoError(t, err, "stderr: %s\ngss-server: %s", errOut, srv.Output())
+		return out.String(), errOut.String()
+	}
 }
 
 func TestPackagesListsKerberos(t *testing.T) {

@@ -3,17 +3,11 @@
 package engine
 
 import (
-	"bufio"
-	"context"
-	"encoding/base64"
 	"encoding/binary"
 	"fmt"
 	"github.com/gosspi/schannel/internal/peertest"
-	"io"
-	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -23,74 +17,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// cyrusPeer is a Cyrus program speaking the sample line protocol: "S: " and
-// "C: " followed by base64, other lines being its log.
-type cyrusPeer struct {
-	t   *testing.T
-	in  io.WriteCloser
-	out *bufio.Scanner
-	log strings.Builder
-}
-
-func (s *cyrusPeer) recv() []byte { return s.recvTag("S: ") }
-
-func (s *cyrusPeer) recvTag(tag string) []byte {
-	s.t.Helper()
-	b, ok := s.tryRecv(tag)
-	if !ok {
-		s.t.Fatalf("the Cyrus peer ended: %s", s.log.String())
-	}
-	return b
-}
-
-// tryRecv is recvTag that reports the peer's end instead of failing.
-func (s *cyrusPeer) tryRecv(tag string) ([]byte, bool) {
-	s.t.Helper()
-	for s.out.Scan() {
-		line := s.out.Text()
-		s.log.WriteString(line + "\n")
-		if b64, ok := strings.CutPrefix(line, tag); ok {
-			b, err := base64.StdEncoding.DecodeString(b64)
-			require.NoError(s.t, err)
-			return b, true
-		}
-	}
-	return nil, false
-}
-
-func (s *cyrusPeer) send(parts ...[]byte) {
-	var b []byte
-	for _, p := range parts {
-		b = append(b, p...)
-	}
-	_, err := fmt.Fprintf(s.in, "C: %s\n", base64.StdEncoding.EncodeToString(b))
-	require.NoError(s.t, err)
-}
-
-// rest returns the server's remaining output once it exits.
-func (s *cyrusPeer) rest() string {
-	for s.out.Scan() {
-		s.log.WriteString(s.out.Text() + "\n")
-	}
-	return s.log.String()
-}
-
-// cyrusConf writes the Cyrus configuration of application "sample" and a
-// sasldb holding chris@test.realm with password "secret", and returns the
-// directory for SASL_CONF_PATH.
-func cyrusConf(t *testing.T) string {
-	passwd := requirePeer(t, "saslpasswd2")
-	dir := t.TempDir()
-	db := filepath.Join(dir, "sasldb")
-	conf := fmt.Sprintf("pwcheck_method: auxprop\nauxprop_plugin: sasldb\nsasldb_path: %s\nmech_list: DIGEST-MD5\n", db)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "sample.conf"), []byte(conf), 0o644))
-	cmd := exec.Command(passwd, "-f", db, "-c", "-p", "-a", "sample", "-u", "test.realm", "chris")
-	cmd.Stdin = strings.NewReader("secret")
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	return dir
-}
 
 // TestInteropCyrusSASLServer authenticates the SASL client engine to Cyrus
 // SASL's sample server, for each security layer Cyrus picks by SSF. Cyrus
@@ -103,7 +29,7 @@ func cyrusConf(t *testing.T) string {
 // and TestInteropCyrusSASLLayerServer.
 func TestInteropCyrusSASLServer(t *testing.T) {
 	server := requirePeer(t, "sasl-sample-server")
-	dir := cyrusConf(t)
+	dir := peertest.CyrusConf(t)
 
 	for _, tc := range []struct {
 		name   string
@@ -120,20 +46,9 @@ func TestInteropCyrusSASLServer(t *testing.T) {
 		{"3des", 112, QopAuthConf, "3des"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			defer cancel()
-			args := []string{"-oL", server, "-m", "DIGEST-MD5", "-s", "imap", "-d", "localhost", "-u", "test.realm",
-				"-b", fmt.Sprintf("min=%d,max=%d", tc.ssf, tc.ssf)}
-			cmd := exec.CommandContext(ctx, "stdbuf", args...)
-			cmd.Env = append(os.Environ(), "SASL_CONF_PATH="+dir)
-			stdin, err := cmd.StdinPipe()
-			require.NoError(t, err)
-			stdout, err := cmd.StdoutPipe()
-			require.NoError(t, err)
-			cmd.Stderr = cmd.Stdout
-			require.NoError(t, cmd.Start())
-			defer cmd.Wait()
-			s := &cyrusPeer{t: t, in: stdin, out: bufio.NewScanner(stdout)}
+			s := peertest.StartCyrus(t, peertest.CyrusOptions{Timeout: 20 * time.Second, Env: []string{"SASL_CONF_PATH=" + dir}},
+				"stdbuf", "-oL", server, "-m", "DIGEST-MD5", "-s", "imap", "-d", "localhost", "-u", "test.realm",
+				"-b", fmt.Sprintf("min=%d,max=%d", tc.ssf, tc.ssf))
 			peer := peertest.Describe("sasl-sample-server", server)
 			feature := fmt.Sprintf("DIGEST-MD5 login as imap/localhost, rspauth checked, SSF %d", tc.ssf)
 			if tc.cipher != "3des" {
@@ -147,16 +62,16 @@ func TestInteropCyrusSASLServer(t *testing.T) {
 				}
 			})
 			in := Input{Target: "imap/localhost"}
-			assert.Equal(t, "DIGEST-MD5", string(s.recv()))
-			s.send([]byte("DIGEST-MD5"))
-			in.Token = s.recv()
+			assert.Equal(t, "DIGEST-MD5", string(s.Recv(peertest.CyrusServerTag)))
+			s.Send(peertest.CyrusClientTag, []byte("DIGEST-MD5"))
+			in.Token = s.Recv(peertest.CyrusServerTag)
 			challenge := string(in.Token)
 			resp, st, err := c.Step(in)
 			require.NoError(t, err, "challenge %q", in.Token)
 			require.Equal(t, sspi.SEC_I_CONTINUE_NEEDED, st)
-			s.send(resp)
+			s.Send(peertest.CyrusClientTag, resp)
 			var ok bool
-			in.Token, ok = s.tryRecv("S: ")
+			in.Token, ok = s.TryRecv(peertest.CyrusServerTag)
 			if !ok && tc.cipher == "3des" {
 				// Debian 12's Cyrus offers 3des in its challenge,
 				// then cannot start it: the cell says so in
@@ -166,7 +81,7 @@ func TestInteropCyrusSASLServer(t *testing.T) {
 				// in create_layer_keys, 2.1.28+dfsg-10+deb12u1),
 				// while des works between the two.
 				const msg = "couldn't init cipher '3des'"
-				require.Contains(t, s.log.String(), msg, "Cyrus failed otherwise")
+				require.Contains(t, s.Log(), msg, "Cyrus failed otherwise")
 				require.Contains(t, challenge, `cipher="3des"`, "Cyrus offered 3des")
 				cellUnsupported(t, "SASL client: engine", peer, "md5-sess", "auth-conf 3des", feature,
 					"Cyrus offers cipher=\"3des\", then logs \""+msg+"\" after the client's response and fails the exchange")
@@ -174,13 +89,12 @@ func TestInteropCyrusSASLServer(t *testing.T) {
 			if tc.cipher == "3des" {
 				cell(t, "SASL client: engine", peer, "md5-sess", qopName(tc.qop, tc.cipher), feature)
 			}
-			require.True(t, ok, "the Cyrus peer ended: %s", s.log.String())
+			require.True(t, ok, "the Cyrus peer ended: %s", s.Log())
 			_, st, err = c.Step(in)
-			require.NoError(t, err, "rspauth %q; server said %s", in.Token, s.log.String())
+			require.NoError(t, err, "rspauth %q; server said %s", in.Token, s.Log())
 			require.Equal(t, sspi.SEC_E_OK, st)
-			s.send(nil)
-			stdin.Close()
-			log := s.rest()
+			s.Send(peertest.CyrusClientTag, nil)
+			log := s.Close()
 			assert.Contains(t, log, "Negotiation complete")
 			assert.Contains(t, log, "Username: chris")
 			assert.Contains(t, log, fmt.Sprintf("SSF: %d\n", tc.ssf))
@@ -218,55 +132,25 @@ func TestInteropCyrusSASLClient(t *testing.T) {
 				cfg.Lookup = func(u string) (Secret, bool) { return Secret{Password: "secret"}, u == "chris" }
 			})
 			sc := srv.NewContext()
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			defer cancel()
-			cmd := exec.CommandContext(ctx, "stdbuf", "-oL", client, "-m", "DIGEST-MD5", "-s", "imap", "-n", "localhost",
+			p := peertest.StartCyrus(t, peertest.CyrusOptions{Timeout: 20 * time.Second, SysProcAttr: &syscall.SysProcAttr{Setsid: true}},
+				"stdbuf", "-oL", client, "-m", "DIGEST-MD5", "-s", "imap", "-n", "localhost",
 				"-a", "chris", "-u", "admin", "-r", "test.realm", "-b", fmt.Sprintf("min=%d,max=%d", tc.ssf, tc.ssf))
-			cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-			stdin, err := cmd.StdinPipe()
-			require.NoError(t, err)
-			stdout, err := cmd.StdoutPipe()
-			require.NoError(t, err)
-			cmd.Stderr = cmd.Stdout
-			require.NoError(t, cmd.Start())
-			defer cmd.Wait()
-			out := bufio.NewScanner(stdout)
-			var log strings.Builder
-			recv := func() []byte {
-				for out.Scan() {
-					line := out.Text()
-					log.WriteString(line + "\n")
-					if b64, ok := strings.CutPrefix(line, "C: "); ok {
-						b, err := base64.StdEncoding.DecodeString(b64)
-						require.NoError(t, err)
-						return b
-					}
-				}
-				t.Fatalf("sasl-sample-client ended: %s", log.String())
-				return nil
-			}
-			send := func(b []byte, extra string) {
-				_, err := fmt.Fprintf(stdin, "S: %s\n%s", base64.StdEncoding.EncodeToString(b), extra)
-				require.NoError(t, err)
-			}
 
-			send([]byte("DIGEST-MD5"), "")
-			assert.Equal(t, "DIGEST-MD5", string(recv()))
+			p.Send(peertest.CyrusServerTag, []byte("DIGEST-MD5"))
+			assert.Equal(t, "DIGEST-MD5", string(p.Recv(peertest.CyrusClientTag)))
 			ch, st, err := sc.Step(Input{Target: "imap/localhost"})
 			require.NoError(t, err)
 			require.Equal(t, sspi.SEC_I_CONTINUE_NEEDED, st)
-			send(ch, "secret\n")
-			resp := recv()
+			p.Send(peertest.CyrusServerTag, ch)
+			p.Input("secret\n")
+			resp := p.Recv(peertest.CyrusClientTag)
 			rsp, st, err := sc.Step(Input{Token: resp, Target: "imap/localhost"})
-			require.NoError(t, err, "response %q; client said %s", resp, log.String())
+			require.NoError(t, err, "response %q; client said %s", resp, p.Log())
 			require.Equal(t, sspi.SEC_E_OK, st)
-			send(rsp, "")
-			stdin.Close()
-			for out.Scan() {
-				log.WriteString(out.Text() + "\n")
-			}
-			assert.Contains(t, log.String(), "Negotiation complete")
-			assert.Contains(t, log.String(), fmt.Sprintf("SSF: %d\n", tc.ssf))
+			p.Send(peertest.CyrusServerTag, rsp)
+			log := p.Close()
+			assert.Contains(t, log, "Negotiation complete")
+			assert.Contains(t, log, fmt.Sprintf("SSF: %d\n", tc.ssf))
 			assert.Equal(t, "chris", sc.Username())
 			assert.Equal(t, "admin", sc.Authzid())
 			assert.Equal(t, tc.qop != QopAuth, sc.Layer() != nil)
@@ -284,7 +168,7 @@ func cyrusLayerHelper(t *testing.T) (dir, bin string) {
 	if len(libs) == 0 {
 		peertest.Missing(t, "libsasl2.so.2 not found under /usr/lib/*/ (Debian package libsasl2-2)")
 	}
-	dir = cyrusConf(t)
+	dir = peertest.CyrusConf(t)
 	bin = filepath.Join(dir, "cyrus_layer")
 	out, err := exec.Command(gcc, "-o", bin, "testdata/cyrus_layer.c", libs[0]).CombinedOutput()
 	require.NoError(t, err, "%s", out)
@@ -319,19 +203,8 @@ func TestInteropCyrusSASLLayer(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cell(t, "SASL client: engine", peertest.Describe("libsasl2", bin)+" (sasl_encode/sasl_decode)", "md5-sess", qopName(tc.qop, tc.cipher),
 				"security layer: 2 messages each way, bytes checked by libsasl2")
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			defer cancel()
-			cmd := exec.CommandContext(ctx, bin, "server", fmt.Sprint(tc.ssf), fmt.Sprint(tc.ssf), fromCyrus)
-			cmd.Env = append(os.Environ(), "SASL_CONF_PATH="+dir)
-			stdin, err := cmd.StdinPipe()
-			require.NoError(t, err)
-			stdout, err := cmd.StdoutPipe()
-			require.NoError(t, err)
-			cmd.Stderr = cmd.Stdout
-			require.NoError(t, cmd.Start())
-			defer cmd.Wait()
-			s := &cyrusPeer{t: t, in: stdin, out: bufio.NewScanner(stdout)}
-			s.out.Buffer(make([]byte, 1<<16), 1<<17)
+			s := peertest.StartCyrus(t, peertest.CyrusOptions{Timeout: 20 * time.Second, Env: []string{"SASL_CONF_PATH=" + dir}},
+				bin, "server", fmt.Sprint(tc.ssf), fmt.Sprint(tc.ssf), fromCyrus)
 
 			c := newTestClient(t, func(cfg *ClientConfig) {
 				cfg.Mode, cfg.Username, cfg.Secret.Password, cfg.Qop = SASL, "chris", "secret", tc.qop
@@ -339,32 +212,32 @@ func TestInteropCyrusSASLLayer(t *testing.T) {
 					cfg.Ciphers = []*crypto.Cipher{ci}
 				}
 			})
-			in := Input{Target: "imap/localhost", Token: s.recv()}
+			in := Input{Target: "imap/localhost", Token: s.Recv(peertest.CyrusServerTag)}
 			resp, _, err := c.Step(in)
 			require.NoError(t, err, "challenge %q", in.Token)
-			s.send(resp)
-			in.Token = s.recv()
+			s.Send(peertest.CyrusClientTag, resp)
+			in.Token = s.Recv(peertest.CyrusServerTag)
 			_, st, err := c.Step(in)
-			require.NoError(t, err, "rspauth %q; server said %s", in.Token, s.log.String())
+			require.NoError(t, err, "rspauth %q; server said %s", in.Token, s.Log())
 			require.Equal(t, sspi.SEC_E_OK, st)
-			s.send(nil)
+			s.Send(peertest.CyrusClientTag, nil)
 			l := c.Layer()
 			require.NotNil(t, l)
 
 			// RFC 2831 frames every protected message with a 4-byte
 			// big-endian length; the engine's tokens exclude it.
 			for range 2 {
-				framed := s.recv()
-				require.GreaterOrEqual(t, len(framed), 4, s.log.String())
+				framed := s.Recv(peertest.CyrusServerTag)
+				require.GreaterOrEqual(t, len(framed), 4, s.Log())
 				tok := framed[4:]
 				require.Equal(t, len(tok), int(binary.BigEndian.Uint32(framed)))
 				assert.Equal(t, fromCyrus, string(openLayer(t, l, tc.qop, tok)))
 			}
 			for range 2 {
 				tok := protectLayer(t, l, tc.qop, []byte(fromGo))
-				s.send(binary.BigEndian.AppendUint32(nil, uint32(len(tok))), tok)
-				plain := s.recvTag("P: ")
-				assert.Equal(t, fromGo, string(plain), s.log.String())
+				s.Send(peertest.CyrusClientTag, append(binary.BigEndian.AppendUint32(nil, uint32(len(tok))), tok...))
+				plain := s.Recv("P: ")
+				assert.Equal(t, fromGo, string(plain), s.Log())
 			}
 		})
 	}
@@ -402,46 +275,32 @@ func TestInteropCyrusSASLLayerServer(t *testing.T) {
 				}
 			})
 			sc := srv.NewContext()
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			defer cancel()
-			cmd := exec.CommandContext(ctx, bin, "client", fmt.Sprint(tc.ssf), fmt.Sprint(tc.ssf), fromCyrus)
-			cmd.Env = append(os.Environ(), "SASL_CONF_PATH="+dir)
-			stdin, err := cmd.StdinPipe()
-			require.NoError(t, err)
-			stdout, err := cmd.StdoutPipe()
-			require.NoError(t, err)
-			cmd.Stderr = cmd.Stdout
-			require.NoError(t, cmd.Start())
-			defer cmd.Wait()
-			p := &cyrusPeer{t: t, in: stdin, out: bufio.NewScanner(stdout)}
-			p.out.Buffer(make([]byte, 1<<16), 1<<17)
-			send := func(b []byte) {
-				_, err := fmt.Fprintf(stdin, "S: %s\n", base64.StdEncoding.EncodeToString(b))
-				require.NoError(t, err)
-			}
+			p := peertest.StartCyrus(t, peertest.CyrusOptions{Timeout: 20 * time.Second, Env: []string{"SASL_CONF_PATH=" + dir}},
+				bin, "client", fmt.Sprint(tc.ssf), fmt.Sprint(tc.ssf), fromCyrus)
+			send := func(b []byte) { p.Send(peertest.CyrusServerTag, b) }
 
 			ch, _, err := sc.Step(Input{Target: "imap/localhost"})
 			require.NoError(t, err)
 			send(ch)
-			resp := p.recvTag("C: ")
+			resp := p.Recv(peertest.CyrusClientTag)
 			rsp, st, err := sc.Step(Input{Token: resp, Target: "imap/localhost"})
-			require.NoError(t, err, "response %q; client said %s", resp, p.log.String())
+			require.NoError(t, err, "response %q; client said %s", resp, p.Log())
 			require.Equal(t, sspi.SEC_E_OK, st)
 			send(rsp)
 			l := sc.Layer()
 			require.NotNil(t, l)
 			for range 2 {
-				framed := p.recvTag("C: ")
-				require.GreaterOrEqual(t, len(framed), 4, p.log.String())
+				framed := p.Recv(peertest.CyrusClientTag)
+				require.GreaterOrEqual(t, len(framed), 4, p.Log())
 				tok := framed[4:]
 				assert.Equal(t, fromCyrus, string(openLayer(t, l, tc.qop, tok)))
 			}
 			for range 2 {
 				tok := protectLayer(t, l, tc.qop, []byte(fromGo))
 				send(append(binary.BigEndian.AppendUint32(nil, uint32(len(tok))), tok...))
-				assert.Equal(t, fromGo, string(p.recvTag("P: ")), p.log.String())
+				assert.Equal(t, fromGo, string(p.Recv("P: ")), p.Log())
 			}
-			assert.Contains(t, p.log.String(), fmt.Sprintf("SSF: %d\n", tc.ssf))
+			assert.Contains(t, p.Log(), fmt.Sprintf("SSF: %d\n", tc.ssf))
 		})
 	}
 }

@@ -4,15 +4,11 @@ package engine
 
 import (
 	"context"
-	"fmt"
 	"github.com/gosspi/schannel/internal/peertest"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -162,35 +158,6 @@ func digestGet(t *testing.T, c *Client, url string) (code int, body, info string
 	return resp.StatusCode, string(b), info
 }
 
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// startDaemon runs a web server until the test ends and waits for its
-// port.
-func startDaemon(t *testing.T, port int, name string, args ...string) {
-	t.Helper()
-	cmd := exec.Command(name, args...)
-	out := &strings.Builder{}
-	cmd.Stdout, cmd.Stderr = out, out
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	for i := 0; i < 100; i++ {
-		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
-			c.Close()
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("%s did not listen on %d: %s", name, port, out)
-}
-
 // TestInteropLighttpdServer runs the client engine against lighttpd
 // mod_auth: SHA-256 and SHA-512-256, which curl cannot check.
 func TestInteropLighttpdServer(t *testing.T) {
@@ -199,26 +166,10 @@ func TestInteropLighttpdServer(t *testing.T) {
 		t.Run(alg, func(t *testing.T) {
 			cell(t, "client: engine", peertest.Describe("lighttpd", lighttpd), alg, "auth",
 				"login, 2 later requests with nc climbing, a wrong password refused")
-			dir := t.TempDir()
-			require.NoError(t, os.WriteFile(filepath.Join(dir, "index.html"), []byte(interopBody), 0o644))
-			require.NoError(t, os.WriteFile(filepath.Join(dir, "users"), []byte(testUser+":"+testPassword+"\n"), 0o644))
-			port := freePort(t)
-			// nonce_secret stays unset: with it every login fails
-			// (SSPI-PACKAGES.md).
-			conf := fmt.Sprintf(`server.document-root = %q
-server.bind = "127.0.0.1"
-server.port = %d
-server.modules = ("mod_auth", "mod_authn_file")
-server.errorlog = %q
-auth.backend = "plain"
-auth.backend.plain.userfile = %q
-auth.require = ("/" => ("method" => "digest", "algorithm" => %q, "realm" => %q, "require" => "valid-user"))
-`, dir, port, filepath.Join(dir, "error.log"), filepath.Join(dir, "users"), alg, testRealm)
-			require.NoError(t, os.WriteFile(filepath.Join(dir, "lighttpd.conf"), []byte(conf), 0o644))
-			startDaemon(t, port, lighttpd, "-D", "-f", filepath.Join(dir, "lighttpd.conf"))
+			url := peertest.LighttpdDigest(t, lighttpd, peertest.DigestSite{User: testUser, Realm: testRealm, Password: testPassword, Page: interopBody}, alg)
 
 			c := newTestClient(t, nil)
-			code, body, _ := digestGet(t, c, fmt.Sprintf("http://127.0.0.1:%d/index.html", port))
+			code, body, _ := digestGet(t, c, url)
 			assert.Equal(t, http.StatusOK, code)
 			assert.Equal(t, interopBody, body)
 			assert.Equal(t, alg, c.Algorithm().Name())
@@ -228,7 +179,7 @@ auth.require = ("/" => ("method" => "digest", "algorithm" => %q, "realm" => %q, 
 				auth, err := c.NextRequest(Input{Method: "GET", Target: "/index.html"})
 				require.NoError(t, err)
 				assert.Contains(t, string(auth), "nc=0000000")
-				req, err := http.NewRequest(http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d/index.html", port), nil)
+				req, err := http.NewRequest(http.MethodGet, url, nil)
 				require.NoError(t, err)
 				req.Header.Set("Authorization", string(auth))
 				resp, err := http.DefaultClient.Do(req)
@@ -238,7 +189,7 @@ auth.require = ("/" => ("method" => "digest", "algorithm" => %q, "realm" => %q, 
 			}
 
 			bad := newTestClient(t, func(cfg *ClientConfig) { cfg.Secret.Password = "wrong" })
-			code, _, _ = digestGet(t, bad, fmt.Sprintf("http://127.0.0.1:%d/index.html", port))
+			code, _, _ = digestGet(t, bad, url)
 			assert.Equal(t, http.StatusUnauthorized, code)
 		})
 	}
@@ -249,40 +200,12 @@ auth.require = ("/" => ("method" => "digest", "algorithm" => %q, "realm" => %q, 
 // with nc 2, and a stale nonce forced through AuthDigestNonceLifetime.
 func TestInteropApacheServer(t *testing.T) {
 	apache := requirePeer(t, "apache2")
-	const modules = "/usr/lib/apache2/modules"
-	if _, err := os.Stat(filepath.Join(modules, "mod_auth_digest.so")); err != nil {
-		requirePeer(t, "mod_auth_digest.so")
-	}
+	peertest.ApacheModule(t, "auth_digest")
 	cell(t, "client: engine", peertest.Describe("apache2", apache), "MD5", "auth",
 		"rspauth checked, 2 later requests (nc 2, or nextnonce), stale=true answered, a wrong password refused")
-	dir := t.TempDir()
-	require.NoError(t, os.MkdirAll(filepath.Join(dir, "htdocs"), 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "htdocs", "index.html"), []byte(interopBody), 0o644))
-	// The htdigest format: user:realm:H(A1), written here because the
-	// htdigest tool prompts on the terminal.
-	users := testUser + ":" + testRealm + ":" + crypto.MD5.HA1(testUser, testRealm, testPassword) + "\n"
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "htdigest"), []byte(users), 0o644))
-	port := freePort(t)
-	var conf strings.Builder
-	fmt.Fprintf(&conf, "ServerRoot %q\nServerName localhost\nListen 127.0.0.1:%d\nPidFile %q\nErrorLog %q\n",
-		dir, port, filepath.Join(dir, "httpd.pid"), filepath.Join(dir, "error.log"))
-	for _, m := range []string{"mpm_prefork", "authn_core", "authn_file", "auth_digest", "authz_core", "authz_user"} {
-		fmt.Fprintf(&conf, "LoadModule %s_module %s/mod_%s.so\n", m, modules, m)
-	}
-	fmt.Fprintf(&conf, `DocumentRoot %q
-<Location />
-  AuthType Digest
-  AuthName %q
-  AuthDigestProvider file
-  AuthUserFile %q
-  AuthDigestNonceLifetime 2
-  Require valid-user
-</Location>
-`, filepath.Join(dir, "htdocs"), testRealm, filepath.Join(dir, "htdigest"))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "httpd.conf"), []byte(conf.String()), 0o644))
-	startDaemon(t, port, apache, "-X", "-f", filepath.Join(dir, "httpd.conf"))
+	url, _ := peertest.ApacheDigest(t, apache, peertest.DigestSite{User: testUser, Realm: testRealm, Password: testPassword, Page: interopBody,
+		HA1: crypto.MD5.HA1(testUser, testRealm, testPassword)})
 
-	url := fmt.Sprintf("http://127.0.0.1:%d/index.html", port)
 	c := newTestClient(t, func(cfg *ClientConfig) { cfg.MutualAuth = true })
 	code, body, info := digestGet(t, c, url)
 	require.Equal(t, http.StatusOK, code)

@@ -1,60 +1,33 @@
 package engine
 
 import (
-	"bytes"
-	"context"
-	"encoding/binary"
 	"fmt"
-	"io"
 	"net"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gosspi/schannel/internal/gsssample"
 	"github.com/gosspi/schannel/internal/kerberos/crypto"
 	"github.com/gosspi/schannel/internal/kerberos/files"
 	"github.com/gosspi/schannel/internal/kerberos/mitrealm"
 	"github.com/gosspi/schannel/internal/kerberos/wire"
 )
 
-// The gss-sample protocol of MIT's krb5-gss-samples: a flags byte, a
-// 4-byte big-endian length and the token.
-const (
-	tokNoop        = 0x01
-	tokContext     = 0x02
-	tokData        = 0x04
-	tokMIC         = 0x08
-	tokContextNext = 0x10
-	tokWrapped     = 0x20
-	tokEncrypted   = 0x40
-	tokSendMIC     = 0x80
-)
-
 func sendFrame(t *testing.T, c net.Conn, flags byte, tok []byte) {
 	t.Helper()
-	b := append([]byte{flags}, binary.BigEndian.AppendUint32(nil, uint32(len(tok)))...)
-	_, err := c.Write(append(b, tok...))
-	require.NoError(t, err)
+	require.NoError(t, gsssample.WriteToken(c, flags, tok))
 }
 
 func recvFrame(t *testing.T, c net.Conn) (byte, []byte) {
 	t.Helper()
-	var h [5]byte
-	_, err := io.ReadFull(c, h[:])
+	flags, tok, err := gsssample.ReadToken(c)
 	require.NoError(t, err)
-	n := binary.BigEndian.Uint32(h[1:])
-	require.Less(t, n, uint32(1<<20))
-	tok := make([]byte, n)
-	_, err = io.ReadFull(c, tok)
-	require.NoError(t, err)
-	return h[0], tok
+	return flags, tok
 }
 
 // gssRealm is a realm with a user, host/localhost in the default keytab
@@ -130,17 +103,8 @@ func testMITGSSServer(t *testing.T, delegate, rc4 bool) {
 		}}
 	}
 
-	port := freeTCPPort(t)
-	logPath := filepath.Join(realm.Dir, "gss-server.log")
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	srv := exec.CommandContext(ctx, mitrealm.Require(t, "gss-server"), "-port", fmt.Sprint(port), "-once", "-logfile", logPath, "host@localhost")
-	var srvOut syncBuffer
-	srv.Stdout, srv.Stderr = &srvOut, &srvOut
-	require.NoError(t, srv.Start())
-	defer func() { _ = srv.Process.Kill(); _ = srv.Wait() }()
-	c := dialRetry(t, port)
-	defer c.Close()
+	srv := mitrealm.StartGSSServer(t, realm.Dir, time.Minute, "host@localhost")
+	c := srv.Dial(t)
 
 	ini, tok, err := NewInitiator(InitiatorConfig{
 		Client: as.CName, CRealm: as.CRealm, Ticket: svc.Ticket, SessionKey: svc.Part.Key,
@@ -148,10 +112,10 @@ func testMITGSSServer(t *testing.T, delegate, rc4 bool) {
 		Delegate: deleg, AllowWeak: rc4,
 	})
 	require.NoError(t, err)
-	sendFrame(t, c, tokNoop|tokContextNext, nil)
-	sendFrame(t, c, tokContext, tok)
+	sendFrame(t, c, gsssample.Noop|gsssample.ContextNext, nil)
+	sendFrame(t, c, gsssample.Context, tok)
 	flags, reply := recvFrame(t, c)
-	require.Equal(t, byte(tokContext), flags)
+	require.Equal(t, byte(gsssample.Context), flags)
 	require.NoError(t, ini.Receive(reply), "MIT's AP-REP verifies")
 	keys, ok := ini.Keys()
 	require.True(t, ok)
@@ -164,14 +128,13 @@ func testMITGSSServer(t *testing.T, delegate, rc4 bool) {
 	msg := []byte("hello from Go")
 	wrapped, err := ml.Wrap(msg, true)
 	require.NoError(t, err)
-	sendFrame(t, c, tokData|tokWrapped|tokEncrypted|tokSendMIC, wrapped)
+	sendFrame(t, c, gsssample.Data|gsssample.Wrapped|gsssample.Encrypted|gsssample.SendMIC, wrapped)
 	flags, mic := recvFrame(t, c)
-	require.Equal(t, byte(tokMIC), flags, "gss-server: %s", srvOut.String())
+	require.Equal(t, byte(gsssample.MIC), flags, "gss-server: %s", srv.Output())
 	require.NoError(t, ml.VerifyMIC(msg, mic), "gss-server's MIC over our message")
-	sendFrame(t, c, tokNoop, nil)
+	sendFrame(t, c, gsssample.Noop, nil)
 	require.NoError(t, srv.Wait())
-	log, _ := os.ReadFile(logPath)
-	assert.Contains(t, string(log)+srvOut.String(), "hello from Go")
+	assert.Contains(t, srv.Log(), "hello from Go")
 }
 
 // TestMITGSSClient: MIT's gss-client (with a ticket from kinit) against
@@ -189,26 +152,11 @@ func testMITGSSClient(t *testing.T, rc4 bool) {
 	kt, err := files.ReadKeytab(ktPath)
 	require.NoError(t, err)
 
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	port := l.Addr().(*net.TCPAddr).Port
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cli := exec.CommandContext(ctx, mitrealm.Require(t, "gss-client"), "-port", fmt.Sprint(port), "127.0.0.1", "host@localhost", "hello from MIT")
-	var cliOut syncBuffer
-	cli.Stdout, cli.Stderr = &cliOut, &cliOut
-	require.NoError(t, cli.Start())
-	defer func() { _ = cli.Process.Kill() }()
-
-	c, err := l.Accept()
-	require.NoError(t, err)
-	defer c.Close()
-	require.NoError(t, c.SetDeadline(time.Now().Add(time.Minute)))
+	cli, c := mitrealm.StartGSSClient(t, time.Minute, "127.0.0.1", "host@localhost", "hello from MIT")
 	flags, _ := recvFrame(t, c)
-	require.Equal(t, byte(tokNoop|tokContextNext), flags)
+	require.Equal(t, byte(gsssample.Noop|gsssample.ContextNext), flags)
 	flags, tok := recvFrame(t, c)
-	require.Equal(t, byte(tokContext), flags)
+	require.Equal(t, byte(gsssample.Context), flags)
 	acc, err := Accept(AcceptorConfig{
 		Keys: func(svc wire.PrincipalName, realm string, etype int32, kvno uint32) ([]byte, bool) {
 			e, ok := kt.Key(files.Principal{Realm: realm, Components: svc.NameString}, etype, kvno)
@@ -227,10 +175,10 @@ func testMITGSSClient(t *testing.T, rc4 bool) {
 	require.NotNil(t, acc.PAC.ClientInfo)
 	assert.Equal(t, "user", acc.PAC.ClientInfo.Name)
 	require.NotNil(t, acc.Reply)
-	sendFrame(t, c, tokContext, acc.Reply)
+	sendFrame(t, c, gsssample.Context, acc.Reply)
 
 	flags, wrapped := recvFrame(t, c)
-	require.NotZero(t, flags&tokWrapped, "flags %#x, gss-client: %s", flags, cliOut.String())
+	require.NotZero(t, flags&gsssample.Wrapped, "flags %#x, gss-client: %s", flags, cli.Output())
 	ml, err := NewMessageLayer(acc.Keys, true)
 	require.NoError(t, err)
 	msg, conf, err := ml.Unwrap(wrapped)
@@ -239,52 +187,12 @@ func testMITGSSClient(t *testing.T, rc4 bool) {
 	assert.Equal(t, "hello from MIT", strings.TrimRight(string(msg), "\x00"))
 	mic, err := ml.MIC(msg)
 	require.NoError(t, err)
-	sendFrame(t, c, tokMIC, mic)
+	sendFrame(t, c, gsssample.MIC, mic)
 	flags, _ = recvFrame(t, c)
-	assert.Equal(t, byte(tokNoop), flags)
-	require.NoError(t, cli.Wait(), "gss-client: %s", cliOut.String())
-	assert.Contains(t, cliOut.String(), "Signature verified")
-}
-
-func freeTCPPort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-func dialRetry(t *testing.T, port int) net.Conn {
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second)
-		if err == nil {
-			require.NoError(t, c.SetDeadline(time.Now().Add(time.Minute)))
-			return c
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("gss-server did not listen: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// syncBuffer collects a child process's output while the test reads it
-// for failure messages.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	assert.Equal(t, byte(gsssample.Noop), flags)
+	out, err := cli.Wait()
+	require.NoError(t, err, "gss-client: %s", out)
+	assert.Contains(t, out, "Signature verified")
 }
 
 // TestMITGSSClientDelegation: gss-client -d forwards its TGT to our
@@ -300,21 +208,7 @@ func TestMITGSSClientDelegation(t *testing.T) {
 	kt, err := files.ReadKeytab(ktPath)
 	require.NoError(t, err)
 
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cli := exec.CommandContext(ctx, mitrealm.Require(t, "gss-client"), "-d", "-port", fmt.Sprint(l.Addr().(*net.TCPAddr).Port),
-		"127.0.0.1", "host@localhost", "delegate")
-	var cliOut syncBuffer
-	cli.Stdout, cli.Stderr = &cliOut, &cliOut
-	require.NoError(t, cli.Start())
-	defer func() { _ = cli.Process.Kill(); _ = cli.Wait() }()
-	c, err := l.Accept()
-	require.NoError(t, err)
-	defer c.Close()
-	require.NoError(t, c.SetDeadline(time.Now().Add(time.Minute)))
+	_, c := mitrealm.StartGSSClient(t, time.Minute, "-d", "127.0.0.1", "host@localhost", "delegate")
 	recvFrame(t, c)
 	_, tok := recvFrame(t, c)
 	acc, err := Accept(AcceptorConfig{
