@@ -1,8 +1,6 @@
 package kerberos
 
 import (
-	"encoding/binary"
-
 	"github.com/gosspi/schannel/internal/kerberos/crypto"
 	"github.com/gosspi/schannel/internal/kerberos/wire"
 	"github.com/gosspi/schannel/sspi"
@@ -14,16 +12,13 @@ import (
 //
 // EncryptMessage takes [TOKEN (cbSecurityTrailer), DATA, PADDING
 // (cbBlockSize)]: DATA is encrypted in place and TOKEN receives the token
-// header and the part of the token that is not the message. The engine
-// makes RRC 0 tokens (as MIT); here the bytes after the header are rotated
-// right by RRC (RFC 4121 section 4.2.5), so that what remains for DATA is
+// header and the part of the token that is not the message, rotated
+// right by RRC (RFC 4121 section 4.2.5) so that what remains for DATA is
 // exactly as long as the message: RRC is the checksum for integrity-only
 // tokens (12 for aes-sha1, as Windows sends) and the encrypted header copy
 // with the checksum for confidential ones (28 for aes-sha1, as Windows).
-// RRC is outside both the checksum and the encrypted header copy, so
-// setting it after the fact is what a rotating sender does.
-
-const rrcOffset = 6 // TOK_ID(2) Flags(1) Filler(1) EC(2) RRC(2) SND_SEQ(8)
+// The engine lays the token out so (MessageLayer.WrapTo), encrypting the
+// message where it lies: no copy of it is made.
 
 func (p *provider) ready() error {
 	if p.state != stateEstablished || p.ml == nil {
@@ -80,31 +75,11 @@ func (p *provider) EncryptMessage(qop uint32, buffers []sspi.SecBuffer) (sspi.St
 	if len(buffers[ti].Buffer) < overhead {
 		return fail(sspi.Errorf(sspi.SEC_E_BUFFER_TOO_SMALL, "kerberos: the TOKEN buffer needs %d bytes (cbSecurityTrailer), has %d", overhead, len(buffers[ti].Buffer)))
 	}
-	data := buffers[di].Buffer
-	tok, err := p.ml.Wrap(data, conf)
+	n, err := p.ml.WrapTo(buffers[ti].Buffer, buffers[di].Buffer, conf)
 	if err != nil {
 		return sspi.StatusOf(err), err
 	}
-	body := tok[wire.TokenHeaderSize:]
-	rot := overhead - wire.TokenHeaderSize
-	rrc := rot
-	if conf {
-		e, _ := crypto.Lookup(p.messageKey().KeyType)
-		rot -= e.ConfounderSize
-		// A DCE-style token has EC filler (16) and, as Windows sends it
-		// and MIT's DCE-style wrap copies it, RRC 28 while the bytes are
-		// rotated by RRC+EC (MS-KILE section 3.4.5.4.1); elsewhere EC is 0.
-		rrc = rot - p.ml.EC()
-	}
-	binary.BigEndian.PutUint16(tok[rrcOffset:], uint16(rrc))
-	// Rotate right by rot: the last rot bytes come first.
-	rotated := make([]byte, 0, len(body))
-	rotated = append(append(rotated, body[len(body)-rot:]...), body[:len(body)-rot]...)
-	t := buffers[ti].Buffer[:overhead]
-	copy(t, tok[:wire.TokenHeaderSize])
-	copy(t[wire.TokenHeaderSize:], rotated)
-	buffers[ti].Buffer, buffers[ti].Size = t, overhead
-	copy(data, rotated[overhead-wire.TokenHeaderSize:])
+	buffers[ti].Buffer, buffers[ti].Size = buffers[ti].Buffer[:n], n
 	if pi := sspi.IndexOfWritable(buffers, sspi.SECBUFFER_PADDING); pi >= 0 {
 		buffers[pi].Buffer, buffers[pi].Size = buffers[pi].Buffer[:0], 0 // cbBlockSize 1: no padding
 	}
@@ -114,6 +89,11 @@ func (p *provider) EncryptMessage(qop uint32, buffers []sspi.SecBuffer) (sspi.St
 // DecryptMessage takes [TOKEN, DATA] as EncryptMessage left them, or
 // [STREAM (the whole token), DATA (empty)]; DATA comes back holding the
 // message. pfQOP is SECQOP_WRAP_NO_ENCRYPT for an integrity-only token.
+// As Windows does, it decrypts in place: the TOKEN (or STREAM) and DATA
+// buffers are overwritten, unless the TOKEN or STREAM buffer is READONLY,
+// when it is copied first. DATA gets the message in place for
+// EncryptMessage's layout; from a STREAM the message is moved to the
+// buffer's start, as this package always returned it.
 func (p *provider) DecryptMessage(buffers []sspi.SecBuffer) (uint32, sspi.Status, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -125,18 +105,20 @@ func (p *provider) DecryptMessage(buffers []sspi.SecBuffer) (uint32, sspi.Status
 		st, err := fail(sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: DecryptMessage needs a DATA buffer"))
 		return 0, st, err
 	}
-	var whole, out []byte
-	if si := sspi.IndexOf(buffers, sspi.SECBUFFER_STREAM); si >= 0 {
-		whole, out = buffers[si].Buffer, buffers[si].Buffer
-	} else if ti := sspi.IndexOf(buffers, sspi.SECBUFFER_TOKEN); ti >= 0 {
-		tok, data := buffers[ti].Buffer, buffers[di].Buffer
-		whole = make([]byte, 0, len(tok)+len(data))
-		whole, out = append(append(whole, tok...), data...), data
+	var tok, data, out []byte
+	ti := sspi.IndexOf(buffers, sspi.SECBUFFER_STREAM)
+	if ti >= 0 {
+		tok, out = buffers[ti].Buffer, buffers[ti].Buffer
+	} else if ti = sspi.IndexOf(buffers, sspi.SECBUFFER_TOKEN); ti >= 0 {
+		tok, data, out = buffers[ti].Buffer, buffers[di].Buffer, buffers[di].Buffer
 	} else {
 		st, err := fail(sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: DecryptMessage needs a TOKEN or a STREAM buffer"))
 		return 0, st, err
 	}
-	msg, conf, err := p.ml.Unwrap(whole)
+	if buffers[ti].BufferType.ReadOnly() {
+		tok = append([]byte(nil), tok...)
+	}
+	msg, conf, err := p.ml.UnwrapIn(tok, data)
 	if err != nil {
 		return 0, sspi.StatusOf(err), err
 	}
@@ -144,7 +126,10 @@ func (p *provider) DecryptMessage(buffers []sspi.SecBuffer) (uint32, sspi.Status
 		st, err := fail(sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: the %d-byte message does not fit the %d-byte DATA buffer", len(msg), len(out)))
 		return 0, st, err
 	}
-	n := copy(out, msg)
+	n := len(msg)
+	if n > 0 && &msg[0] != &out[0] {
+		copy(out, msg) // may overlap within a STREAM: copy is memmove
+	}
 	buffers[di].Buffer, buffers[di].Size = out[:n], n
 	if !conf {
 		return sspi.SECQOP_WRAP_NO_ENCRYPT, sspi.SEC_E_OK, nil
@@ -190,11 +175,10 @@ func (p *provider) MakeSignature(qop uint32, buffers []sspi.SecBuffer) (sspi.Sta
 	if len(buffers[ti].Buffer) < p.ml.MICSize() {
 		return fail(sspi.Errorf(sspi.SEC_E_BUFFER_TOO_SMALL, "kerberos: the TOKEN buffer needs %d bytes (cbMaxSignature), has %d", p.ml.MICSize(), len(buffers[ti].Buffer)))
 	}
-	mic, err := p.ml.MIC(signedData(buffers))
+	n, err := p.ml.MICTo(buffers[ti].Buffer, signedData(buffers))
 	if err != nil {
 		return sspi.StatusOf(err), err
 	}
-	n := copy(buffers[ti].Buffer, mic)
 	buffers[ti].Buffer, buffers[ti].Size = buffers[ti].Buffer[:n], n
 	return sspi.SEC_E_OK, nil
 }

@@ -2,12 +2,10 @@ package crypto
 
 import (
 	"crypto/aes"
-	"crypto/hmac"
 	"crypto/pbkdf2"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
-	"crypto/subtle"
 	"encoding/binary"
 	"fmt"
 	"hash"
@@ -108,51 +106,41 @@ func stringToKeySHA1(e *Enctype, password, salt string, params []byte) ([]byte, 
 	return deriveKeySHA1(tkey, []byte("kerberos"))
 }
 
-// encryptSHA1 is the RFC 3961 section 5.3 simplified profile with RFC 3962
-// parameters: C = AES-CTS(Ke, confounder|plaintext), then
-// HMAC-SHA1(Ki, confounder|plaintext) truncated to 96 bits.
-func encryptSHA1(e *Enctype, key []byte, usage uint32, confounder, plaintext []byte) ([]byte, error) {
-	ke, err := deriveKeySHA1(key, usageConstant(usage, usageDerivationEncryption))
-	if err != nil {
-		return nil, err
-	}
-	ki, err := deriveKeySHA1(key, usageConstant(usage, usageDerivationIntegrity))
-	if err != nil {
-		return nil, err
-	}
-	data := make([]byte, 0, len(confounder)+len(plaintext))
-	data = append(append(data, confounder...), plaintext...)
-	b, err := aes.NewCipher(ke)
-	if err != nil {
-		return nil, fmt.Errorf("kerberos: %w", err)
-	}
-	c, err := ctsEncrypt(b, data)
-	if err != nil {
-		return nil, err
-	}
-	return append(c, truncatedHMAC(e.hash, ki, e.TrailerSize, data)...), nil
+// deriveUsageSHA1 is Ke, Ki or Kc of RFC 3961 section 5.3 with RFC 3962
+// parameters: DK(key, usage | kind), each as long as the key.
+func deriveUsageSHA1(e *Enctype, key []byte, usage uint32, kind byte) ([]byte, error) {
+	return deriveKeySHA1(key, usageConstant(usage, kind))
 }
 
-func decryptSHA1(e *Enctype, key []byte, usage uint32, ciphertext []byte) ([]byte, error) {
-	ke, err := deriveKeySHA1(key, usageConstant(usage, usageDerivationEncryption))
+// encryptAES is the RFC 3961 section 5.3 simplified profile with RFC 3962
+// parameters (C = AES-CTS(Ke, confounder|plaintext), then HMAC(Ki,
+// confounder|plaintext) truncated) or RFC 8009 section 5 (the HMAC over
+// the zero IV and C instead), through a UsageKey used once.
+func encryptAES(e *Enctype, key []byte, usage uint32, confounder, plaintext []byte) ([]byte, error) {
+	k, err := e.NewUsageKey(key, usage)
 	if err != nil {
 		return nil, err
 	}
-	ki, err := deriveKeySHA1(key, usageConstant(usage, usageDerivationIntegrity))
+	n := len(confounder) + len(plaintext)
+	out := make([]byte, n+e.TrailerSize)
+	copy(out[copy(out, confounder):], plaintext)
+	if err := k.Seal([][]byte{out[:n]}, out[n:]); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// decryptAES reverses encryptAES into a new slice; the caller's
+// ciphertext is left as it was.
+func decryptAES(e *Enctype, key []byte, usage uint32, ciphertext []byte) ([]byte, error) {
+	k, err := e.NewUsageKey(key, usage)
 	if err != nil {
 		return nil, err
 	}
 	split := len(ciphertext) - e.TrailerSize
-	b, err := aes.NewCipher(ke)
-	if err != nil {
-		return nil, fmt.Errorf("kerberos: %w", err)
-	}
-	data, err := ctsDecrypt(b, ciphertext[:split])
-	if err != nil {
+	data := append([]byte(nil), ciphertext[:split]...)
+	if err := k.Open([][]byte{data}, ciphertext[split:]); err != nil {
 		return nil, err
-	}
-	if subtle.ConstantTimeCompare(truncatedHMAC(e.hash, ki, e.TrailerSize, data), ciphertext[split:]) != 1 {
-		return nil, ErrIntegrity
 	}
 	return data[e.ConfounderSize:], nil
 }
@@ -172,12 +160,4 @@ func prfSHA1(e *Enctype, key, input []byte) ([]byte, error) {
 	out := make([]byte, aesBlockSize)
 	b.Encrypt(out, sum[:aesBlockSize])
 	return out, nil
-}
-
-func truncatedHMAC(h func() hash.Hash, key []byte, size int, data ...[]byte) []byte {
-	m := hmac.New(h, key)
-	for _, d := range data {
-		m.Write(d)
-	}
-	return m.Sum(nil)[:size]
 }

@@ -1,10 +1,8 @@
 package crypto
 
 import (
-	"crypto/aes"
 	"crypto/hmac"
 	"crypto/pbkdf2"
-	"crypto/subtle"
 	"encoding/binary"
 	"fmt"
 	"hash"
@@ -25,12 +23,15 @@ func kdfHMACSHA2(h func() hash.Hash, key, label, context []byte, kBits int) []by
 	return m.Sum(nil)[:kBits/8]
 }
 
-// keysSHA2 derives Ke (the AES key) and Ki (the HMAC key) for one usage,
-// RFC 8009 section 5.
-func keysSHA2(e *Enctype, key []byte, usage uint32) (ke, ki []byte) {
-	ke = kdfHMACSHA2(e.hash, key, usageConstant(usage, usageDerivationEncryption), nil, e.KeySize*8)
-	ki = kdfHMACSHA2(e.hash, key, usageConstant(usage, usageDerivationIntegrity), nil, e.TrailerSize*8)
-	return ke, ki
+// deriveUsageSHA2 is Ke, Ki or Kc of RFC 8009 section 5: KDF-HMAC-SHA2
+// of the usage constant, Ke as long as the AES key, Ki and Kc as long as
+// the truncated HMAC (128 or 192 bits).
+func deriveUsageSHA2(e *Enctype, key []byte, usage uint32, kind byte) ([]byte, error) {
+	bits := e.TrailerSize * 8
+	if kind == usageDerivationEncryption {
+		bits = e.KeySize * 8
+	}
+	return kdfHMACSHA2(e.hash, key, usageConstant(usage, kind), nil, bits), nil
 }
 
 // stringToKeySHA2 is RFC 8009 section 4: PBKDF2 with the enctype's hash
@@ -48,43 +49,6 @@ func stringToKeySHA2(e *Enctype, password, salt string, params []byte) ([]byte, 
 		return nil, fmt.Errorf("kerberos: %w", err)
 	}
 	return kdfHMACSHA2(e.hash, tkey, []byte("kerberos"), nil, e.KeySize*8), nil
-}
-
-// encryptSHA2 is RFC 8009 section 5: C = AES-CTS(Ke, N|plaintext) with a
-// zero IV, then HMAC(Ki, IV|C) truncated. Unlike RFC 3962 the MAC covers
-// the ciphertext, so a forgery is refused before decryption.
-func encryptSHA2(e *Enctype, key []byte, usage uint32, confounder, plaintext []byte) ([]byte, error) {
-	ke, ki := keysSHA2(e, key, usage)
-	data := make([]byte, 0, len(confounder)+len(plaintext))
-	data = append(append(data, confounder...), plaintext...)
-	b, err := aes.NewCipher(ke)
-	if err != nil {
-		return nil, fmt.Errorf("kerberos: %w", err)
-	}
-	c, err := ctsEncrypt(b, data)
-	if err != nil {
-		return nil, err
-	}
-	return append(c, truncatedHMAC(e.hash, ki, e.TrailerSize, make([]byte, aesBlockSize), c)...), nil
-}
-
-func decryptSHA2(e *Enctype, key []byte, usage uint32, ciphertext []byte) ([]byte, error) {
-	ke, ki := keysSHA2(e, key, usage)
-	split := len(ciphertext) - e.TrailerSize
-	c := ciphertext[:split]
-	mac := truncatedHMAC(e.hash, ki, e.TrailerSize, make([]byte, aesBlockSize), c)
-	if subtle.ConstantTimeCompare(mac, ciphertext[split:]) != 1 {
-		return nil, ErrIntegrity
-	}
-	b, err := aes.NewCipher(ke)
-	if err != nil {
-		return nil, fmt.Errorf("kerberos: %w", err)
-	}
-	data, err := ctsDecrypt(b, c)
-	if err != nil {
-		return nil, err
-	}
-	return data[e.ConfounderSize:], nil
 }
 
 // prfSHA2 is RFC 8009 section 5: KDF-HMAC-SHA2(key, "prf", input) with

@@ -29,10 +29,10 @@ type ChecksumType struct {
 }
 
 var checksums = [...]ChecksumType{
-	{ID: HMACSHA196AES256, Name: "hmac-sha1-96-aes256", Size: 12, Enctype: AES256CTSHMACSHA196, sum: checksumSHA1},
-	{ID: HMACSHA196AES128, Name: "hmac-sha1-96-aes128", Size: 12, Enctype: AES128CTSHMACSHA196, sum: checksumSHA1},
-	{ID: HMACSHA384192AES256, Name: "hmac-sha384-192-aes256", Size: 24, Enctype: AES256CTSHMACSHA384192, sum: checksumSHA2},
-	{ID: HMACSHA256128AES128, Name: "hmac-sha256-128-aes128", Size: 16, Enctype: AES128CTSHMACSHA256128, sum: checksumSHA2},
+	{ID: HMACSHA196AES256, Name: "hmac-sha1-96-aes256", Size: 12, Enctype: AES256CTSHMACSHA196, sum: checksumAES},
+	{ID: HMACSHA196AES128, Name: "hmac-sha1-96-aes128", Size: 12, Enctype: AES128CTSHMACSHA196, sum: checksumAES},
+	{ID: HMACSHA384192AES256, Name: "hmac-sha384-192-aes256", Size: 24, Enctype: AES256CTSHMACSHA384192, sum: checksumAES},
+	{ID: HMACSHA256128AES128, Name: "hmac-sha256-128-aes128", Size: 16, Enctype: AES128CTSHMACSHA256128, sum: checksumAES},
 	{ID: HMACMD5, Name: "hmac-md5-arcfour", Size: 16, Enctype: RC4HMAC, sum: checksumHMACMD5},
 }
 
@@ -71,21 +71,16 @@ func (c *ChecksumType) Verify(key []byte, usage uint32, data, sum []byte) error 
 	return nil
 }
 
-// checksumSHA1 is the RFC 3961 section 5.4 keyed checksum with RFC 3962
-// parameters: HMAC-SHA1(DK(key, usage|0x99), data) cut to 96 bits.
-func checksumSHA1(c *ChecksumType, e *Enctype, key []byte, usage uint32, data []byte) ([]byte, error) {
-	kc, err := deriveKeySHA1(key, usageConstant(usage, usageDerivationChecksum))
+// checksumAES is the RFC 3961 section 5.4 keyed checksum with RFC 3962
+// parameters (HMAC-SHA1(DK(key, usage|0x99), data) cut to 96 bits) or
+// RFC 8009 section 5's (HMAC(Kc, data) truncated, Kc as long as the
+// checksum), through a UsageKey used once.
+func checksumAES(c *ChecksumType, e *Enctype, key []byte, usage uint32, data []byte) ([]byte, error) {
+	k, err := e.NewUsageKey(key, usage)
 	if err != nil {
 		return nil, err
 	}
-	return truncatedHMAC(e.hash, kc, c.Size, data), nil
-}
-
-// checksumSHA2 is RFC 8009 section 5: HMAC(Kc, data) truncated, with Kc
-// as long as the checksum.
-func checksumSHA2(c *ChecksumType, e *Enctype, key []byte, usage uint32, data []byte) ([]byte, error) {
-	kc := kdfHMACSHA2(e.hash, key, usageConstant(usage, usageDerivationChecksum), nil, c.Size*8)
-	return truncatedHMAC(e.hash, kc, c.Size, data), nil
+	return k.Checksum(nil, data)
 }
 
 // checksumHMACMD5 is RFC 4757 section 4: Ksign = HMAC-MD5(key,

@@ -82,10 +82,14 @@ func TestRFC8009AppendixA(t *testing.T) {
 			assert.Equal(t, v.s2kKey, hex.EncodeToString(k), "string-to-key")
 
 			base := unhex(t, v.baseKey)
-			ke, ki := keysSHA2(e, base, 2)
+			ke, err := e.derive(e, base, 2, usageDerivationEncryption)
+			require.NoError(t, err)
 			assert.Equal(t, v.ke, hex.EncodeToString(ke), "Ke")
+			ki, err := e.derive(e, base, 2, usageDerivationIntegrity)
+			require.NoError(t, err)
 			assert.Equal(t, v.ki, hex.EncodeToString(ki), "Ki")
-			kc := kdfHMACSHA2(e.hash, base, usageConstant(2, usageDerivationChecksum), nil, e.TrailerSize*8)
+			kc, err := e.derive(e, base, 2, usageDerivationChecksum)
+			require.NoError(t, err)
 			assert.Equal(t, v.kc, hex.EncodeToString(kc), "Kc")
 
 			prf, err := e.PRF(base, []byte("test"))

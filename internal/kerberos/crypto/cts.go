@@ -5,70 +5,216 @@ import (
 	"errors"
 )
 
-// ctsEncrypt is AES in CBC mode with ciphertext stealing, RFC 3962 section
-// 5: CBC over the zero-padded input, then the last two cipher blocks are
-// swapped and the output cut to the input length. A single block is plain
-// CBC. The IV is always zero in Kerberos (the cipher state is not chained).
-func ctsEncrypt(b cipher.Block, plaintext []byte) ([]byte, error) {
-	n := len(plaintext)
-	if n < aesBlockSize {
-		return nil, errors.New("kerberos: CTS input shorter than one block")
-	}
-	iv := make([]byte, aesBlockSize)
-	if n == aesBlockSize {
-		out := make([]byte, n)
-		b.Encrypt(out, plaintext)
-		return out, nil
-	}
-	padded := make([]byte, (n+aesBlockSize-1)/aesBlockSize*aesBlockSize)
-	copy(padded, plaintext)
-	cipher.NewCBCEncrypter(b, iv).CryptBlocks(padded, padded)
-	last := len(padded) - aesBlockSize
-	prev := last - aesBlockSize
-	tail := n - last // bytes of the final, possibly partial, block
-	out := make([]byte, n)
-	copy(out, padded[:prev])
-	copy(out[prev:], padded[last:])
-	copy(out[prev+aesBlockSize:], padded[prev:prev+tail])
-	return out, nil
+// The CTS functions work on a byte string spread over a few slices (MIT's
+// krb5_crypto_iov), encrypting and decrypting where the bytes lie: a Wrap
+// token's message stays in the caller's DATA buffer while its confounder
+// and header copy sit in the TOKEN buffer (MS-KILE section 3.4.5.4.1), and
+// a received token's rotation (RFC 4121 section 4.2.5) splits its
+// ciphertext in two. Blocks inside one slice go to the CBC mode in runs;
+// only a block that straddles two slices is copied, through a scratch
+// block.
+
+// cbcMode is a CBC BlockMode whose IV can be reset, so that one mode per
+// key serves every message (crypto/cipher's and crypto/aes's modes have
+// SetIV; crypto/tls relies on it the same way).
+type cbcMode interface {
+	cipher.BlockMode
+	SetIV([]byte)
 }
 
-// ctsDecrypt reverses ctsEncrypt.
-func ctsDecrypt(b cipher.Block, ciphertext []byte) ([]byte, error) {
-	n := len(ciphertext)
-	if n < aesBlockSize {
-		return nil, errors.New("kerberos: CTS input shorter than one block")
+// ctsState is what the segment CTS functions need besides the block: the
+// two CBC modes and scratch space that outlives no call.
+type ctsState struct {
+	block          cipher.Block
+	cbcEnc, cbcDec cbcMode
+	zeroIV         [aesBlockSize]byte
+	scratch        [3 * aesBlockSize]byte
+}
+
+func newCTSState(b cipher.Block) (*ctsState, error) {
+	s := &ctsState{block: b}
+	enc, ok1 := cipher.NewCBCEncrypter(b, s.zeroIV[:]).(cbcMode)
+	dec, ok2 := cipher.NewCBCDecrypter(b, s.zeroIV[:]).(cbcMode)
+	if !ok1 || !ok2 {
+		return nil, errors.New("kerberos: the CBC mode cannot reset its IV")
 	}
-	out := make([]byte, n)
+	s.cbcEnc, s.cbcDec = enc, dec
+	return s, nil
+}
+
+// segmentsLen is the length of the string segs hold.
+func segmentsLen(segs [][]byte) int {
+	n := 0
+	for _, s := range segs {
+		n += len(s)
+	}
+	return n
+}
+
+// gather copies len(dst) bytes of segs from offset off into dst.
+func gather(dst []byte, segs [][]byte, off int) {
+	for _, s := range segs {
+		if len(dst) == 0 {
+			return
+		}
+		if off >= len(s) {
+			off -= len(s)
+			continue
+		}
+		n := copy(dst, s[off:])
+		dst, off = dst[n:], 0
+	}
+}
+
+// scatter copies src into segs from offset off, gather's inverse.
+func scatter(segs [][]byte, off int, src []byte) {
+	for _, s := range segs {
+		if len(src) == 0 {
+			return
+		}
+		if off >= len(s) {
+			off -= len(s)
+			continue
+		}
+		n := copy(s[off:], src)
+		src, off = src[n:], 0
+	}
+}
+
+// cbcSegments runs mode over the first n bytes of segs (whole blocks) in
+// place. The mode chains across calls, so a straddling block processed
+// alone continues the chain as in one pass.
+func cbcSegments(mode cipher.BlockMode, segs [][]byte, n int, blk []byte) {
+	off, start := 0, 0 // off: bytes done; start: offset of segs[i]
+	for i := 0; off < n && i < len(segs); {
+		s := segs[i]
+		if off >= start+len(s) {
+			start += len(s)
+			i++
+			continue
+		}
+		run := min(start+len(s)-off, n-off) / aesBlockSize * aesBlockSize
+		if run > 0 {
+			p := s[off-start : off-start+run]
+			mode.CryptBlocks(p, p)
+			off += run
+			continue
+		}
+		// The next block straddles segs[i] and what follows.
+		b := blk[:aesBlockSize]
+		gather(b, segs, off)
+		mode.CryptBlocks(b, b)
+		scatter(segs, off, b)
+		off += aesBlockSize
+	}
+}
+
+// encryptSegments is AES in CBC mode with ciphertext stealing, RFC 3962
+// section 5, in place over segs: CBC over the zero-padded input, then the
+// last two cipher blocks are swapped and the output cut to the input
+// length. A single block is plain CBC. The IV is always zero in Kerberos
+// (the cipher state is not chained).
+func (s *ctsState) encryptSegments(segs [][]byte) error {
+	n := segmentsLen(segs)
+	if n < aesBlockSize {
+		return errors.New("kerberos: CTS input shorter than one block")
+	}
 	if n == aesBlockSize {
-		b.Decrypt(out, ciphertext)
-		return out, nil
+		b := s.scratch[:aesBlockSize]
+		gather(b, segs, 0)
+		s.block.Encrypt(b, b)
+		scatter(segs, 0, b)
+		return nil
+	}
+	tail := n % aesBlockSize // bytes of the final, possibly partial, block
+	if tail == 0 {
+		tail = aesBlockSize
+	}
+	head := n - aesBlockSize - tail // whole blocks before the stolen pair
+	s.cbcEnc.SetIV(s.zeroIV[:])
+	cbcSegments(s.cbcEnc, segs, head, s.scratch[:])
+	// scratch: P(n-1) | Pn zero-padded, both encrypted in the chain.
+	pair := s.scratch[:2*aesBlockSize]
+	clear(pair[aesBlockSize:])
+	gather(pair[:aesBlockSize+tail], segs, head)
+	s.cbcEnc.CryptBlocks(pair, pair)
+	// Cn first, then C(n-1) cut to the tail.
+	scatter(segs, head, pair[aesBlockSize:])
+	scatter(segs, head+aesBlockSize, pair[:tail])
+	return nil
+}
+
+// decryptSegments reverses encryptSegments in place.
+func (s *ctsState) decryptSegments(segs [][]byte) error {
+	n := segmentsLen(segs)
+	if n < aesBlockSize {
+		return errors.New("kerberos: CTS input shorter than one block")
+	}
+	if n == aesBlockSize {
+		b := s.scratch[:aesBlockSize]
+		gather(b, segs, 0)
+		s.block.Decrypt(b, b)
+		scatter(segs, 0, b)
+		return nil
 	}
 	tail := n % aesBlockSize
 	if tail == 0 {
 		tail = aesBlockSize
 	}
-	prefix := n - aesBlockSize - tail // whole blocks before the stolen pair
-	iv := make([]byte, aesBlockSize)
-	if prefix > 0 {
-		cipher.NewCBCDecrypter(b, make([]byte, aesBlockSize)).CryptBlocks(out[:prefix], ciphertext[:prefix])
-		copy(iv, ciphertext[prefix-aesBlockSize:prefix])
+	head := n - aesBlockSize - tail
+	// iv is the last cipher block before the stolen pair, needed after
+	// the in-place CBC pass has overwritten it.
+	iv := s.scratch[2*aesBlockSize:]
+	clear(iv)
+	if head > 0 {
+		gather(iv, segs, head-aesBlockSize)
+		s.cbcDec.SetIV(s.zeroIV[:])
+		cbcSegments(s.cbcDec, segs, head, s.scratch[:])
 	}
-	// ciphertext[prefix:prefix+16] is the last CBC block Cn; the tail is
-	// the first bytes of C(n-1). Decrypting Cn gives Pn xor C(n-1), whose
-	// bytes past the tail are C(n-1)'s, because Pn was zero-padded.
-	cn := ciphertext[prefix : prefix+aesBlockSize]
-	d := make([]byte, aesBlockSize)
-	b.Decrypt(d, cn)
-	cn1 := make([]byte, aesBlockSize)
-	copy(cn1, ciphertext[prefix+aesBlockSize:])
-	copy(cn1[tail:], d[tail:])
-	for i := 0; i < tail; i++ {
-		out[prefix+aesBlockSize+i] = d[i] ^ cn1[i]
+	// pair: Cn, then the first tail bytes of C(n-1). Decrypting Cn gives
+	// Pn xor C(n-1), whose bytes past the tail are C(n-1)'s, because Pn
+	// was zero-padded.
+	pair := s.scratch[:2*aesBlockSize]
+	gather(pair[:aesBlockSize+tail], segs, head)
+	cn, cn1 := pair[:aesBlockSize], pair[aesBlockSize:]
+	s.block.Decrypt(cn, cn)
+	copy(cn1[tail:], cn[tail:])
+	for i := range tail {
+		cn[i] ^= cn1[i] // Pn
 	}
-	b.Decrypt(out[prefix:prefix+aesBlockSize], cn1)
-	for i := 0; i < aesBlockSize; i++ {
-		out[prefix+i] ^= iv[i]
+	s.block.Decrypt(cn1, cn1)
+	for i := range aesBlockSize {
+		cn1[i] ^= iv[i] // P(n-1)
+	}
+	scatter(segs, head, cn1)
+	scatter(segs, head+aesBlockSize, cn[:tail])
+	return nil
+}
+
+// ctsEncrypt is encryptSegments on one contiguous plaintext, into a new
+// slice.
+func ctsEncrypt(b cipher.Block, plaintext []byte) ([]byte, error) {
+	s, err := newCTSState(b)
+	if err != nil {
+		return nil, err
+	}
+	out := append([]byte(nil), plaintext...)
+	if err := s.encryptSegments([][]byte{out}); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ctsDecrypt is decryptSegments on one contiguous ciphertext, into a new
+// slice.
+func ctsDecrypt(b cipher.Block, ciphertext []byte) ([]byte, error) {
+	s, err := newCTSState(b)
+	if err != nil {
+		return nil, err
+	}
+	out := append([]byte(nil), ciphertext...)
+	if err := s.decryptSegments([][]byte{out}); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

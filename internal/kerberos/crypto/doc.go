@@ -13,7 +13,9 @@
 //
 // The package does not implement DES, 3DES or Camellia, GSS-API tokens
 // (the engine builds those on Encrypt and Checksum), or the RFC 4757
-// "exportable" 40-bit variant. It keeps no state; every function is safe
-// for concurrent use. Integrity failures are ErrIntegrity, which callers
-// map to KRB_AP_ERR_BAD_INTEGRITY or GSS_S_BAD_SIG.
+// "exportable" 40-bit variant. It keeps no state, and every function is
+// safe for concurrent use, but for UsageKey: the derived keys of one usage
+// that a GSS context keeps for its messages, which encrypt and decrypt in
+// place. Integrity failures are ErrIntegrity, which callers map to
+// KRB_AP_ERR_BAD_INTEGRITY or GSS_S_BAD_SIG.
 package crypto

@@ -62,6 +62,11 @@ type Enctype struct {
 	// hash is the HMAC hash of the AES profiles; macSize the truncated
 	// HMAC length, equal to TrailerSize.
 	hash func() hash.Hash
+	// derive makes Ke, Ki or Kc (kind 0xAA, 0x55, 0x99) of a usage, for
+	// UsageKey; nil for RC4-HMAC. encryptThenMAC is RFC 8009's order
+	// (the tag covers the ciphertext) against RFC 3961's.
+	derive         func(e *Enctype, key []byte, usage uint32, kind byte) ([]byte, error)
+	encryptThenMAC bool
 }
 
 // enctypes is the table, strongest first, as MIT's default list orders the
@@ -72,32 +77,32 @@ var enctypes = [...]Enctype{
 		Aliases: []string{"aes256-cts", "aes256-sha1"},
 		KeySize: 32, ConfounderSize: aesBlockSize, TrailerSize: 12,
 		ChecksumType: HMACSHA196AES256, DefaultS2KParams: []byte{0, 0, 0x10, 0}, // 4096
-		stringToKey: stringToKeySHA1, encrypt: encryptSHA1, decrypt: decryptSHA1, prf: prfSHA1,
-		hash: newSHA1,
+		stringToKey: stringToKeySHA1, encrypt: encryptAES, decrypt: decryptAES, prf: prfSHA1,
+		hash: newSHA1, derive: deriveUsageSHA1,
 	},
 	{
 		ID: AES128CTSHMACSHA196, Name: "aes128-cts-hmac-sha1-96",
 		Aliases: []string{"aes128-cts", "aes128-sha1"},
 		KeySize: 16, ConfounderSize: aesBlockSize, TrailerSize: 12,
 		ChecksumType: HMACSHA196AES128, DefaultS2KParams: []byte{0, 0, 0x10, 0},
-		stringToKey: stringToKeySHA1, encrypt: encryptSHA1, decrypt: decryptSHA1, prf: prfSHA1,
-		hash: newSHA1,
+		stringToKey: stringToKeySHA1, encrypt: encryptAES, decrypt: decryptAES, prf: prfSHA1,
+		hash: newSHA1, derive: deriveUsageSHA1,
 	},
 	{
 		ID: AES256CTSHMACSHA384192, Name: "aes256-cts-hmac-sha384-192",
 		Aliases: []string{"aes256-sha2"},
 		KeySize: 32, ConfounderSize: aesBlockSize, TrailerSize: 24,
 		ChecksumType: HMACSHA384192AES256, DefaultS2KParams: []byte{0, 0, 0x80, 0}, // 32768
-		stringToKey: stringToKeySHA2, encrypt: encryptSHA2, decrypt: decryptSHA2, prf: prfSHA2,
-		hash: newSHA384,
+		stringToKey: stringToKeySHA2, encrypt: encryptAES, decrypt: decryptAES, prf: prfSHA2,
+		hash: newSHA384, derive: deriveUsageSHA2, encryptThenMAC: true,
 	},
 	{
 		ID: AES128CTSHMACSHA256128, Name: "aes128-cts-hmac-sha256-128",
 		Aliases: []string{"aes128-sha2"},
 		KeySize: 16, ConfounderSize: aesBlockSize, TrailerSize: 16,
 		ChecksumType: HMACSHA256128AES128, DefaultS2KParams: []byte{0, 0, 0x80, 0},
-		stringToKey: stringToKeySHA2, encrypt: encryptSHA2, decrypt: decryptSHA2, prf: prfSHA2,
-		hash: newSHA256,
+		stringToKey: stringToKeySHA2, encrypt: encryptAES, decrypt: decryptAES, prf: prfSHA2,
+		hash: newSHA256, derive: deriveUsageSHA2, encryptThenMAC: true,
 	},
 	{
 		ID: RC4HMAC, Name: "arcfour-hmac",

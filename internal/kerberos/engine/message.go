@@ -2,6 +2,7 @@ package engine
 
 import (
 	"crypto/rand"
+	"encoding/binary"
 	"errors"
 
 	"github.com/gosspi/schannel/internal/kerberos/crypto"
@@ -40,6 +41,17 @@ type MessageLayer struct {
 	// dce is a DCE-style context (GSSDCEStyleFlag).
 	dce  bool
 	rand func([]byte) (int, error)
+	// usageKeys are the derived keys of the four RFC 4121 usages
+	// (acceptor seal and sign, initiator seal and sign), each made on
+	// first use and kept for the context's life: index usage minus
+	// UsageAcceptorSeal. A fixed array, so nothing a peer sends grows it.
+	// RC4 contexts use rc4Keys instead.
+	usageKeys [4]*crypto.UsageKey
+	rc4Keys   *rc4Keys
+	// hdr and mac are scratch for a header copy and a received tag,
+	// kept here so that the per-message path allocates nothing.
+	hdr [wire.TokenHeaderSize]byte
+	mac [64]byte
 }
 
 // NewMessageLayer starts the message layer of a context from its keys.
@@ -71,6 +83,7 @@ func NewMessageLayer(keys ContextKeys, acceptor bool) (*MessageLayer, error) {
 		if len(m.key.KeyValue) != 16 {
 			return nil, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: RC4 context key of %d bytes", len(m.key.KeyValue))
 		}
+		m.rc4Keys = newRC4Keys(m.key.KeyValue)
 	}
 	m.enc = e
 	if acceptor {
@@ -79,6 +92,23 @@ func NewMessageLayer(keys ContextKeys, acceptor bool) (*MessageLayer, error) {
 		m.sendSeq, m.recv.next = uint64(keys.InitiatorSeq), uint64(keys.AcceptorSeq)
 	}
 	return m, nil
+}
+
+// usageKey returns the context's derived keys for usage, deriving them
+// on first use.
+func (m *MessageLayer) usageKey(usage uint32) (*crypto.UsageKey, error) {
+	i := int(usage) - int(crypto.UsageAcceptorSeal)
+	if i < 0 || i >= len(m.usageKeys) {
+		return nil, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: key usage %d is not a GSS message usage", usage)
+	}
+	if m.usageKeys[i] == nil {
+		k, err := m.enc.NewUsageKey(m.key.KeyValue, usage)
+		if err != nil {
+			return nil, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: %w", err)
+		}
+		m.usageKeys[i] = k
+	}
+	return m.usageKeys[i], nil
 }
 
 func (m *MessageLayer) usages(sending bool) (seal, sign uint32) {
@@ -148,46 +178,147 @@ func (m *MessageLayer) MICSize() int {
 	return wire.TokenHeaderSize + c.Size
 }
 
-// Wrap makes a Wrap token of msg, RFC 4121 section 4.2.4, with RRC 0. A
-// confidential token encrypts msg | EC filler | header (the filler is
-// zeros; RFC 4121 leaves its value open).
+// Wrap makes a Wrap token of msg, RFC 4121 section 4.2.4, with RRC 0,
+// into a new slice. A confidential token encrypts msg | EC filler |
+// header (the filler is zeros; RFC 4121 leaves its value open).
 func (m *MessageLayer) Wrap(msg []byte, conf bool) ([]byte, error) {
-	if len(msg) > wire.MaxTokenSize-m.Overhead(conf) {
-		return nil, sspi.Errorf(sspi.SEC_E_BUFFER_TOO_SMALL, "kerberos: %d-byte message is too long to wrap", len(msg))
+	if err := m.checkWrapSize(msg, conf); err != nil {
+		return nil, err
 	}
 	if m.rc4 {
 		return m.wrapRC4(msg, conf)
 	}
-	seal, _ := m.usages(true)
-	h := wire.WrapHeader{Flags: m.sendFlags(), SeqNum: m.sendSeq}
-	var out []byte
+	// One allocation: the token is built where it will be sent and
+	// encrypted there.
+	out := make([]byte, m.Overhead(conf)+len(msg))
+	hdr, body := out[:wire.TokenHeaderSize], out[wire.TokenHeaderSize:]
 	if conf {
-		h.Flags |= wire.FlagSealed
-		ec := m.EC()
-		h.EC = uint16(ec)
-		hdr := h.Marshal()
-		plain := make([]byte, len(msg)+ec, len(msg)+ec+len(hdr))
-		copy(plain, msg)
-		plain = append(plain, hdr...)
-		c, err := m.enc.Encrypt(m.key.KeyValue, seal, plain)
-		if err != nil {
-			return nil, sspi.Errorf(sspi.SEC_E_ENCRYPT_FAILURE, "kerberos: %w", err)
+		c, t := m.enc.ConfounderSize, m.enc.TrailerSize
+		copy(body[c:], msg)
+		if err := m.seal(hdr, body[:c], body[c:c+len(msg)], body[c+len(msg):len(body)-t], body[len(body)-t:]); err != nil {
+			return nil, err
 		}
-		out = append(hdr, c...)
 	} else {
-		sum, err := m.enc.Checksum(m.key.KeyValue, seal, append(append([]byte{}, msg...), h.Marshal()...))
-		if err != nil {
-			return nil, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: %w", err)
+		copy(body, msg)
+		if err := m.sign(hdr, body[:len(msg)], body[len(msg):]); err != nil {
+			return nil, err
 		}
-		h.EC = uint16(len(sum))
-		out = append(append(h.Marshal(), msg...), sum...)
 	}
 	m.sendSeq++
 	return out, nil
 }
 
-// Unwrap checks a Wrap token and returns the message and whether it was
-// confidential. Statuses follow Wine's GSS-to-SSPI table: malformed is
+// WrapTo makes a Wrap token of data in place, laid out as Windows lays
+// EncryptMessage's buffers (MS-KILE section 3.4.5.4.1): data is encrypted
+// where it lies, and tok receives the header and the rest of the token,
+// rotated right (RFC 4121 section 4.2.5) so that the token is tok[:n]
+// followed by data, n being Overhead(conf). RRC is then the encrypted
+// header copy with the tag for a confidential token (28 for aes-sha1, as
+// Windows sends), the checksum for an integrity-only one (12); a
+// DCE-style token's bytes are rotated by RRC+EC, as Windows sends it and
+// MIT's DCE-style wrap copies it. RRC is outside both the checksum and
+// the encrypted header copy, so setting it after the fact is what a
+// rotating sender does.
+func (m *MessageLayer) WrapTo(tok, data []byte, conf bool) (int, error) {
+	if err := m.checkWrapSize(data, conf); err != nil {
+		return 0, err
+	}
+	if m.rc4 {
+		return 0, sspi.Errorf(sspi.SEC_E_UNSUPPORTED_FUNCTION, "kerberos: RC4-HMAC tokens have no TOKEN and DATA layout")
+	}
+	n := m.Overhead(conf)
+	if len(tok) < n {
+		return 0, sspi.Errorf(sspi.SEC_E_BUFFER_TOO_SMALL, "kerberos: the token needs %d bytes, has %d", n, len(tok))
+	}
+	hdr, rest := tok[:wire.TokenHeaderSize], tok[wire.TokenHeaderSize:n]
+	var rrc int
+	if conf {
+		// rest: EC filler | header copy | tag, then the confounder.
+		c, t := m.enc.ConfounderSize, m.enc.TrailerSize
+		rot := len(rest) - c
+		if err := m.seal(hdr, rest[rot:], data, rest[:rot-t], rest[rot-t:rot]); err != nil {
+			return 0, err
+		}
+		rrc = rot - m.EC()
+	} else {
+		// rest: the checksum.
+		if err := m.sign(hdr, data, rest); err != nil {
+			return 0, err
+		}
+		rrc = len(rest)
+	}
+	binary.BigEndian.PutUint16(hdr[rrcOffset:], uint16(rrc))
+	m.sendSeq++
+	return n, nil
+}
+
+// rrcOffset is where RRC sits in a Wrap header: TOK_ID(2) Flags(1)
+// Filler(1) EC(2) RRC(2) SND_SEQ(8).
+const rrcOffset = 6
+
+func (m *MessageLayer) checkWrapSize(msg []byte, conf bool) error {
+	if len(msg) > wire.MaxTokenSize-m.Overhead(conf) {
+		return sspi.Errorf(sspi.SEC_E_BUFFER_TOO_SMALL, "kerberos: %d-byte message is too long to wrap", len(msg))
+	}
+	return nil
+}
+
+// seal writes a confidential Wrap token's header (RRC 0) into hdr and
+// encrypts confounder | msg | tail in place, tail being the EC filler and
+// the header copy, with the tag into mac.
+func (m *MessageLayer) seal(hdr, confounder, msg, tail, mac []byte) error {
+	usage, _ := m.usages(true)
+	k, err := m.usageKey(usage)
+	if err != nil {
+		return err
+	}
+	h := wire.WrapHeader{Flags: m.sendFlags() | wire.FlagSealed, EC: uint16(m.EC()), SeqNum: m.sendSeq}
+	h.MarshalTo(hdr)
+	if _, err := m.rand(confounder); err != nil {
+		return sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: reading a confounder: %w", err)
+	}
+	filler := len(tail) - wire.TokenHeaderSize
+	clear(tail[:filler])
+	copy(tail[filler:], hdr)
+	segs := [...][]byte{confounder, msg, tail}
+	if err := k.Seal(segs[:], mac); err != nil {
+		return sspi.Errorf(sspi.SEC_E_ENCRYPT_FAILURE, "kerberos: %w", err)
+	}
+	return nil
+}
+
+// sign writes an integrity-only Wrap token's header into hdr and its
+// checksum, over msg and the header with EC and RRC zero, into sum.
+func (m *MessageLayer) sign(hdr, msg, sum []byte) error {
+	usage, _ := m.usages(true)
+	k, err := m.usageKey(usage)
+	if err != nil {
+		return err
+	}
+	h := wire.WrapHeader{Flags: m.sendFlags(), SeqNum: m.sendSeq}
+	h.MarshalTo(hdr)
+	if _, err := k.Checksum(sum[:0], msg, hdr); err != nil {
+		return sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: %w", err)
+	}
+	h.EC = uint16(len(sum))
+	h.MarshalTo(hdr)
+	return nil
+}
+
+// Unwrap checks a Wrap token and returns the message, in a new slice, and
+// whether it was confidential; tok is left as it was. See UnwrapIn.
+func (m *MessageLayer) Unwrap(tok []byte) ([]byte, bool, error) {
+	return m.UnwrapIn(append([]byte(nil), tok...), nil)
+}
+
+// UnwrapIn checks a Wrap token that is tok followed by data (data may be
+// empty) and returns the message and whether it was confidential. It
+// works in place: a confidential token is decrypted inside tok and data,
+// and the message returned is where it lies in them (for EncryptMessage's
+// layout, data itself), or a new slice in the rare layout that leaves it
+// split between the two.
+//
+// Statuses follow Wine's GSS-to-SSPI table: malformed is
 // SEC_E_INVALID_TOKEN, forged SEC_E_MESSAGE_ALTERED, a replay
 // SEC_E_INVALID_TOKEN, a gap or reordering SEC_E_OUT_OF_SEQUENCE.
 //
@@ -201,37 +332,52 @@ func (m *MessageLayer) Wrap(msg []byte, conf bool) ([]byte, error) {
 // (RRC+EC in DCE style, RRC elsewhere) is tried first and the other one
 // after it; both are authenticated decryptions under the same key and
 // usage, so a forger gains nothing from the second, and a sender's
-// choice costs at most one extra decryption of a token that fails.
-func (m *MessageLayer) Unwrap(tok []byte) ([]byte, bool, error) {
+// choice costs at most one extra decryption of a token that fails (and
+// one encryption, which puts the bytes back for the second try).
+func (m *MessageLayer) UnwrapIn(tok, data []byte) ([]byte, bool, error) {
 	if m.rc4 {
+		if len(data) > 0 {
+			tok = append(append(make([]byte, 0, len(tok)+len(data)), tok...), data...)
+		}
 		return m.unwrapRC4(tok)
 	}
-	h, payload, err := wire.SplitWrapToken(tok)
-	if err != nil {
+	if len(tok) < wire.TokenHeaderSize || len(tok)+len(data) > wire.MaxTokenSize {
+		return nil, false, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: Wrap token of %d bytes", len(tok)+len(data))
+	}
+	var h wire.WrapHeader
+	if err := h.Unmarshal(tok[:wire.TokenHeaderSize]); err != nil {
 		return nil, false, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: %w", err)
 	}
 	if err := m.checkFlags(h.Flags); err != nil {
 		return nil, false, err
 	}
-	if len(payload) == 0 {
+	a := tok[wire.TokenHeaderSize:]
+	if len(a)+len(data) == 0 {
 		return nil, false, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: empty Wrap token")
 	}
-	seal, _ := m.usages(false)
+	usage, _ := m.usages(false)
+	k, err := m.usageKey(usage)
+	if err != nil {
+		return nil, false, err
+	}
 	var msg []byte
 	conf := h.Flags&wire.FlagSealed != 0
 	if conf {
-		rotations := []int{int(h.RRC)}
+		rotations := [2]int{int(h.RRC), -1}
 		if h.EC != 0 {
 			both := int(h.RRC) + int(h.EC)
 			if m.dce {
-				rotations = []int{both, int(h.RRC)}
+				rotations = [2]int{both, int(h.RRC)}
 			} else {
-				rotations = append(rotations, both)
+				rotations[1] = both
 			}
 		}
 		var first error
 		for _, r := range rotations {
-			msg, err = m.openSealed(h, payload, r, seal)
+			if r < 0 {
+				break
+			}
+			msg, err = m.openSealed(k, h, unrotate(a, data, r))
 			if err == nil {
 				break
 			}
@@ -243,17 +389,22 @@ func (m *MessageLayer) Unwrap(tok []byte) ([]byte, bool, error) {
 			return nil, false, first
 		}
 	} else {
-		payload = rotateLeft(payload, int(h.RRC))
-		c, _ := crypto.LookupChecksum(m.enc.ChecksumType)
-		if int(h.EC) != c.Size || len(payload) < c.Size {
-			return nil, false, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: integrity-only Wrap token with EC %d, checksum size %d", h.EC, c.Size)
+		body := unrotate(a, data, int(h.RRC))
+		c := k.ChecksumSize()
+		n := len(a) + len(data)
+		if int(h.EC) != c || n < c {
+			return nil, false, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: integrity-only Wrap token with EC %d, checksum size %d", h.EC, c)
 		}
-		msg = payload[:len(payload)-c.Size]
+		text, sumSegs := cut(body, n-c)
+		sum := m.mac[:c]
+		gatherSegs(sum, sumSegs)
 		zeroed := h
 		zeroed.EC, zeroed.RRC = 0, 0
-		if c.Verify(m.key.KeyValue, seal, append(append([]byte{}, msg...), zeroed.Marshal()...), payload[len(msg):]) != nil {
+		zeroed.MarshalTo(m.hdr[:])
+		if k.VerifyChecksum(sum, text[0], text[1], text[2], m.hdr[:]) != nil {
 			return nil, false, sspi.Errorf(sspi.SEC_E_MESSAGE_ALTERED, "kerberos: Wrap token checksum does not verify")
 		}
+		msg = joined(text, 0, n-c)
 	}
 	if err := m.recv.check(h.SeqNum, m.replay, m.sequence); err != nil {
 		return nil, false, err
@@ -261,53 +412,143 @@ func (m *MessageLayer) Unwrap(tok []byte) ([]byte, bool, error) {
 	return msg, conf, nil
 }
 
-// rotateLeft undoes a right rotation by n (RFC 4121 section 4.2.5) into a
-// new slice.
-func rotateLeft(b []byte, n int) []byte {
-	n %= len(b)
-	return append(append(make([]byte, 0, len(b)), b[n:]...), b[:n]...)
+// segments is a byte string in up to three slices: a token body that is
+// a followed by b, read after a left rotation.
+type segments [3][]byte
+
+// unrotate is a | b rotated left by n (undoing the sender's right
+// rotation, RFC 4121 section 4.2.5), as segments of the same storage.
+func unrotate(a, b []byte, n int) segments {
+	total := len(a) + len(b)
+	if total == 0 {
+		return segments{}
+	}
+	n %= total
+	if n <= len(a) {
+		return segments{a[n:], b, a[:n]}
+	}
+	n -= len(a)
+	return segments{b[n:], a, b[:n]}
 }
 
-// openSealed decrypts a confidential Wrap token's payload rotated by
-// rotation and checks the encrypted header copy: every field but RRC,
-// which the sender may set after encrypting (RFC 4121 section 4.2.5 puts
-// 0 in the copy; Heimdal also ignores it there).
-func (m *MessageLayer) openSealed(h wire.WrapHeader, payload []byte, rotation int, usage uint32) ([]byte, error) {
-	plain, err := m.enc.Decrypt(m.key.KeyValue, usage, rotateLeft(payload, rotation))
+// cut splits s at offset n.
+func cut(s segments, n int) (head, tail segments) {
+	for i, p := range s {
+		switch {
+		case n >= len(p):
+			head[i] = p
+			n -= len(p)
+		default:
+			head[i], tail[i] = p[:n], p[n:]
+			n = 0
+		}
+	}
+	return head, tail
+}
+
+// gatherSegs copies the start of s into dst.
+func gatherSegs(dst []byte, s segments) {
+	for _, p := range s {
+		dst = dst[copy(dst, p):]
+	}
+}
+
+// joined is the bytes [from, to) of s: a subslice of the segment that
+// holds them all, else a new slice.
+func joined(s segments, from, to int) []byte {
+	_, rest := cut(s, from)
+	want, _ := cut(rest, to-from)
+	one := []byte{} // an empty message is not nil, as before
+	parts := 0
+	for _, p := range want {
+		if len(p) > 0 {
+			one = p
+			parts++
+		}
+	}
+	if parts > 1 {
+		one = make([]byte, to-from)
+		gatherSegs(one, want)
+	}
+	return one
+}
+
+// openSealed decrypts a confidential Wrap token's rotated body in place
+// and checks the encrypted header copy: every field but RRC, which the
+// sender may set after encrypting (RFC 4121 section 4.2.5 puts 0 in the
+// copy; Heimdal also ignores it there). When the tag does not verify,
+// body holds the ciphertext as it was.
+func (m *MessageLayer) openSealed(k *crypto.UsageKey, h wire.WrapHeader, body segments) ([]byte, error) {
+	n := len(body[0]) + len(body[1]) + len(body[2])
+	t := m.enc.TrailerSize
+	if n < m.enc.ConfounderSize+t {
+		return nil, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: Wrap token: %d-byte ciphertext is shorter than its %d-byte overhead", n, m.enc.ConfounderSize+t)
+	}
+	cipher, tagSegs := cut(body, n-t)
+	tag := m.mac[:t]
+	gatherSegs(tag, tagSegs)
+	err := k.Open(cipher[:], tag)
 	if errors.Is(err, crypto.ErrIntegrity) {
 		return nil, sspi.Errorf(sspi.SEC_E_MESSAGE_ALTERED, "kerberos: Wrap token does not verify")
 	}
 	if err != nil {
 		return nil, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: Wrap token: %w", err)
 	}
-	if len(plain) < int(h.EC)+wire.TokenHeaderSize {
+	plain := n - t // confounder | message | EC filler | header copy
+	if plain-m.enc.ConfounderSize < int(h.EC)+wire.TokenHeaderSize {
 		return nil, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: Wrap token shorter than its EC (%d) and header copy", h.EC)
 	}
+	_, copySegs := cut(cipher, plain-wire.TokenHeaderSize)
+	gatherSegs(m.hdr[:], copySegs)
 	var inner wire.WrapHeader
-	if inner.Unmarshal(plain[len(plain)-wire.TokenHeaderSize:]) != nil {
+	if inner.Unmarshal(m.hdr[:]) != nil {
 		return nil, sspi.Errorf(sspi.SEC_E_MESSAGE_ALTERED, "kerberos: Wrap token's encrypted header copy is not a Wrap header")
 	}
 	inner.RRC = h.RRC
 	if inner != h {
 		return nil, sspi.Errorf(sspi.SEC_E_MESSAGE_ALTERED, "kerberos: Wrap token header differs from its encrypted copy")
 	}
-	return plain[:len(plain)-int(h.EC)-wire.TokenHeaderSize], nil
+	return joined(cipher, m.enc.ConfounderSize, plain-int(h.EC)-wire.TokenHeaderSize), nil
 }
 
-// MIC makes a MIC token over msg, RFC 4121 section 4.2.6.1.
+// MIC makes a MIC token over msg, RFC 4121 section 4.2.6.1, into a new
+// slice.
 func (m *MessageLayer) MIC(msg []byte) ([]byte, error) {
-	if m.rc4 {
-		return m.micRC4(msg)
-	}
-	_, sign := m.usages(true)
-	h := wire.MICHeader{Flags: m.sendFlags(), SeqNum: m.sendSeq}
-	hdr := h.Marshal()
-	sum, err := m.enc.Checksum(m.key.KeyValue, sign, append(append([]byte{}, msg...), hdr...))
+	tok := make([]byte, m.MICSize())
+	n, err := m.MICTo(tok, msg)
 	if err != nil {
-		return nil, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: %w", err)
+		return nil, err
+	}
+	return tok[:n], nil
+}
+
+// MICTo makes a MIC token over msg into tok, which must hold MICSize
+// bytes, and returns its length.
+func (m *MessageLayer) MICTo(tok, msg []byte) (int, error) {
+	if len(tok) < m.MICSize() {
+		return 0, sspi.Errorf(sspi.SEC_E_BUFFER_TOO_SMALL, "kerberos: the MIC token needs %d bytes, has %d", m.MICSize(), len(tok))
+	}
+	if m.rc4 {
+		mic, err := m.micRC4(msg)
+		if err != nil {
+			return 0, err
+		}
+		return copy(tok, mic), nil
+	}
+	_, usage := m.usages(true)
+	k, err := m.usageKey(usage)
+	if err != nil {
+		return 0, err
+	}
+	h := wire.MICHeader{Flags: m.sendFlags(), SeqNum: m.sendSeq}
+	hdr := tok[:wire.TokenHeaderSize]
+	h.MarshalTo(hdr)
+	sum, err := k.Checksum(tok[wire.TokenHeaderSize:wire.TokenHeaderSize], msg, hdr)
+	if err != nil {
+		return 0, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: %w", err)
 	}
 	m.sendSeq++
-	return append(hdr, sum...), nil
+	return wire.TokenHeaderSize + len(sum), nil
 }
 
 // VerifyMIC checks a MIC token over msg.
@@ -322,9 +563,12 @@ func (m *MessageLayer) VerifyMIC(msg, tok []byte) error {
 	if err := m.checkFlags(h.Flags); err != nil {
 		return err
 	}
-	_, sign := m.usages(false)
-	c, _ := crypto.LookupChecksum(m.enc.ChecksumType)
-	if c.Verify(m.key.KeyValue, sign, append(append([]byte{}, msg...), tok[:wire.TokenHeaderSize]...), sum) != nil {
+	_, usage := m.usages(false)
+	k, err := m.usageKey(usage)
+	if err != nil {
+		return err
+	}
+	if k.VerifyChecksum(sum, msg, tok[:wire.TokenHeaderSize]) != nil {
 		return sspi.Errorf(sspi.SEC_E_MESSAGE_ALTERED, "kerberos: MIC does not verify")
 	}
 	return m.recv.check(h.SeqNum, m.replay, m.sequence)

@@ -6,8 +6,8 @@ import (
 	"crypto/rc4"
 	"crypto/subtle"
 	"encoding/binary"
+	"hash"
 
-	"github.com/gosspi/schannel/internal/kerberos/crypto"
 	"github.com/gosspi/schannel/internal/kerberos/wire"
 	"github.com/gosspi/schannel/sspi"
 )
@@ -25,17 +25,23 @@ import (
 //	[Wrap only] confounder (8) and data with one pad byte 01, RC4-
 //	            encrypted under a key derived from the sequence number
 const (
-	tokRC4MIC        uint16 = 0x0101
-	tokRC4Wrap       uint16 = 0x0201
-	rc4SignAlg              = 0x0011
-	rc4SealAlg              = 0x0010
-	rc4NoSeal               = 0xffff
-	rc4HeaderLen            = 8
-	rc4SeqLen               = 8
-	rc4CksumLen             = 8
-	rc4Confounder           = 8
-	usageRC4WrapSign        = 23 // hmac-md5 translates it to 13
-	usageRC4MICSign         = 15
+	tokRC4MIC     uint16 = 0x0101
+	tokRC4Wrap    uint16 = 0x0201
+	rc4SignAlg           = 0x0011
+	rc4SealAlg           = 0x0010
+	rc4NoSeal            = 0xffff
+	rc4HeaderLen         = 8
+	rc4SeqLen            = 8
+	rc4CksumLen          = 8
+	rc4Confounder        = 8
+)
+
+// Message types of the RFC 4757 section 4 checksum, which hmac-md5
+// gives for the GSS usages above (section 7.3: 13 signs Wrap tokens, 15
+// MIC tokens).
+const (
+	rc4MsgTypeWrap = 13
+	rc4MsgTypeMIC  = 15
 )
 
 func hmacMD5(key []byte, data ...[]byte) []byte {
@@ -46,12 +52,41 @@ func hmacMD5(key []byte, data ...[]byte) []byte {
 	return m.Sum(nil)
 }
 
-// arcfourCrypt is RFC 4757's two-step keying, MIT's kg_arcfour_docrypt:
-// K1 = HMAC-MD5(key, usage), K2 = HMAC-MD5(K1, kd), then RC4 under K2.
-func arcfourCrypt(key []byte, usage uint32, kd, data []byte) []byte {
-	var u [4]byte
-	binary.LittleEndian.PutUint32(u[:], usage)
-	c, _ := rc4.NewCipher(hmacMD5(hmacMD5(key, u[:]), kd))
+// rc4Keys are the keys of an RC4 context that do not change from token to
+// token, keyed once: RFC 4757 derives the sequence and data encryption
+// keys from each token's checksum and sequence number by design, but the
+// first step of each, and the signing key, depend on the context key
+// alone.
+type rc4Keys struct {
+	// sign is HMAC-MD5 keyed with Ksign = HMAC-MD5(key,
+	// "signaturekey\0"), RFC 4757 section 4.
+	sign hash.Hash
+	// seq and seal are HMAC-MD5 keyed with K1 = HMAC-MD5(key, 0) and
+	// HMAC-MD5(Klocal, 0), Klocal being key xor F0 (section 7.3): the
+	// first step of arcfourCrypt.
+	seq, seal hash.Hash
+}
+
+func newRC4Keys(key []byte) *rc4Keys {
+	klocal := make([]byte, len(key))
+	for i, b := range key {
+		klocal[i] = b ^ 0xf0
+	}
+	zero := []byte{0, 0, 0, 0} // usage 0, little-endian
+	return &rc4Keys{
+		sign: hmac.New(md5.New, hmacMD5(key, []byte("signaturekey\x00"))),
+		seq:  hmac.New(md5.New, hmacMD5(key, zero)),
+		seal: hmac.New(md5.New, hmacMD5(klocal, zero)),
+	}
+}
+
+// arcfourCrypt is RFC 4757's two-step keying, MIT's kg_arcfour_docrypt,
+// with the first step done: k1 is HMAC-MD5 keyed with K1 = HMAC-MD5(key,
+// usage); K2 = HMAC-MD5(K1, kd), then RC4 under K2.
+func arcfourCrypt(k1 hash.Hash, kd, data []byte) []byte {
+	k1.Reset()
+	k1.Write(kd)
+	c, _ := rc4.NewCipher(k1.Sum(nil))
 	out := make([]byte, len(data))
 	c.XORKeyStream(out, data)
 	return out
@@ -70,13 +105,20 @@ func (m *MessageLayer) rc4Header(tokID uint16, sealed bool) []byte {
 	return h
 }
 
-func (m *MessageLayer) rc4Checksum(usage uint32, header, data []byte) ([]byte, error) {
-	c, _ := crypto.LookupChecksum(crypto.HMACMD5)
-	sum, err := c.Checksum(m.key.KeyValue, usage, append(append([]byte{}, header...), data...))
-	if err != nil {
-		return nil, err
-	}
-	return sum[:rc4CksumLen], nil
+// rc4Checksum is the hmac-md5 checksum of RFC 4757 section 4 over header
+// | data, HMAC-MD5(Ksign, MD5(msgType | header | data)), cut to
+// SGN_CKSUM's 8 bytes.
+func (m *MessageLayer) rc4Checksum(msgType uint32, header, data []byte) ([]byte, error) {
+	var t [4]byte
+	binary.LittleEndian.PutUint32(t[:], msgType)
+	h := md5.New()
+	h.Write(t[:])
+	h.Write(header)
+	h.Write(data)
+	k := m.rc4Keys.sign
+	k.Reset()
+	k.Write(h.Sum(nil))
+	return k.Sum(nil)[:rc4CksumLen], nil
 }
 
 // rc4SeqPlain is the sequence number, big-endian as RFC 4757 7.1 says,
@@ -107,19 +149,15 @@ func (m *MessageLayer) wrapRC4(msg []byte, conf bool) ([]byte, error) {
 		return nil, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: %w", err)
 	}
 	plain = append(append(plain, msg...), 1)
-	sum, err := m.rc4Checksum(usageRC4WrapSign, hdr, plain)
+	sum, err := m.rc4Checksum(rc4MsgTypeWrap, hdr, plain)
 	if err != nil {
 		return nil, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: %w", err)
 	}
 	seq := uint32(m.sendSeq)
-	snd := arcfourCrypt(m.key.KeyValue, 0, sum, rc4SeqPlain(seq, m.acceptor))
+	snd := arcfourCrypt(m.rc4Keys.seq, sum, rc4SeqPlain(seq, m.acceptor))
 	data := plain
 	if conf {
-		klocal := make([]byte, len(m.key.KeyValue))
-		for i, b := range m.key.KeyValue {
-			klocal[i] = b ^ 0xf0
-		}
-		data = arcfourCrypt(klocal, 0, binary.BigEndian.AppendUint32(nil, seq), plain)
+		data = arcfourCrypt(m.rc4Keys.seal, binary.BigEndian.AppendUint32(nil, seq), plain)
 	}
 	body := append(append(append(hdr[2:], snd...), sum...), data...)
 	m.sendSeq++
@@ -128,11 +166,11 @@ func (m *MessageLayer) wrapRC4(msg []byte, conf bool) ([]byte, error) {
 
 func (m *MessageLayer) micRC4(msg []byte) ([]byte, error) {
 	hdr := m.rc4Header(tokRC4MIC, false)
-	sum, err := m.rc4Checksum(usageRC4MICSign, hdr, msg)
+	sum, err := m.rc4Checksum(rc4MsgTypeMIC, hdr, msg)
 	if err != nil {
 		return nil, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: %w", err)
 	}
-	snd := arcfourCrypt(m.key.KeyValue, 0, sum, rc4SeqPlain(uint32(m.sendSeq), m.acceptor))
+	snd := arcfourCrypt(m.rc4Keys.seq, sum, rc4SeqPlain(uint32(m.sendSeq), m.acceptor))
 	m.sendSeq++
 	return m.frame(tokRC4MIC, append(append(hdr[2:], snd...), sum...))
 }
@@ -156,7 +194,7 @@ func (m *MessageLayer) openRC4(tok []byte, want uint16) (hdr, sum, rest []byte, 
 		return nil, nil, nil, 0, false, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: RC4 token header %x", hdr)
 	}
 	snd, sum := b[6:14], b[14:22]
-	plain := arcfourCrypt(m.key.KeyValue, 0, sum, snd)
+	plain := arcfourCrypt(m.rc4Keys.seq, sum, snd)
 	// The direction bytes must be the peer's, or the token is our own
 	// reflected back; a forged checksum gives garbage here too, which
 	// the checksum check below catches.
@@ -176,13 +214,9 @@ func (m *MessageLayer) unwrapRC4(tok []byte) ([]byte, bool, error) {
 	}
 	plain := rest
 	if sealed {
-		klocal := make([]byte, len(m.key.KeyValue))
-		for i, b := range m.key.KeyValue {
-			klocal[i] = b ^ 0xf0
-		}
-		plain = arcfourCrypt(klocal, 0, binary.BigEndian.AppendUint32(nil, seq), rest)
+		plain = arcfourCrypt(m.rc4Keys.seal, binary.BigEndian.AppendUint32(nil, seq), rest)
 	}
-	want, err := m.rc4Checksum(usageRC4WrapSign, hdr, plain)
+	want, err := m.rc4Checksum(rc4MsgTypeWrap, hdr, plain)
 	if err != nil {
 		return nil, false, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: %w", err)
 	}
@@ -206,7 +240,7 @@ func (m *MessageLayer) verifyMICRC4(msg, tok []byte) error {
 	if len(rest) != 0 {
 		return sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: RC4 MIC token with %d extra bytes", len(rest))
 	}
-	want, err := m.rc4Checksum(usageRC4MICSign, hdr, msg)
+	want, err := m.rc4Checksum(rc4MsgTypeMIC, hdr, msg)
 	if err != nil {
 		return sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: %w", err)
 	}

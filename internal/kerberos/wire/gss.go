@@ -117,11 +117,18 @@ type MICHeader struct {
 // Marshal writes the 16-byte header.
 func (h *MICHeader) Marshal() []byte {
 	b := make([]byte, TokenHeaderSize)
+	h.MarshalTo(b)
+	return b
+}
+
+// MarshalTo writes the header into the first 16 bytes of b, for the
+// per-message path, which makes no allocation.
+func (h *MICHeader) MarshalTo(b []byte) {
+	b = b[:TokenHeaderSize]
 	binary.BigEndian.PutUint16(b, TokMIC)
 	b[2] = h.Flags
-	copy(b[3:8], []byte{0xff, 0xff, 0xff, 0xff, 0xff})
+	b[3], b[4], b[5], b[6], b[7] = 0xff, 0xff, 0xff, 0xff, 0xff
 	binary.BigEndian.PutUint64(b[8:], h.SeqNum)
-	return b
 }
 
 // Unmarshal reads exactly one 16-byte header. Unknown flag bits are kept;
@@ -176,13 +183,19 @@ type WrapHeader struct {
 // Marshal writes the 16-byte header.
 func (h *WrapHeader) Marshal() []byte {
 	b := make([]byte, TokenHeaderSize)
+	h.MarshalTo(b)
+	return b
+}
+
+// MarshalTo writes the header into the first 16 bytes of b.
+func (h *WrapHeader) MarshalTo(b []byte) {
+	b = b[:TokenHeaderSize]
 	binary.BigEndian.PutUint16(b, TokWrap)
 	b[2] = h.Flags
 	b[3] = 0xff
 	binary.BigEndian.PutUint16(b[4:], h.EC)
 	binary.BigEndian.PutUint16(b[6:], h.RRC)
 	binary.BigEndian.PutUint64(b[8:], h.SeqNum)
-	return b
 }
 
 // Unmarshal reads exactly one 16-byte header.
