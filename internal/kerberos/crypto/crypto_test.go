@@ -3,6 +3,7 @@ package crypto
 import (
 	"bytes"
 	"crypto/aes"
+	"crypto/cipher"
 	"crypto/pbkdf2"
 	"crypto/sha1"
 	"encoding/binary"
@@ -248,4 +249,32 @@ func BenchmarkEncrypt(b *testing.B) {
 			}
 		})
 	}
+}
+
+// ctsEncrypt is encryptSegments on one contiguous plaintext, into a new
+// slice: the form RFC 3962's appendix B vectors are given in.
+func ctsEncrypt(b cipher.Block, plaintext []byte) ([]byte, error) {
+	s, err := newCTSState(b)
+	if err != nil {
+		return nil, err
+	}
+	out := append([]byte(nil), plaintext...)
+	if err := s.encryptSegments([][]byte{out}); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ctsDecrypt is decryptSegments on one contiguous ciphertext, into a new
+// slice.
+func ctsDecrypt(b cipher.Block, ciphertext []byte) ([]byte, error) {
+	s, err := newCTSState(b)
+	if err != nil {
+		return nil, err
+	}
+	out := append([]byte(nil), ciphertext...)
+	if err := s.decryptSegments([][]byte{out}); err != nil {
+		return nil, err
+	}
+	return out, nil
 }

@@ -190,31 +190,3 @@ func (s *ctsState) decryptSegments(segs [][]byte) error {
 	scatter(segs, head+aesBlockSize, cn[:tail])
 	return nil
 }
-
-// ctsEncrypt is encryptSegments on one contiguous plaintext, into a new
-// slice.
-func ctsEncrypt(b cipher.Block, plaintext []byte) ([]byte, error) {
-	s, err := newCTSState(b)
-	if err != nil {
-		return nil, err
-	}
-	out := append([]byte(nil), plaintext...)
-	if err := s.encryptSegments([][]byte{out}); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-// ctsDecrypt is decryptSegments on one contiguous ciphertext, into a new
-// slice.
-func ctsDecrypt(b cipher.Block, ciphertext []byte) ([]byte, error) {
-	s, err := newCTSState(b)
-	if err != nil {
-		return nil, err
-	}
-	out := append([]byte(nil), ciphertext...)
-	if err := s.decryptSegments([][]byte{out}); err != nil {
-		return nil, err
-	}
-	return out, nil
-}

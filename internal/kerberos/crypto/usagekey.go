@@ -21,18 +21,16 @@ import (
 // each token (RFC 4757 section 7). A UsageKey is not safe for concurrent
 // use.
 type UsageKey struct {
-	e      *Enctype
-	base   []byte
-	usage  uint32
-	ckSize int
+	e     *Enctype
+	base  []byte
+	usage uint32
 
 	cts *ctsState // Ke, nil until first used
 	ki  hash.Hash // HMAC keyed with Ki
 	kc  hash.Hash // HMAC keyed with Kc, nil until first used
-	// sum receives HMAC outputs (at most SHA-384's 48 bytes), mac a
-	// received tag gathered from where it lies.
+	// sum receives HMAC outputs (at most SHA-384's 48 bytes), so that
+	// making or checking a tag allocates nothing.
 	sum [64]byte
-	mac [64]byte
 }
 
 // NewUsageKey makes the derived keys of key for usage. Nothing is derived
@@ -44,14 +42,15 @@ func (e *Enctype) NewUsageKey(key []byte, usage uint32) (*UsageKey, error) {
 	if err := e.checkKey(key); err != nil {
 		return nil, err
 	}
-	// Every AES enctype's mandatory checksum is its truncated HMAC, as
-	// long as the encryption tag (TestUsageKeyChecksumSize holds it to
-	// the checksum table, which cannot be read here: its rows call this).
-	return &UsageKey{e: e, base: append([]byte(nil), key...), usage: usage, ckSize: e.TrailerSize}, nil
+	return &UsageKey{e: e, base: append([]byte(nil), key...), usage: usage}, nil
 }
 
-// ChecksumSize is the length of the checksums Checksum makes.
-func (k *UsageKey) ChecksumSize() int { return k.ckSize }
+// ChecksumSize is the length of the checksums Checksum makes. Every AES
+// enctype's mandatory checksum is its truncated HMAC, as long as the
+// encryption tag (RFC 3961 section 5.4, RFC 8009 section 5;
+// TestUsageKeyChecksumSize holds it to the checksum table, which cannot
+// be read here: its rows call this).
+func (k *UsageKey) ChecksumSize() int { return k.e.TrailerSize }
 
 func (k *UsageKey) cipherKeys() error {
 	if k.cts != nil {
@@ -156,6 +155,16 @@ func (k *UsageKey) hmacSegments(segs [][]byte) []byte {
 // Checksum appends to dst the enctype's keyed checksum, RFC 3961 section
 // 5.4 or RFC 8009 section 5, of the concatenation of data.
 func (k *UsageKey) Checksum(dst []byte, data ...[]byte) ([]byte, error) {
+	sum, err := k.checksum(data)
+	if err != nil {
+		return nil, err
+	}
+	return append(dst, sum...), nil
+}
+
+// checksum is the keyed checksum of data in k.sum, valid until the next
+// operation.
+func (k *UsageKey) checksum(data [][]byte) ([]byte, error) {
 	if k.kc == nil {
 		kc, err := k.e.derive(k.e, k.base, k.usage, usageDerivationChecksum)
 		if err != nil {
@@ -167,13 +176,13 @@ func (k *UsageKey) Checksum(dst []byte, data ...[]byte) ([]byte, error) {
 	for _, d := range data {
 		k.kc.Write(d)
 	}
-	return append(dst, k.kc.Sum(k.sum[:0])[:k.ckSize]...), nil
+	return k.kc.Sum(k.sum[:0])[:k.ChecksumSize()], nil
 }
 
 // VerifyChecksum recomputes the checksum of data and compares it with sum
 // in constant time; a mismatch is ErrIntegrity.
 func (k *UsageKey) VerifyChecksum(sum []byte, data ...[]byte) error {
-	want, err := k.Checksum(k.mac[:0], data...)
+	want, err := k.checksum(data)
 	if err != nil {
 		return err
 	}

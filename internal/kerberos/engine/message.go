@@ -163,9 +163,14 @@ func (m *MessageLayer) Overhead(conf bool) int {
 	if conf {
 		return wire.TokenHeaderSize + m.enc.ConfounderSize + m.EC() + wire.TokenHeaderSize + m.enc.TrailerSize
 	}
-	c, _ := crypto.LookupChecksum(m.enc.ChecksumType)
-	return wire.TokenHeaderSize + c.Size
+	return wire.TokenHeaderSize + m.checksumSize()
 }
+
+// checksumSize is the length of the checksum of a MIC or integrity-only
+// Wrap token: the AES enctypes' truncated HMAC, as long as their
+// encryption tag (crypto.UsageKey.ChecksumSize), so no checksum-table
+// lookup, which could miss, stands on the path.
+func (m *MessageLayer) checksumSize() int { return m.enc.TrailerSize }
 
 // MICSize is the length of a MIC token.
 func (m *MessageLayer) MICSize() int {
@@ -174,8 +179,7 @@ func (m *MessageLayer) MICSize() int {
 		// SGN_CKSUM: 37, the cbMaxSignature Wine reports.
 		return 1 + 1 + 11 + 2 + 6 + rc4SeqLen + rc4CksumLen
 	}
-	c, _ := crypto.LookupChecksum(m.enc.ChecksumType)
-	return wire.TokenHeaderSize + c.Size
+	return wire.TokenHeaderSize + m.checksumSize()
 }
 
 // Wrap makes a Wrap token of msg, RFC 4121 section 4.2.4, with RRC 0,
@@ -390,7 +394,7 @@ func (m *MessageLayer) UnwrapIn(tok, data []byte) ([]byte, bool, error) {
 		}
 	} else {
 		body := unrotate(a, data, int(h.RRC))
-		c := k.ChecksumSize()
+		c := m.checksumSize()
 		n := len(a) + len(data)
 		if int(h.EC) != c || n < c {
 			return nil, false, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: integrity-only Wrap token with EC %d, checksum size %d", h.EC, c)

@@ -39,86 +39,93 @@ func pairAt(t *testing.T, id int32, k1, k2 []byte, seq uint32, flags uint32) (in
 	return ini, acc
 }
 
+// eachContextKind runs fn, as a subtest, for every enctype in a plain and
+// a DCE-style context with fresh keys: flags is 0 or GSSDCEStyleFlag.
+// RC4-HMAC, which has no DCE style here and no TOKEN/DATA layout, runs in
+// a plain context when withRC4 says so.
+func eachContextKind(t *testing.T, withRC4 bool, fn func(t *testing.T, id int32, e *crypto.Enctype, k1, k2 []byte, flags uint32)) {
+	for _, id := range crypto.All() {
+		e, _ := crypto.Lookup(id)
+		for _, flags := range []uint32{0, GSSDCEStyleFlag} {
+			if e.Weak && (!withRC4 || flags != 0) {
+				continue
+			}
+			t.Run(fmt.Sprintf("%s/dce=%v", e.Name, flags != 0), func(t *testing.T) {
+				k1, err := e.RandomKey()
+				require.NoError(t, err)
+				k2, err := e.RandomKey()
+				require.NoError(t, err)
+				fn(t, id, e, k1, k2, flags)
+			})
+		}
+	}
+}
+
 // TestMessageLayerCachedKeysMatchFresh: a layer that has made and checked
 // many tokens (its derived keys cached, its HMACs reset and reused) makes
 // the same bytes as a fresh layer at the same sequence number, and its
 // MIC checksums and Wrap ciphertexts are those of crypto's uncached
 // functions, which derive the keys again for each call.
 func TestMessageLayerCachedKeysMatchFresh(t *testing.T) {
-	for _, id := range crypto.All() {
-		e, _ := crypto.Lookup(id)
-		for _, dce := range []bool{false, true} {
-			if e.Weak && dce {
-				continue
+	eachContextKind(t, true, func(t *testing.T, id int32, e *crypto.Enctype, k1, k2 []byte, flags uint32) {
+		used, peer := pairAt(t, id, k1, k2, 100, flags)
+		for i := range 20 {
+			msg := bytes.Repeat([]byte{byte(i)}, i*7)
+			for _, conf := range []bool{true, false} {
+				tok, err := used.Wrap(msg, conf)
+				require.NoError(t, err)
+				_, _, err = peer.Unwrap(tok)
+				require.NoError(t, err)
 			}
-			var flags uint32
-			if dce {
-				flags = GSSDCEStyleFlag
-			}
-			t.Run(fmt.Sprintf("%s/dce=%v", e.Name, dce), func(t *testing.T) {
-				k1, _ := e.RandomKey()
-				k2, _ := e.RandomKey()
-				used, peer := pairAt(t, id, k1, k2, 100, flags)
-				for i := range 20 {
-					msg := bytes.Repeat([]byte{byte(i)}, i*7)
-					for _, conf := range []bool{true, false} {
-						tok, err := used.Wrap(msg, conf)
-						require.NoError(t, err)
-						_, _, err = peer.Unwrap(tok)
-						require.NoError(t, err)
-					}
-					mic, err := used.MIC(msg)
-					require.NoError(t, err)
-					require.NoError(t, peer.VerifyMIC(msg, mic))
-				}
-				fresh, _ := pairAt(t, id, k1, k2, uint32(used.sendSeq), flags)
-				msg := []byte("the same message through both layers")
-				for _, conf := range []bool{true, false} {
-					a, err := used.Wrap(msg, conf)
-					require.NoError(t, err)
-					b, err := fresh.Wrap(msg, conf)
-					require.NoError(t, err)
-					assert.Equal(t, b, a, "Wrap conf=%v", conf)
-				}
-				a, err := used.MIC(msg)
-				require.NoError(t, err)
-				b, err := fresh.MIC(msg)
-				require.NoError(t, err)
-				assert.Equal(t, b, a, "MIC")
-
-				if e.Weak {
-					// RFC 4757 section 4 from scratch (Ksign derived
-					// afresh), against the cached Ksign: usage 23 is
-					// the acceptor's sign usage, which hmac-md5 turns
-					// into message type 13.
-					hdr := used.rc4Header(tokRC4Wrap, true)
-					c, _ := crypto.LookupChecksum(crypto.HMACMD5)
-					want, err := c.Checksum(used.key.KeyValue, crypto.UsageAcceptorSign, append(append([]byte{}, hdr...), msg...))
-					require.NoError(t, err)
-					got, err := used.rc4Checksum(rc4MsgTypeWrap, hdr, msg)
-					require.NoError(t, err)
-					assert.Equal(t, want[:rc4CksumLen], got)
-					return
-				}
-				// The MIC checksum, derived afresh: RFC 4121 section
-				// 4.2.6.1, over the message and the header.
-				_, sign := used.usages(true)
-				want, err := e.Checksum(k2, sign, append(append([]byte{}, msg...), a[:wire.TokenHeaderSize]...))
-				require.NoError(t, err)
-				assert.Equal(t, want, a[wire.TokenHeaderSize:], "MIC checksum")
-				// A confidential token, encrypted afresh.
-				tok, err := used.Wrap(msg, true)
-				require.NoError(t, err)
-				seal, _ := used.usages(true)
-				plain := append(append(append([]byte{}, msg...), make([]byte, used.EC())...), tok[:wire.TokenHeaderSize]...)
-				conf := make([]byte, e.ConfounderSize)
-				_, _ = fixedConfounder(conf)
-				ct, err := e.EncryptWithConfounder(k2, seal, conf, plain)
-				require.NoError(t, err)
-				assert.Equal(t, ct, tok[wire.TokenHeaderSize:], "Wrap ciphertext")
-			})
+			mic, err := used.MIC(msg)
+			require.NoError(t, err)
+			require.NoError(t, peer.VerifyMIC(msg, mic))
 		}
-	}
+		fresh, _ := pairAt(t, id, k1, k2, uint32(used.sendSeq), flags)
+		msg := []byte("the same message through both layers")
+		for _, conf := range []bool{true, false} {
+			a, err := used.Wrap(msg, conf)
+			require.NoError(t, err)
+			b, err := fresh.Wrap(msg, conf)
+			require.NoError(t, err)
+			assert.Equal(t, b, a, "Wrap conf=%v", conf)
+		}
+		a, err := used.MIC(msg)
+		require.NoError(t, err)
+		b, err := fresh.MIC(msg)
+		require.NoError(t, err)
+		assert.Equal(t, b, a, "MIC")
+
+		if e.Weak {
+			// RFC 4757 section 4 from scratch (Ksign derived
+			// afresh), against the cached Ksign: usage 23 is
+			// the acceptor's sign usage, which hmac-md5 turns
+			// into message type 13.
+			hdr := used.rc4Header(tokRC4Wrap, true)
+			c, _ := crypto.LookupChecksum(crypto.HMACMD5)
+			want, err := c.Checksum(used.key.KeyValue, crypto.UsageAcceptorSign, append(append([]byte{}, hdr...), msg...))
+			require.NoError(t, err)
+			got := used.rc4Checksum(rc4MsgTypeWrap, hdr, msg)
+			assert.Equal(t, want[:rc4CksumLen], got)
+			return
+		}
+		// The MIC checksum, derived afresh: RFC 4121 section
+		// 4.2.6.1, over the message and the header.
+		_, sign := used.usages(true)
+		want, err := e.Checksum(k2, sign, append(append([]byte{}, msg...), a[:wire.TokenHeaderSize]...))
+		require.NoError(t, err)
+		assert.Equal(t, want, a[wire.TokenHeaderSize:], "MIC checksum")
+		// A confidential token, encrypted afresh.
+		tok, err := used.Wrap(msg, true)
+		require.NoError(t, err)
+		seal, _ := used.usages(true)
+		plain := append(append(append([]byte{}, msg...), make([]byte, used.EC())...), tok[:wire.TokenHeaderSize]...)
+		conf := make([]byte, e.ConfounderSize)
+		_, _ = fixedConfounder(conf)
+		ct, err := e.EncryptWithConfounder(k2, seal, conf, plain)
+		require.NoError(t, err)
+		assert.Equal(t, ct, tok[wire.TokenHeaderSize:], "Wrap ciphertext")
+	})
 }
 
 // TestWrapToLayout checks the in-place layout EncryptMessage uses: the
@@ -127,57 +134,43 @@ func TestMessageLayerCachedKeysMatchFresh(t *testing.T) {
 // style) say. UnwrapIn decrypts it where it lies: the message comes back
 // in data's own storage.
 func TestWrapToLayout(t *testing.T) {
-	for _, id := range crypto.All() {
-		e, _ := crypto.Lookup(id)
-		if e.Weak {
-			continue
-		}
-		for _, dce := range []bool{false, true} {
-			var flags uint32
-			if dce {
-				flags = GSSDCEStyleFlag
-			}
-			t.Run(fmt.Sprintf("%s/dce=%v", e.Name, dce), func(t *testing.T) {
-				k1, _ := e.RandomKey()
-				k2, _ := e.RandomKey()
-				ini, acc := pairAt(t, id, k1, k2, 5, flags)
-				ref, _ := pairAt(t, id, k1, k2, 5, flags)
-				for _, n := range []int{0, 1, 15, 16, 17, 33, 1000} {
-					msg := bytes.Repeat([]byte{byte(n)}, n)
-					for _, conf := range []bool{true, false} {
-						want, err := ref.Wrap(msg, conf)
-						require.NoError(t, err)
-						data := append([]byte{}, msg...)
-						tok := make([]byte, ini.Overhead(conf)+3)
-						used, err := ini.WrapTo(tok, data, conf)
-						require.NoError(t, err)
-						require.Equal(t, ini.Overhead(conf), used)
-						tok = tok[:used]
+	eachContextKind(t, false, func(t *testing.T, id int32, e *crypto.Enctype, k1, k2 []byte, flags uint32) {
+		ini, acc := pairAt(t, id, k1, k2, 5, flags)
+		ref, _ := pairAt(t, id, k1, k2, 5, flags)
+		for _, n := range []int{0, 1, 15, 16, 17, 33, 1000} {
+			msg := bytes.Repeat([]byte{byte(n)}, n)
+			for _, conf := range []bool{true, false} {
+				want, err := ref.Wrap(msg, conf)
+				require.NoError(t, err)
+				data := append([]byte{}, msg...)
+				tok := make([]byte, ini.Overhead(conf)+3)
+				used, err := ini.WrapTo(tok, data, conf)
+				require.NoError(t, err)
+				require.Equal(t, ini.Overhead(conf), used)
+				tok = tok[:used]
 
-						var h wire.WrapHeader
-						require.NoError(t, h.Unmarshal(tok[:wire.TokenHeaderSize]))
-						by := int(h.RRC)
-						if conf {
-							by += int(h.EC)
-						}
-						body := append(append([]byte{}, tok[wire.TokenHeaderSize:]...), data...)
-						unrotated := append(append([]byte{}, body[by:]...), body[:by]...)
-						assert.Equal(t, want[wire.TokenHeaderSize:], unrotated, "n=%d conf=%v", n, conf)
-						h.RRC = 0
-						assert.Equal(t, want[:wire.TokenHeaderSize], h.Marshal())
-
-						got, gotConf, err := acc.UnwrapIn(tok, data)
-						require.NoError(t, err, "n=%d conf=%v", n, conf)
-						assert.Equal(t, msg, got)
-						assert.Equal(t, conf, gotConf)
-						if n > 0 {
-							assert.Same(t, &data[0], &got[0], "the message is decrypted in place")
-						}
-					}
+				var h wire.WrapHeader
+				require.NoError(t, h.Unmarshal(tok[:wire.TokenHeaderSize]))
+				by := int(h.RRC)
+				if conf {
+					by += int(h.EC)
 				}
-			})
+				body := append(append([]byte{}, tok[wire.TokenHeaderSize:]...), data...)
+				unrotated := append(append([]byte{}, body[by:]...), body[:by]...)
+				assert.Equal(t, want[wire.TokenHeaderSize:], unrotated, "n=%d conf=%v", n, conf)
+				h.RRC = 0
+				assert.Equal(t, want[:wire.TokenHeaderSize], h.Marshal())
+
+				got, gotConf, err := acc.UnwrapIn(tok, data)
+				require.NoError(t, err, "n=%d conf=%v", n, conf)
+				assert.Equal(t, msg, got)
+				assert.Equal(t, conf, gotConf)
+				if n > 0 {
+					assert.Same(t, &data[0], &got[0], "the message is decrypted in place")
+				}
+			}
 		}
-	}
+	})
 }
 
 // TestUnwrapInSplitMessage covers the rare layout where a rotation leaves

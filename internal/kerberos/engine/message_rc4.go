@@ -108,7 +108,7 @@ func (m *MessageLayer) rc4Header(tokID uint16, sealed bool) []byte {
 // rc4Checksum is the hmac-md5 checksum of RFC 4757 section 4 over header
 // | data, HMAC-MD5(Ksign, MD5(msgType | header | data)), cut to
 // SGN_CKSUM's 8 bytes.
-func (m *MessageLayer) rc4Checksum(msgType uint32, header, data []byte) ([]byte, error) {
+func (m *MessageLayer) rc4Checksum(msgType uint32, header, data []byte) []byte {
 	var t [4]byte
 	binary.LittleEndian.PutUint32(t[:], msgType)
 	h := md5.New()
@@ -118,7 +118,7 @@ func (m *MessageLayer) rc4Checksum(msgType uint32, header, data []byte) ([]byte,
 	k := m.rc4Keys.sign
 	k.Reset()
 	k.Write(h.Sum(nil))
-	return k.Sum(nil)[:rc4CksumLen], nil
+	return k.Sum(nil)[:rc4CksumLen]
 }
 
 // rc4SeqPlain is the sequence number, big-endian as RFC 4757 7.1 says,
@@ -149,10 +149,7 @@ func (m *MessageLayer) wrapRC4(msg []byte, conf bool) ([]byte, error) {
 		return nil, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: %w", err)
 	}
 	plain = append(append(plain, msg...), 1)
-	sum, err := m.rc4Checksum(rc4MsgTypeWrap, hdr, plain)
-	if err != nil {
-		return nil, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: %w", err)
-	}
+	sum := m.rc4Checksum(rc4MsgTypeWrap, hdr, plain)
 	seq := uint32(m.sendSeq)
 	snd := arcfourCrypt(m.rc4Keys.seq, sum, rc4SeqPlain(seq, m.acceptor))
 	data := plain
@@ -166,10 +163,7 @@ func (m *MessageLayer) wrapRC4(msg []byte, conf bool) ([]byte, error) {
 
 func (m *MessageLayer) micRC4(msg []byte) ([]byte, error) {
 	hdr := m.rc4Header(tokRC4MIC, false)
-	sum, err := m.rc4Checksum(rc4MsgTypeMIC, hdr, msg)
-	if err != nil {
-		return nil, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: %w", err)
-	}
+	sum := m.rc4Checksum(rc4MsgTypeMIC, hdr, msg)
 	snd := arcfourCrypt(m.rc4Keys.seq, sum, rc4SeqPlain(uint32(m.sendSeq), m.acceptor))
 	m.sendSeq++
 	return m.frame(tokRC4MIC, append(append(hdr[2:], snd...), sum...))
@@ -216,10 +210,7 @@ func (m *MessageLayer) unwrapRC4(tok []byte) ([]byte, bool, error) {
 	if sealed {
 		plain = arcfourCrypt(m.rc4Keys.seal, binary.BigEndian.AppendUint32(nil, seq), rest)
 	}
-	want, err := m.rc4Checksum(rc4MsgTypeWrap, hdr, plain)
-	if err != nil {
-		return nil, false, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: %w", err)
-	}
+	want := m.rc4Checksum(rc4MsgTypeWrap, hdr, plain)
 	if subtle.ConstantTimeCompare(want, sum) != 1 {
 		return nil, false, sspi.Errorf(sspi.SEC_E_MESSAGE_ALTERED, "kerberos: RC4 Wrap token checksum does not verify")
 	}
@@ -240,10 +231,7 @@ func (m *MessageLayer) verifyMICRC4(msg, tok []byte) error {
 	if len(rest) != 0 {
 		return sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: RC4 MIC token with %d extra bytes", len(rest))
 	}
-	want, err := m.rc4Checksum(rc4MsgTypeMIC, hdr, msg)
-	if err != nil {
-		return sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: %w", err)
-	}
+	want := m.rc4Checksum(rc4MsgTypeMIC, hdr, msg)
 	if subtle.ConstantTimeCompare(want, sum) != 1 {
 		return sspi.Errorf(sspi.SEC_E_MESSAGE_ALTERED, "kerberos: RC4 MIC does not verify")
 	}
