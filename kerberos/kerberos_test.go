@@ -155,10 +155,34 @@ func TestStreamUnwrap(t *testing.T) {
 	msg := []byte("a whole token")
 	tok, data := wrap(t, cctx, 0, msg, 60)
 	stream := append(append([]byte(nil), tok...), data...)
+	// DecryptMessage decrypts in place, as Windows does: a replay needs
+	// the bytes as they were sent.
+	sent := append([]byte(nil), stream...)
 	bufs := []sspi.SecBuffer{sspi.NewSecBuffer(sspi.SECBUFFER_STREAM, stream), {BufferType: sspi.SECBUFFER_DATA}}
 	_, _, err = sctx.DecryptMessage(bufs)
 	require.NoError(t, err)
 	assert.Equal(t, msg, bufs[1].Buffer)
+
+	// READONLY buffers are left alone (SSPI.md): the message comes back
+	// all the same, from a copy, and the caller's bytes do not change.
+	for _, kind := range []sspi.BufferType{sspi.SECBUFFER_STREAM, sspi.SECBUFFER_TOKEN} {
+		tok, data = wrap(t, cctx, 0, msg, 60)
+		var bufs []sspi.SecBuffer
+		var held []byte
+		if kind == sspi.SECBUFFER_STREAM {
+			held = append(append([]byte(nil), tok...), data...)
+			bufs = []sspi.SecBuffer{sspi.NewSecBuffer(kind|sspi.SECBUFFER_READONLY, held), {BufferType: sspi.SECBUFFER_DATA}}
+		} else {
+			held = tok
+			bufs = []sspi.SecBuffer{sspi.NewSecBuffer(kind|sspi.SECBUFFER_READONLY, held), sspi.NewSecBuffer(sspi.SECBUFFER_DATA, data)}
+		}
+		before := append([]byte(nil), held...)
+		_, st, err := sctx.DecryptMessage(bufs)
+		require.NoError(t, err, "%v", kind)
+		require.Equal(t, sspi.SEC_E_OK, st)
+		assert.Equal(t, msg, bufs[1].Buffer, "%v", kind)
+		assert.Equal(t, before, held, "the READONLY %v buffer is unchanged", kind)
+	}
 
 	// Tampering is SEC_E_MESSAGE_ALTERED; replaying the same token is
 	// refused too.
@@ -167,9 +191,10 @@ func TestStreamUnwrap(t *testing.T) {
 	_, st, err := sctx.DecryptMessage([]sspi.SecBuffer{sspi.NewSecBuffer(sspi.SECBUFFER_TOKEN, tok), sspi.NewSecBuffer(sspi.SECBUFFER_DATA, data)})
 	require.Error(t, err)
 	assert.Equal(t, sspi.SEC_E_MESSAGE_ALTERED, st)
-	_, st, err = sctx.DecryptMessage([]sspi.SecBuffer{sspi.NewSecBuffer(sspi.SECBUFFER_STREAM, stream), {BufferType: sspi.SECBUFFER_DATA}})
+	_, st, err = sctx.DecryptMessage([]sspi.SecBuffer{sspi.NewSecBuffer(sspi.SECBUFFER_STREAM, sent), {BufferType: sspi.SECBUFFER_DATA}})
 	require.Error(t, err)
 	assert.NotEqual(t, sspi.SEC_E_OK, st)
+	assert.Contains(t, err.Error(), "replayed", "refused as a replay, not as garbage")
 }
 
 // TestPasswordAndDelegation: credentials from a user and password (our

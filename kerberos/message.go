@@ -105,18 +105,25 @@ func (p *provider) DecryptMessage(buffers []sspi.SecBuffer) (uint32, sspi.Status
 		st, err := fail(sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: DecryptMessage needs a DATA buffer"))
 		return 0, st, err
 	}
-	var tok, data, out []byte
+	var tok, data []byte
 	ti := sspi.IndexOf(buffers, sspi.SECBUFFER_STREAM)
-	if ti >= 0 {
-		tok, out = buffers[ti].Buffer, buffers[ti].Buffer
-	} else if ti = sspi.IndexOf(buffers, sspi.SECBUFFER_TOKEN); ti >= 0 {
-		tok, data, out = buffers[ti].Buffer, buffers[di].Buffer, buffers[di].Buffer
-	} else {
-		st, err := fail(sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: DecryptMessage needs a TOKEN or a STREAM buffer"))
-		return 0, st, err
+	stream := ti >= 0
+	if !stream {
+		if ti = sspi.IndexOf(buffers, sspi.SECBUFFER_TOKEN); ti < 0 {
+			st, err := fail(sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: DecryptMessage needs a TOKEN or a STREAM buffer"))
+			return 0, st, err
+		}
+		data = buffers[di].Buffer
 	}
+	tok = buffers[ti].Buffer
 	if buffers[ti].BufferType.ReadOnly() {
+		// SSPI.md: READONLY buffers are left alone; a STREAM's message
+		// then comes back in the copy.
 		tok = append([]byte(nil), tok...)
+	}
+	out := data
+	if stream {
+		out = tok
 	}
 	msg, conf, err := p.ml.UnwrapIn(tok, data)
 	if err != nil {
