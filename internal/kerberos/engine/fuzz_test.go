@@ -179,3 +179,103 @@ func FuzzDCE(f *testing.F) {
 		}
 	})
 }
+
+// Fields of a Wrap token FuzzHostileUnwrapIn changes, one at a time.
+const (
+	wrapFieldNone = iota
+	wrapFieldFlags
+	wrapFieldFiller
+	wrapFieldEC
+	wrapFieldRRC
+	wrapFieldSeq
+	wrapFieldBody
+	wrapFieldCount
+)
+
+// FuzzHostileUnwrapIn builds a valid Wrap token in EncryptMessage's
+// in-place layout (MessageLayer.WrapTo: TOKEN then DATA), for an AES
+// enctype in a plain or DCE-style context, changes one field (flags,
+// filler, EC, RRC, SND_SEQ or a body byte) to a fuzzed value, and hands
+// it to UnwrapIn cut at a fuzzed point between TOKEN and DATA, so that
+// rotations and CTS blocks straddle the two buffers (a cut inside the
+// header must be refused with a status). The contract: a
+// status, never a panic; a token whose change touches anything but RRC
+// is refused; and whatever is accepted is the message sent, with its
+// confidentiality as sent (a changed RRC may still name the rotation
+// used, and DCE style tries RRC and RRC+EC).
+func FuzzHostileUnwrapIn(f *testing.F) {
+	for field := range wrapFieldCount {
+		f.Add(uint8(field), false, true, []byte("a message in place"), uint16(24), uint16(1), uint16(40))
+	}
+	f.Add(uint8(wrapFieldNone), true, true, make([]byte, 33), uint16(7), uint16(0), uint16(60))
+	f.Add(uint8(wrapFieldRRC), true, true, []byte("dce"), uint16(16), uint16(44), uint16(100))
+	f.Add(uint8(wrapFieldNone), false, false, []byte{}, uint16(3), uint16(0), uint16(0))
+	var ids []int32
+	for _, id := range crypto.All() {
+		if e, _ := crypto.Lookup(id); !e.Weak {
+			ids = append(ids, id)
+		}
+	}
+	keys := make(map[int32][2][]byte, len(ids))
+	for _, id := range ids {
+		e, _ := crypto.Lookup(id)
+		k1, err := e.RandomKey()
+		if err != nil {
+			f.Fatal(err)
+		}
+		k2, err := e.RandomKey()
+		if err != nil {
+			f.Fatal(err)
+		}
+		keys[id] = [2][]byte{k1, k2}
+	}
+	f.Fuzz(func(t *testing.T, field uint8, dce, conf bool, msg []byte, value, at, cut uint16) {
+		id := ids[int(value)%len(ids)]
+		var flags uint32
+		if dce {
+			flags = GSSDCEStyleFlag
+		}
+		ini, acc := pairAt(t, id, keys[id][0], keys[id][1], 9, flags)
+		data := append([]byte(nil), msg...)
+		tok := make([]byte, ini.Overhead(conf))
+		n, err := ini.WrapTo(tok, data, conf)
+		if err != nil {
+			t.Fatalf("WrapTo of a %d-byte message: %v", len(msg), err)
+		}
+		whole := append(tok[:n], data...)
+		sent := append([]byte(nil), whole...)
+		switch field % wrapFieldCount {
+		case wrapFieldFlags:
+			whole[2] = byte(value)
+		case wrapFieldFiller:
+			whole[3] = byte(value)
+		case wrapFieldEC:
+			whole[4], whole[5] = byte(value>>8), byte(value)
+		case wrapFieldRRC:
+			whole[6], whole[7] = byte(value>>8), byte(value)
+		case wrapFieldSeq:
+			whole[8+int(at)%8] ^= byte(value) | 1
+		case wrapFieldBody:
+			i := wire.TokenHeaderSize + int(at)%(len(whole)-wire.TokenHeaderSize)
+			whole[i] ^= byte(value) | 1
+		}
+		changed := !bytes.Equal(whole, sent)
+		k := int(cut) % (len(whole) + 1)
+		got, gotConf, err := acc.UnwrapIn(append([]byte(nil), whole[:k]...), append([]byte(nil), whole[k:]...))
+		requireStatus(t, err)
+		if err != nil {
+			// The header must be in tok (the TOKEN buffer); a cut
+			// inside it is refused, as in DecryptMessage.
+			if !changed && k >= wire.TokenHeaderSize {
+				t.Fatalf("the token as sent, cut at %d, is refused: %v", k, err)
+			}
+			return
+		}
+		if changed && field%wrapFieldCount != wrapFieldRRC {
+			t.Fatalf("a token with field %d changed is accepted", field%wrapFieldCount)
+		}
+		if !bytes.Equal(got, msg) || gotConf != conf {
+			t.Fatalf("accepted %q (conf %v), sent %q (conf %v)", got, gotConf, msg, conf)
+		}
+	})
+}
