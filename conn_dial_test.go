@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gosspi/schannel"
+	"github.com/gosspi/schannel/internal/peertest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -129,7 +130,7 @@ func TestConnResumption(t *testing.T) {
 // failures at Warn.
 func TestConnSlogTrace(t *testing.T) {
 	p := pki(t)
-	var out syncBuffer
+	var out peertest.Buffer
 	logger := newTextLogger(&out)
 	rc, rs := connTCPPair(t)
 	client := schannel.Client(rc, p.clientConfig())

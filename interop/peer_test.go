@@ -3,7 +3,6 @@
 package interop_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"github.com/gosspi/schannel/internal/peertest"
@@ -14,7 +13,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -59,24 +57,6 @@ func cellContext(t testing.TB) context.Context {
 	return ctx
 }
 
-// syncBuffer collects a process's output while it runs.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // proc is a peer process. It runs in its own process group, is killed with
 // that group when the context ends or the test is cleaned up, and its
 // output is logged when the test fails.
@@ -85,7 +65,7 @@ type proc struct {
 	name  string
 	cmd   *exec.Cmd
 	stdin io.WriteCloser
-	out   syncBuffer // stdout and stderr together
+	out   peertest.Buffer // stdout and stderr together
 	done  chan struct{}
 	err   error // the Wait result, valid once done is closed
 }
