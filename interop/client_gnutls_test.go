@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gosspi/schannel"
+	"github.com/gosspi/schannel/internal/peertest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -30,7 +31,7 @@ func startGnuTLSServ(t testing.TB, ctx context.Context, rsa bool, priority strin
 func startGnuTLSServWith(t testing.TB, ctx context.Context, cert, key, priority string, args ...string) (*proc, string) {
 	t.Helper()
 	for attempt := 0; ; attempt++ {
-		port := freePort(t)
+		port := peertest.FreePort(t)
 		all := append([]string{"--echo", "-p", strconv.Itoa(port), "--x509certfile", cert, "--x509keyfile", key, "--priority", priority}, args...)
 		p := startProc(t, ctx, "gnutls-serv", all...)
 		deadline := time.Now().Add(10 * time.Second)

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/gosspi/schannel"
+	"github.com/gosspi/schannel/internal/peertest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/net/http2"
@@ -73,7 +74,7 @@ func startNginx(t *testing.T) (addr string, big []byte) {
 	big = make([]byte, 3<<20+123) // several hundred records
 	_, _ = rand.Read(big)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "www/static/big.bin"), big, 0o644))
-	port := freePort(t)
+	port := peertest.FreePort(t)
 	conf := strings.NewReplacer("{{DIR}}", dir, "{{PORT}}", fmt.Sprint(port),
 		"{{CERT}}", thePKI.ECDSAFile, "{{KEY}}", thePKI.ECDSAKey).Replace(nginxConf)
 	confPath := filepath.Join(dir, "nginx.conf")

@@ -229,16 +229,6 @@ func (p *proc) exited() bool {
 	}
 }
 
-// freePort returns a loopback TCP port that was free a moment ago.
-func freePort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := ln.Addr().(*net.TCPAddr).Port
-	require.NoError(t, ln.Close())
-	return port
-}
-
 // waitListening polls until addr accepts TCP connections.
 func waitListening(t testing.TB, p *proc, addr string, timeout time.Duration) {
 	t.Helper()

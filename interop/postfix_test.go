@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/gosspi/schannel"
+	"github.com/gosspi/schannel/internal/peertest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -142,7 +143,7 @@ func startPostfix(t *testing.T) *postfixInstance {
 	copyFile(t, thePKI.ECDSAKey, filepath.Join(dir, "etc", "key.pem"), 0o600)
 
 	pf := &postfixInstance{dir: dir}
-	smtpPort, smtpsPort := freePort(t), freePort(t)
+	smtpPort, smtpsPort := peertest.FreePort(t), peertest.FreePort(t)
 	pf.smtp, pf.smtps = hostPort(smtpPort), hostPort(smtpsPort)
 	r := strings.NewReplacer("{{DIR}}", dir, "{{UID}}", mailUser.Uid, "{{GID}}", mailUser.Gid,
 		"{{SMTP}}", strconv.Itoa(smtpPort), "{{SMTPS}}", strconv.Itoa(smtpsPort))
