@@ -349,9 +349,18 @@ func wdOpenAPReq(tok []byte) string {
 		return s + " EncKrbCredPart does not parse"
 	}
 	in := part.TicketInfo[0]
-	return s + fmt.Sprintf(" nonce=%v timestamp=%v usec=%v s-address=%v r-address=%v info:prealm=%v pname=%v flags=%v authtime=%v starttime=%v endtime=%v renew-till=%v srealm=%v sname=%v caddr=%d",
+	// Whether starttime is present is the KDC's choice, not the package's:
+	// each side copies its own TGS reply, and MIT's KDC leaves starttime out
+	// when it equals authtime, that is when the forwarded TGT was asked for
+	// within the logon's second. Only what holds either way is traced: a
+	// starttime, if any, is not before authtime.
+	starttime := "absent-or-after-authtime"
+	if !in.StartTime.IsZero() && in.StartTime.Before(in.AuthTime) {
+		starttime = "before-authtime"
+	}
+	return s + fmt.Sprintf(" nonce=%v timestamp=%v usec=%v s-address=%v r-address=%v info:prealm=%v pname=%v flags=%v authtime=%v starttime=%s endtime=%v renew-till=%v srealm=%v sname=%v caddr=%d",
 		part.Nonce != nil, !part.Timestamp.IsZero(), part.USec != nil, part.SAddress != nil, part.RAddress != nil,
-		in.PRealm != nil, in.PName != nil, in.Flags != nil, !in.AuthTime.IsZero(), !in.StartTime.IsZero(), !in.EndTime.IsZero(),
+		in.PRealm != nil, in.PName != nil, in.Flags != nil, !in.AuthTime.IsZero(), starttime, !in.EndTime.IsZero(),
 		!in.RenewTill.IsZero(), in.SRealm != nil, in.SName != nil, len(in.CAddr))
 }
 
