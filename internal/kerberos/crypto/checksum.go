@@ -1,7 +1,6 @@
 package crypto
 
 import (
-	"crypto/md5"
 	"crypto/subtle"
 	"fmt"
 )
@@ -83,13 +82,8 @@ func checksumAES(c *ChecksumType, e *Enctype, key []byte, usage uint32, data []b
 	return k.Checksum(nil, data)
 }
 
-// checksumHMACMD5 is RFC 4757 section 4: Ksign = HMAC-MD5(key,
-// "signaturekey\0"), then HMAC-MD5(Ksign, MD5(usage | data)), the usage
-// little-endian.
+// checksumHMACMD5 is RFC 4757 section 4 (RC4SignKey), through a key used
+// once.
 func checksumHMACMD5(c *ChecksumType, e *Enctype, key []byte, usage uint32, data []byte) ([]byte, error) {
-	ksign := hmacMD5(key, []byte("signaturekey\x00"))
-	h := md5.New()
-	h.Write(le32(rc4Usage(usage)))
-	h.Write(data)
-	return hmacMD5(ksign, h.Sum(nil)), nil
+	return NewRC4SignKey(key).Checksum(nil, usage, data), nil
 }

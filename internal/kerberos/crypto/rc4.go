@@ -8,6 +8,7 @@ import (
 	"crypto/subtle"
 	"encoding/binary"
 	"fmt"
+	"hash"
 	"unicode/utf16"
 
 	"golang.org/x/crypto/md4"
@@ -42,6 +43,37 @@ func stringToKeyRC4(e *Enctype, password, salt string, params []byte) ([]byte, e
 	h := md4.New()
 	h.Write(b)
 	return h.Sum(nil), nil
+}
+
+// RC4SignKey is the key of RFC 4757 section 4's hmac-md5 checksum kept
+// ready: HMAC-MD5 keyed with Ksign = HMAC-MD5(key, "signaturekey\0").
+// Ksign depends on the key alone, so a GSS context keys it once for all
+// its tokens (RFC 4757 section 7). An RC4SignKey is not safe for
+// concurrent use.
+type RC4SignKey struct {
+	ksign hash.Hash
+}
+
+// NewRC4SignKey keys the hmac-md5 checksum with key.
+func NewRC4SignKey(key []byte) *RC4SignKey {
+	return &RC4SignKey{ksign: hmac.New(md5.New, hmacMD5(key, []byte("signaturekey\x00")))}
+}
+
+// Checksum appends to dst the 16-byte hmac-md5 checksum of the
+// concatenation of data for usage: HMAC-MD5(Ksign, MD5(T | data)), T the
+// message type of usage (little-endian).
+func (k *RC4SignKey) Checksum(dst []byte, usage uint32, data ...[]byte) []byte {
+	var t [4]byte
+	binary.LittleEndian.PutUint32(t[:], rc4Usage(usage))
+	h := md5.New()
+	h.Write(t[:])
+	for _, d := range data {
+		h.Write(d)
+	}
+	var inner [md5.Size]byte
+	k.ksign.Reset()
+	k.ksign.Write(h.Sum(inner[:0]))
+	return k.ksign.Sum(dst)
 }
 
 func hmacMD5(key []byte, data ...[]byte) []byte {

@@ -105,7 +105,7 @@ func TestMessageLayerCachedKeysMatchFresh(t *testing.T) {
 			c, _ := crypto.LookupChecksum(crypto.HMACMD5)
 			want, err := c.Checksum(used.key.KeyValue, crypto.UsageAcceptorSign, append(append([]byte{}, hdr...), msg...))
 			require.NoError(t, err)
-			got := used.rc4Checksum(rc4MsgTypeWrap, hdr, msg)
+			got := used.rc4Checksum(usageRC4WrapSign, hdr, msg)
 			assert.Equal(t, want[:rc4CksumLen], got)
 			return
 		}

@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"hash"
 
+	"github.com/gosspi/schannel/internal/kerberos/crypto"
 	"github.com/gosspi/schannel/internal/kerberos/wire"
 	"github.com/gosspi/schannel/sspi"
 )
@@ -36,12 +37,12 @@ const (
 	rc4Confounder        = 8
 )
 
-// Message types of the RFC 4757 section 4 checksum, which hmac-md5
-// gives for the GSS usages above (section 7.3: 13 signs Wrap tokens, 15
-// MIC tokens).
+// Key usages of the SGN_CKSUM checksum (RFC 4757 section 7.3: message
+// type 13 signs Wrap tokens, 15 MIC tokens). hmac-md5 turns the
+// acceptor's sign usage, 23, into 13 (crypto.RC4SignKey).
 const (
-	rc4MsgTypeWrap = 13
-	rc4MsgTypeMIC  = 15
+	usageRC4WrapSign = crypto.UsageAcceptorSign
+	usageRC4MICSign  = 15
 )
 
 func hmacMD5(key []byte, data ...[]byte) []byte {
@@ -58,9 +59,8 @@ func hmacMD5(key []byte, data ...[]byte) []byte {
 // first step of each, and the signing key, depend on the context key
 // alone.
 type rc4Keys struct {
-	// sign is HMAC-MD5 keyed with Ksign = HMAC-MD5(key,
-	// "signaturekey\0"), RFC 4757 section 4.
-	sign hash.Hash
+	// sign is the hmac-md5 checksum's Ksign, RFC 4757 section 4.
+	sign *crypto.RC4SignKey
 	// seq and seal are HMAC-MD5 keyed with K1 = HMAC-MD5(key, 0) and
 	// HMAC-MD5(Klocal, 0), Klocal being key xor F0 (section 7.3): the
 	// first step of arcfourCrypt.
@@ -74,7 +74,7 @@ func newRC4Keys(key []byte) *rc4Keys {
 	}
 	zero := []byte{0, 0, 0, 0} // usage 0, little-endian
 	return &rc4Keys{
-		sign: hmac.New(md5.New, hmacMD5(key, []byte("signaturekey\x00"))),
+		sign: crypto.NewRC4SignKey(key),
 		seq:  hmac.New(md5.New, hmacMD5(key, zero)),
 		seal: hmac.New(md5.New, hmacMD5(klocal, zero)),
 	}
@@ -106,19 +106,9 @@ func (m *MessageLayer) rc4Header(tokID uint16, sealed bool) []byte {
 }
 
 // rc4Checksum is the hmac-md5 checksum of RFC 4757 section 4 over header
-// | data, HMAC-MD5(Ksign, MD5(msgType | header | data)), cut to
-// SGN_CKSUM's 8 bytes.
-func (m *MessageLayer) rc4Checksum(msgType uint32, header, data []byte) []byte {
-	var t [4]byte
-	binary.LittleEndian.PutUint32(t[:], msgType)
-	h := md5.New()
-	h.Write(t[:])
-	h.Write(header)
-	h.Write(data)
-	k := m.rc4Keys.sign
-	k.Reset()
-	k.Write(h.Sum(nil))
-	return k.Sum(nil)[:rc4CksumLen]
+// | data, cut to SGN_CKSUM's 8 bytes.
+func (m *MessageLayer) rc4Checksum(usage uint32, header, data []byte) []byte {
+	return m.rc4Keys.sign.Checksum(nil, usage, header, data)[:rc4CksumLen]
 }
 
 // rc4SeqPlain is the sequence number, big-endian as RFC 4757 7.1 says,
@@ -149,7 +139,7 @@ func (m *MessageLayer) wrapRC4(msg []byte, conf bool) ([]byte, error) {
 		return nil, sspi.Errorf(sspi.SEC_E_INTERNAL_ERROR, "kerberos: %w", err)
 	}
 	plain = append(append(plain, msg...), 1)
-	sum := m.rc4Checksum(rc4MsgTypeWrap, hdr, plain)
+	sum := m.rc4Checksum(usageRC4WrapSign, hdr, plain)
 	seq := uint32(m.sendSeq)
 	snd := arcfourCrypt(m.rc4Keys.seq, sum, rc4SeqPlain(seq, m.acceptor))
 	data := plain
@@ -163,7 +153,7 @@ func (m *MessageLayer) wrapRC4(msg []byte, conf bool) ([]byte, error) {
 
 func (m *MessageLayer) micRC4(msg []byte) ([]byte, error) {
 	hdr := m.rc4Header(tokRC4MIC, false)
-	sum := m.rc4Checksum(rc4MsgTypeMIC, hdr, msg)
+	sum := m.rc4Checksum(usageRC4MICSign, hdr, msg)
 	snd := arcfourCrypt(m.rc4Keys.seq, sum, rc4SeqPlain(uint32(m.sendSeq), m.acceptor))
 	m.sendSeq++
 	return m.frame(tokRC4MIC, append(append(hdr[2:], snd...), sum...))
@@ -210,7 +200,7 @@ func (m *MessageLayer) unwrapRC4(tok []byte) ([]byte, bool, error) {
 	if sealed {
 		plain = arcfourCrypt(m.rc4Keys.seal, binary.BigEndian.AppendUint32(nil, seq), rest)
 	}
-	want := m.rc4Checksum(rc4MsgTypeWrap, hdr, plain)
+	want := m.rc4Checksum(usageRC4WrapSign, hdr, plain)
 	if subtle.ConstantTimeCompare(want, sum) != 1 {
 		return nil, false, sspi.Errorf(sspi.SEC_E_MESSAGE_ALTERED, "kerberos: RC4 Wrap token checksum does not verify")
 	}
@@ -231,7 +221,7 @@ func (m *MessageLayer) verifyMICRC4(msg, tok []byte) error {
 	if len(rest) != 0 {
 		return sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: RC4 MIC token with %d extra bytes", len(rest))
 	}
-	want := m.rc4Checksum(rc4MsgTypeMIC, hdr, msg)
+	want := m.rc4Checksum(usageRC4MICSign, hdr, msg)
 	if subtle.ConstantTimeCompare(want, sum) != 1 {
 		return sspi.Errorf(sspi.SEC_E_MESSAGE_ALTERED, "kerberos: RC4 MIC does not verify")
 	}
