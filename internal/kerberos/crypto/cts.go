@@ -3,16 +3,14 @@ package crypto
 import (
 	"crypto/cipher"
 	"errors"
+
+	"github.com/gosspi/schannel/internal/kerberos/iov"
 )
 
-// The CTS functions work on a byte string spread over a few slices (MIT's
-// krb5_crypto_iov), encrypting and decrypting where the bytes lie: a Wrap
-// token's message stays in the caller's DATA buffer while its confounder
-// and header copy sit in the TOKEN buffer (MS-KILE section 3.4.5.4.1), and
-// a received token's rotation (RFC 4121 section 4.2.5) splits its
-// ciphertext in two. Blocks inside one slice go to the CBC mode in runs;
-// only a block that straddles two slices is copied, through a scratch
-// block.
+// The CTS functions work on a byte string spread over a few slices
+// (package iov), encrypting and decrypting where the bytes lie. Blocks
+// inside one slice go to the CBC mode in runs; only a block that
+// straddles two slices is copied, through a scratch block.
 
 // cbcMode is a CBC BlockMode whose IV can be reset, so that one mode per
 // key serves every message (crypto/cipher's and crypto/aes's modes have
@@ -42,45 +40,6 @@ func newCTSState(b cipher.Block) (*ctsState, error) {
 	return s, nil
 }
 
-// segmentsLen is the length of the string segs hold.
-func segmentsLen(segs [][]byte) int {
-	n := 0
-	for _, s := range segs {
-		n += len(s)
-	}
-	return n
-}
-
-// gather copies len(dst) bytes of segs from offset off into dst.
-func gather(dst []byte, segs [][]byte, off int) {
-	for _, s := range segs {
-		if len(dst) == 0 {
-			return
-		}
-		if off >= len(s) {
-			off -= len(s)
-			continue
-		}
-		n := copy(dst, s[off:])
-		dst, off = dst[n:], 0
-	}
-}
-
-// scatter copies src into segs from offset off, gather's inverse.
-func scatter(segs [][]byte, off int, src []byte) {
-	for _, s := range segs {
-		if len(src) == 0 {
-			return
-		}
-		if off >= len(s) {
-			off -= len(s)
-			continue
-		}
-		n := copy(s[off:], src)
-		src, off = src[n:], 0
-	}
-}
-
 // cbcSegments runs mode over the first n bytes of segs (whole blocks) in
 // place. The mode chains across calls, so a straddling block processed
 // alone continues the chain as in one pass.
@@ -102,9 +61,9 @@ func cbcSegments(mode cipher.BlockMode, segs [][]byte, n int, blk []byte) {
 		}
 		// The next block straddles segs[i] and what follows.
 		b := blk[:aesBlockSize]
-		gather(b, segs, off)
+		iov.Gather(b, segs, off)
 		mode.CryptBlocks(b, b)
-		scatter(segs, off, b)
+		iov.Scatter(segs, off, b)
 		off += aesBlockSize
 	}
 }
@@ -115,15 +74,15 @@ func cbcSegments(mode cipher.BlockMode, segs [][]byte, n int, blk []byte) {
 // length. A single block is plain CBC. The IV is always zero in Kerberos
 // (the cipher state is not chained).
 func (s *ctsState) encryptSegments(segs [][]byte) error {
-	n := segmentsLen(segs)
+	n := iov.Len(segs)
 	if n < aesBlockSize {
 		return errors.New("kerberos: CTS input shorter than one block")
 	}
 	if n == aesBlockSize {
 		b := s.scratch[:aesBlockSize]
-		gather(b, segs, 0)
+		iov.Gather(b, segs, 0)
 		s.block.Encrypt(b, b)
-		scatter(segs, 0, b)
+		iov.Scatter(segs, 0, b)
 		return nil
 	}
 	tail := n % aesBlockSize // bytes of the final, possibly partial, block
@@ -136,25 +95,25 @@ func (s *ctsState) encryptSegments(segs [][]byte) error {
 	// scratch: P(n-1) | Pn zero-padded, both encrypted in the chain.
 	pair := s.scratch[:2*aesBlockSize]
 	clear(pair[aesBlockSize:])
-	gather(pair[:aesBlockSize+tail], segs, head)
+	iov.Gather(pair[:aesBlockSize+tail], segs, head)
 	s.cbcEnc.CryptBlocks(pair, pair)
 	// Cn first, then C(n-1) cut to the tail.
-	scatter(segs, head, pair[aesBlockSize:])
-	scatter(segs, head+aesBlockSize, pair[:tail])
+	iov.Scatter(segs, head, pair[aesBlockSize:])
+	iov.Scatter(segs, head+aesBlockSize, pair[:tail])
 	return nil
 }
 
 // decryptSegments reverses encryptSegments in place.
 func (s *ctsState) decryptSegments(segs [][]byte) error {
-	n := segmentsLen(segs)
+	n := iov.Len(segs)
 	if n < aesBlockSize {
 		return errors.New("kerberos: CTS input shorter than one block")
 	}
 	if n == aesBlockSize {
 		b := s.scratch[:aesBlockSize]
-		gather(b, segs, 0)
+		iov.Gather(b, segs, 0)
 		s.block.Decrypt(b, b)
-		scatter(segs, 0, b)
+		iov.Scatter(segs, 0, b)
 		return nil
 	}
 	tail := n % aesBlockSize
@@ -167,7 +126,7 @@ func (s *ctsState) decryptSegments(segs [][]byte) error {
 	iv := s.scratch[2*aesBlockSize:]
 	clear(iv)
 	if head > 0 {
-		gather(iv, segs, head-aesBlockSize)
+		iov.Gather(iv, segs, head-aesBlockSize)
 		s.cbcDec.SetIV(s.zeroIV[:])
 		cbcSegments(s.cbcDec, segs, head, s.scratch[:])
 	}
@@ -175,7 +134,7 @@ func (s *ctsState) decryptSegments(segs [][]byte) error {
 	// Pn xor C(n-1), whose bytes past the tail are C(n-1)'s, because Pn
 	// was zero-padded.
 	pair := s.scratch[:2*aesBlockSize]
-	gather(pair[:aesBlockSize+tail], segs, head)
+	iov.Gather(pair[:aesBlockSize+tail], segs, head)
 	cn, cn1 := pair[:aesBlockSize], pair[aesBlockSize:]
 	s.block.Decrypt(cn, cn)
 	copy(cn1[tail:], cn[tail:])
@@ -186,7 +145,7 @@ func (s *ctsState) decryptSegments(segs [][]byte) error {
 	for i := range aesBlockSize {
 		cn1[i] ^= iv[i] // P(n-1)
 	}
-	scatter(segs, head, cn1)
-	scatter(segs, head+aesBlockSize, cn[:tail])
+	iov.Scatter(segs, head, cn1)
+	iov.Scatter(segs, head+aesBlockSize, cn[:tail])
 	return nil
 }

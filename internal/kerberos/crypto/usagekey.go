@@ -5,6 +5,8 @@ import (
 	"crypto/hmac"
 	"fmt"
 	"hash"
+
+	"github.com/gosspi/schannel/internal/kerberos/iov"
 )
 
 // UsageKey is what an AES enctype derives from one base key for one key
@@ -16,7 +18,7 @@ import (
 // of a small MIC.
 //
 // The operations work in place on a message spread over a few slices (see
-// cts.go), so that a Wrap token is encrypted and decrypted inside the
+// package iov), so that a Wrap token is encrypted and decrypted inside the
 // caller's buffers. RC4-HMAC has no UsageKey: its message keys depend on
 // each token (RFC 4757 section 7). A UsageKey is not safe for concurrent
 // use.
@@ -81,7 +83,7 @@ func (k *UsageKey) cipherKeys() error {
 // writes the integrity tag (TrailerSize bytes) into mac: the cipher field
 // of an EncryptedData is segs followed by mac.
 func (k *UsageKey) Seal(segs [][]byte, mac []byte) error {
-	n := segmentsLen(segs)
+	n := iov.Len(segs)
 	if n < k.e.ConfounderSize || n > maxCiphertext {
 		return fmt.Errorf("kerberos: %d-byte plaintext and confounder out of range", n)
 	}
@@ -111,7 +113,7 @@ func (k *UsageKey) Seal(segs [][]byte, mac []byte) error {
 // tag covers the plaintext, encrypts it again), so that a caller may try
 // another reading of the same bytes.
 func (k *UsageKey) Open(segs [][]byte, mac []byte) error {
-	n := segmentsLen(segs)
+	n := iov.Len(segs)
 	if n < k.e.ConfounderSize || n > maxCiphertext {
 		return fmt.Errorf("kerberos: %s ciphertext of %d bytes is out of range", k.e.Name, n)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 
 	"github.com/gosspi/schannel/internal/kerberos/crypto"
+	"github.com/gosspi/schannel/internal/kerberos/iov"
 	"github.com/gosspi/schannel/internal/kerberos/wire"
 	"github.com/gosspi/schannel/sspi"
 )
@@ -401,7 +402,7 @@ func (m *MessageLayer) UnwrapIn(tok, data []byte) ([]byte, bool, error) {
 		}
 		text, sumSegs := cut(body, n-c)
 		sum := m.mac[:c]
-		gatherSegs(sum, sumSegs)
+		iov.Gather(sum, sumSegs[:], 0)
 		zeroed := h
 		zeroed.EC, zeroed.RRC = 0, 0
 		zeroed.MarshalTo(m.hdr[:])
@@ -450,13 +451,6 @@ func cut(s segments, n int) (head, tail segments) {
 	return head, tail
 }
 
-// gatherSegs copies the start of s into dst.
-func gatherSegs(dst []byte, s segments) {
-	for _, p := range s {
-		dst = dst[copy(dst, p):]
-	}
-}
-
 // joined is the bytes [from, to) of s: a subslice of the segment that
 // holds them all, else a new slice.
 func joined(s segments, from, to int) []byte {
@@ -472,7 +466,7 @@ func joined(s segments, from, to int) []byte {
 	}
 	if parts > 1 {
 		one = make([]byte, to-from)
-		gatherSegs(one, want)
+		iov.Gather(one, want[:], 0)
 	}
 	return one
 }
@@ -483,14 +477,14 @@ func joined(s segments, from, to int) []byte {
 // copy; Heimdal also ignores it there). When the tag does not verify,
 // body holds the ciphertext as it was.
 func (m *MessageLayer) openSealed(k *crypto.UsageKey, h wire.WrapHeader, body segments) ([]byte, error) {
-	n := len(body[0]) + len(body[1]) + len(body[2])
+	n := iov.Len(body[:])
 	t := m.enc.TrailerSize
 	if n < m.enc.ConfounderSize+t {
 		return nil, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: Wrap token: %d-byte ciphertext is shorter than its %d-byte overhead", n, m.enc.ConfounderSize+t)
 	}
 	cipher, tagSegs := cut(body, n-t)
 	tag := m.mac[:t]
-	gatherSegs(tag, tagSegs)
+	iov.Gather(tag, tagSegs[:], 0)
 	err := k.Open(cipher[:], tag)
 	if errors.Is(err, crypto.ErrIntegrity) {
 		return nil, sspi.Errorf(sspi.SEC_E_MESSAGE_ALTERED, "kerberos: Wrap token does not verify")
@@ -503,7 +497,7 @@ func (m *MessageLayer) openSealed(k *crypto.UsageKey, h wire.WrapHeader, body se
 		return nil, sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: Wrap token shorter than its EC (%d) and header copy", h.EC)
 	}
 	_, copySegs := cut(cipher, plain-wire.TokenHeaderSize)
-	gatherSegs(m.hdr[:], copySegs)
+	iov.Gather(m.hdr[:], copySegs[:], 0)
 	var inner wire.WrapHeader
 	if inner.Unmarshal(m.hdr[:]) != nil {
 		return nil, sspi.Errorf(sspi.SEC_E_MESSAGE_ALTERED, "kerberos: Wrap token's encrypted header copy is not a Wrap header")
