@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gosspi/schannel"
+	"github.com/gosspi/schannel/internal/peertest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -17,15 +18,8 @@ import (
 // detector makes sync.Pool drop buffers on purpose, so they skip under -race;
 // CI runs them once more without it (.ci/run, go test -run Allocs).
 
-func skipUnderRace(t *testing.T) {
-	t.Helper()
-	if raceEnabled {
-		t.Skip("allocation counts are exact only without the race detector (.ci/run runs these without it)")
-	}
-}
-
 func TestAllocsConnWrite(t *testing.T) {
-	skipUnderRace(t)
+	peertest.SkipUnderRace(t)
 	client, _ := establishedWriter(t)
 	for _, size := range []int{100, 16384, 100000} {
 		data := make([]byte, size)
@@ -41,7 +35,7 @@ func TestAllocsConnWrite(t *testing.T) {
 }
 
 func TestAllocsConnRead(t *testing.T) {
-	skipUnderRace(t)
+	peertest.SkipUnderRace(t)
 	p := pki(t)
 	a, b := reusingPair()
 	client, server := schannel.Client(a, p.clientConfig()), schannel.Server(b, p.serverConfig())
@@ -63,7 +57,7 @@ func TestAllocsConnRead(t *testing.T) {
 }
 
 func TestAllocsEncryptMessage(t *testing.T) {
-	skipUnderRace(t)
+	peertest.SkipUnderRace(t)
 	client, _ := establishedSSPI(t)
 	sizes, err := client.ctx.StreamSizes()
 	require.NoError(t, err)
@@ -84,7 +78,7 @@ func TestAllocsEncryptMessage(t *testing.T) {
 }
 
 func TestAllocsDecryptMessage(t *testing.T) {
-	skipUnderRace(t)
+	peertest.SkipUnderRace(t)
 	client, server := establishedSSPI(t)
 	for _, size := range []int{1, 1000, 16384} {
 		// AllocsPerRun calls the function runs+1 times; each call opens a

@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gosspi/schannel/internal/peertest"
 	"github.com/gosspi/schannel/sspi"
 )
 
@@ -15,9 +16,7 @@ import (
 // caller's TOKEN (ARCHITECTURE.md, "In place"), with the context's
 // derived keys made once.
 func TestAllocsMessages(t *testing.T) {
-	if raceEnabled {
-		t.Skip("allocation counts are exact only without the race detector (.ci/run runs these without it)")
-	}
+	peertest.SkipUnderRace(t)
 	for _, id := range benchEnctypes {
 		t.Run(enctypeName(id), func(t *testing.T) {
 			r := newOfflineRealm(t, id)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gosspi/schannel/internal/kerberos/crypto"
 	"github.com/gosspi/schannel/internal/kerberos/wire"
+	"github.com/gosspi/schannel/internal/peertest"
 )
 
 // fixedConfounder makes confidential Wrap tokens deterministic, so that
@@ -194,9 +195,7 @@ func TestUnwrapInSplitMessage(t *testing.T) {
 // steady state (ARCHITECTURE.md, "In place"): the derived keys are made
 // once, and tokens are built and opened in the caller's storage.
 func TestAllocsMessageLayer(t *testing.T) {
-	if raceEnabled {
-		t.Skip("allocation counts are exact only without the race detector (.ci/run runs these without it)")
-	}
+	peertest.SkipUnderRace(t)
 	for _, id := range crypto.All() {
 		e, _ := crypto.Lookup(id)
 		if e.Weak {
