@@ -71,10 +71,6 @@ func (p *provider) EncryptMessage(qop uint32, buffers []sspi.SecBuffer) (sspi.St
 			return fail(sspi.Errorf(sspi.SEC_E_UNSUPPORTED_FUNCTION, "kerberos: signed-only (READONLY_WITH_CHECKSUM) buffers are not implemented"))
 		}
 	}
-	overhead := p.ml.Overhead(conf)
-	if len(buffers[ti].Buffer) < overhead {
-		return fail(sspi.Errorf(sspi.SEC_E_BUFFER_TOO_SMALL, "kerberos: the TOKEN buffer needs %d bytes (cbSecurityTrailer), has %d", overhead, len(buffers[ti].Buffer)))
-	}
 	n, err := p.ml.WrapTo(buffers[ti].Buffer, buffers[di].Buffer, conf)
 	if err != nil {
 		return sspi.StatusOf(err), err
@@ -178,9 +174,6 @@ func (p *provider) MakeSignature(qop uint32, buffers []sspi.SecBuffer) (sspi.Sta
 	ti := sspi.IndexOfWritable(buffers, sspi.SECBUFFER_TOKEN)
 	if ti < 0 {
 		return fail(sspi.Errorf(sspi.SEC_E_INVALID_TOKEN, "kerberos: MakeSignature needs a TOKEN buffer"))
-	}
-	if len(buffers[ti].Buffer) < p.ml.MICSize() {
-		return fail(sspi.Errorf(sspi.SEC_E_BUFFER_TOO_SMALL, "kerberos: the TOKEN buffer needs %d bytes (cbMaxSignature), has %d", p.ml.MICSize(), len(buffers[ti].Buffer)))
 	}
 	n, err := p.ml.MICTo(buffers[ti].Buffer, signedData(buffers))
 	if err != nil {

@@ -233,7 +233,7 @@ func (m *MessageLayer) WrapTo(tok, data []byte, conf bool) (int, error) {
 	}
 	n := m.Overhead(conf)
 	if len(tok) < n {
-		return 0, sspi.Errorf(sspi.SEC_E_BUFFER_TOO_SMALL, "kerberos: the token needs %d bytes, has %d", n, len(tok))
+		return 0, sspi.Errorf(sspi.SEC_E_BUFFER_TOO_SMALL, "kerberos: the TOKEN buffer needs %d bytes (cbSecurityTrailer), has %d", n, len(tok))
 	}
 	hdr, rest := tok[:wire.TokenHeaderSize], tok[wire.TokenHeaderSize:n]
 	var rrc int
@@ -524,7 +524,7 @@ func (m *MessageLayer) MIC(msg []byte) ([]byte, error) {
 // bytes, and returns its length.
 func (m *MessageLayer) MICTo(tok, msg []byte) (int, error) {
 	if len(tok) < m.MICSize() {
-		return 0, sspi.Errorf(sspi.SEC_E_BUFFER_TOO_SMALL, "kerberos: the MIC token needs %d bytes, has %d", m.MICSize(), len(tok))
+		return 0, sspi.Errorf(sspi.SEC_E_BUFFER_TOO_SMALL, "kerberos: the TOKEN buffer needs %d bytes (cbMaxSignature), has %d", m.MICSize(), len(tok))
 	}
 	if m.rc4 {
 		mic, err := m.micRC4(msg)
