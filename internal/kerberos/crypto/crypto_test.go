@@ -254,26 +254,22 @@ func BenchmarkEncrypt(b *testing.B) {
 // ctsEncrypt is encryptSegments on one contiguous plaintext, into a new
 // slice: the form RFC 3962's appendix B vectors are given in.
 func ctsEncrypt(b cipher.Block, plaintext []byte) ([]byte, error) {
-	s, err := newCTSState(b)
-	if err != nil {
-		return nil, err
-	}
-	out := append([]byte(nil), plaintext...)
-	if err := s.encryptSegments([][]byte{out}); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return ctsOneSlice(b, plaintext, (*ctsState).encryptSegments)
 }
 
 // ctsDecrypt is decryptSegments on one contiguous ciphertext, into a new
 // slice.
 func ctsDecrypt(b cipher.Block, ciphertext []byte) ([]byte, error) {
+	return ctsOneSlice(b, ciphertext, (*ctsState).decryptSegments)
+}
+
+func ctsOneSlice(b cipher.Block, in []byte, op func(*ctsState, [][]byte) error) ([]byte, error) {
 	s, err := newCTSState(b)
 	if err != nil {
 		return nil, err
 	}
-	out := append([]byte(nil), ciphertext...)
-	if err := s.decryptSegments([][]byte{out}); err != nil {
+	out := append([]byte(nil), in...)
+	if err := op(s, [][]byte{out}); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -68,6 +68,33 @@ func cbcSegments(mode cipher.BlockMode, segs [][]byte, n int, blk []byte) {
 	}
 }
 
+// ctsLayout splits an n-byte CTS string: head is the whole blocks before
+// the last two, tail the length of the final, possibly partial, block.
+// A string of one block is plain AES (head is then negative, unused).
+func ctsLayout(n int) (head, tail int, err error) {
+	if n < aesBlockSize {
+		return 0, 0, errors.New("kerberos: CTS input shorter than one block")
+	}
+	tail = n % aesBlockSize
+	if tail == 0 {
+		tail = aesBlockSize
+	}
+	return n - aesBlockSize - tail, tail, nil
+}
+
+// oneBlock encrypts or decrypts a string of exactly one block, through
+// the scratch block.
+func (s *ctsState) oneBlock(segs [][]byte, decrypt bool) {
+	b := s.scratch[:aesBlockSize]
+	iov.Gather(b, segs, 0)
+	if decrypt {
+		s.block.Decrypt(b, b)
+	} else {
+		s.block.Encrypt(b, b)
+	}
+	iov.Scatter(segs, 0, b)
+}
+
 // encryptSegments is AES in CBC mode with ciphertext stealing, RFC 3962
 // section 5, in place over segs: CBC over the zero-padded input, then the
 // last two cipher blocks are swapped and the output cut to the input
@@ -75,21 +102,14 @@ func cbcSegments(mode cipher.BlockMode, segs [][]byte, n int, blk []byte) {
 // (the cipher state is not chained).
 func (s *ctsState) encryptSegments(segs [][]byte) error {
 	n := iov.Len(segs)
-	if n < aesBlockSize {
-		return errors.New("kerberos: CTS input shorter than one block")
+	head, tail, err := ctsLayout(n)
+	if err != nil {
+		return err
 	}
 	if n == aesBlockSize {
-		b := s.scratch[:aesBlockSize]
-		iov.Gather(b, segs, 0)
-		s.block.Encrypt(b, b)
-		iov.Scatter(segs, 0, b)
+		s.oneBlock(segs, false)
 		return nil
 	}
-	tail := n % aesBlockSize // bytes of the final, possibly partial, block
-	if tail == 0 {
-		tail = aesBlockSize
-	}
-	head := n - aesBlockSize - tail // whole blocks before the stolen pair
 	s.cbcEnc.SetIV(s.zeroIV[:])
 	cbcSegments(s.cbcEnc, segs, head, s.scratch[:])
 	// scratch: P(n-1) | Pn zero-padded, both encrypted in the chain.
@@ -106,21 +126,14 @@ func (s *ctsState) encryptSegments(segs [][]byte) error {
 // decryptSegments reverses encryptSegments in place.
 func (s *ctsState) decryptSegments(segs [][]byte) error {
 	n := iov.Len(segs)
-	if n < aesBlockSize {
-		return errors.New("kerberos: CTS input shorter than one block")
+	head, tail, err := ctsLayout(n)
+	if err != nil {
+		return err
 	}
 	if n == aesBlockSize {
-		b := s.scratch[:aesBlockSize]
-		iov.Gather(b, segs, 0)
-		s.block.Decrypt(b, b)
-		iov.Scatter(segs, 0, b)
+		s.oneBlock(segs, true)
 		return nil
 	}
-	tail := n % aesBlockSize
-	if tail == 0 {
-		tail = aesBlockSize
-	}
-	head := n - aesBlockSize - tail
 	// iv is the last cipher block before the stolen pair, needed after
 	// the in-place CBC pass has overwritten it.
 	iv := s.scratch[2*aesBlockSize:]

@@ -54,6 +54,18 @@ func (e *Enctype) NewUsageKey(key []byte, usage uint32) (*UsageKey, error) {
 // be read here: its rows call this).
 func (k *UsageKey) ChecksumSize() int { return k.e.TrailerSize }
 
+// prepare checks the sizes Seal and Open take (the confounder at least,
+// the tag exactly) and derives Ke and Ki on first use.
+func (k *UsageKey) prepare(segs [][]byte, mac []byte) error {
+	if n := iov.Len(segs); n < k.e.ConfounderSize || n > maxCiphertext {
+		return fmt.Errorf("kerberos: %s: %d bytes of confounder and message are out of range", k.e.Name, n)
+	}
+	if len(mac) != k.e.TrailerSize {
+		return fmt.Errorf("kerberos: %s tag is %d bytes, want %d", k.e.Name, len(mac), k.e.TrailerSize)
+	}
+	return k.cipherKeys()
+}
+
 func (k *UsageKey) cipherKeys() error {
 	if k.cts != nil {
 		return nil
@@ -83,14 +95,7 @@ func (k *UsageKey) cipherKeys() error {
 // writes the integrity tag (TrailerSize bytes) into mac: the cipher field
 // of an EncryptedData is segs followed by mac.
 func (k *UsageKey) Seal(segs [][]byte, mac []byte) error {
-	n := iov.Len(segs)
-	if n < k.e.ConfounderSize || n > maxCiphertext {
-		return fmt.Errorf("kerberos: %d-byte plaintext and confounder out of range", n)
-	}
-	if len(mac) != k.e.TrailerSize {
-		return fmt.Errorf("kerberos: %s tag is %d bytes, want %d", k.e.Name, len(mac), k.e.TrailerSize)
-	}
-	if err := k.cipherKeys(); err != nil {
+	if err := k.prepare(segs, mac); err != nil {
 		return err
 	}
 	if !k.e.encryptThenMAC {
@@ -113,14 +118,7 @@ func (k *UsageKey) Seal(segs [][]byte, mac []byte) error {
 // tag covers the plaintext, encrypts it again), so that a caller may try
 // another reading of the same bytes.
 func (k *UsageKey) Open(segs [][]byte, mac []byte) error {
-	n := iov.Len(segs)
-	if n < k.e.ConfounderSize || n > maxCiphertext {
-		return fmt.Errorf("kerberos: %s ciphertext of %d bytes is out of range", k.e.Name, n)
-	}
-	if len(mac) != k.e.TrailerSize {
-		return fmt.Errorf("kerberos: %s tag is %d bytes, want %d", k.e.Name, len(mac), k.e.TrailerSize)
-	}
-	if err := k.cipherKeys(); err != nil {
+	if err := k.prepare(segs, mac); err != nil {
 		return err
 	}
 	if k.e.encryptThenMAC {

@@ -87,10 +87,7 @@ func TestUsageKeyMatchesFreshDerivation(t *testing.T) {
 // blocks straddling segments included.
 func TestUsageKeySegments(t *testing.T) {
 	for _, e := range aesEnctypes() {
-		key, err := e.RandomKey()
-		require.NoError(t, err)
-		k, err := e.NewUsageKey(key, UsageInitiatorSeal)
-		require.NoError(t, err)
+		k := newTestUsageKey(t, e)
 		for _, n := range []int{16, 17, 31, 32, 33, 48, 61, 80} {
 			plain := make([]byte, n)
 			for i := range plain {
@@ -121,10 +118,7 @@ func TestUsageKeySegments(t *testing.T) {
 // of a Wrap token (RFC 4121 section 4.2.5, MS-KILE section 3.4.5.4.1).
 func TestUsageKeyOpenForged(t *testing.T) {
 	for _, e := range aesEnctypes() {
-		key, err := e.RandomKey()
-		require.NoError(t, err)
-		k, err := e.NewUsageKey(key, UsageInitiatorSeal)
-		require.NoError(t, err)
+		k := newTestUsageKey(t, e)
 		buf := make([]byte, 16+45)
 		mac := make([]byte, e.TrailerSize)
 		require.NoError(t, k.Seal(split(buf, 20), mac))
@@ -166,4 +160,15 @@ func BenchmarkUsageKey(b *testing.B) {
 			}
 		})
 	}
+}
+
+// newTestUsageKey is a UsageKey of a random key of e, for the initiator's
+// seal usage.
+func newTestUsageKey(t *testing.T, e *Enctype) *UsageKey {
+	t.Helper()
+	key, err := e.RandomKey()
+	require.NoError(t, err)
+	k, err := e.NewUsageKey(key, UsageInitiatorSeal)
+	require.NoError(t, err)
+	return k
 }
