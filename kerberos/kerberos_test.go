@@ -162,6 +162,10 @@ func TestStreamUnwrap(t *testing.T) {
 	_, _, err = sctx.DecryptMessage(bufs)
 	require.NoError(t, err)
 	assert.Equal(t, msg, bufs[1].Buffer)
+	// DATA points into the caller's STREAM, at its start (README: Windows
+	// leaves it at the plaintext's offset inside the token).
+	require.NotEmpty(t, bufs[1].Buffer)
+	assert.Same(t, &stream[0], &bufs[1].Buffer[0], "DATA is the start of the STREAM buffer, not a copy")
 
 	// READONLY buffers are left alone (SSPI.md): the message comes back
 	// all the same, from a copy, and the caller's bytes do not change.
