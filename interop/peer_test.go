@@ -5,7 +5,6 @@ package interop_test
 import (
 	"context"
 	"errors"
-	"github.com/gosspi/schannel/internal/peertest"
 	"io"
 	"net"
 	"os"
@@ -18,6 +17,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/gosspi/schannel/internal/peertest"
 )
 
 // cellTimeout bounds one cell: its peer process and every connection.

@@ -2,7 +2,6 @@ package negotiate
 
 import (
 	encasn1 "encoding/asn1"
-	"github.com/gosspi/schannel/internal/peertest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/gosspi/schannel/internal/kerberos/mitrealm"
 	"github.com/gosspi/schannel/internal/negotiate/wire"
+	"github.com/gosspi/schannel/internal/peertest"
 	"github.com/gosspi/schannel/kerberos"
 	"github.com/gosspi/schannel/sspi"
 )

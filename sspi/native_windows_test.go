@@ -5,12 +5,12 @@ package sspi_test
 
 import (
 	"fmt"
-	"github.com/gosspi/schannel/internal/peertest"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gosspi/schannel/internal/peertest"
 	"github.com/gosspi/schannel/sspi"
 )
 

@@ -5,7 +5,6 @@ package engine
 import (
 	"encoding/binary"
 	"fmt"
-	"github.com/gosspi/schannel/internal/peertest"
 	"os/exec"
 	"path/filepath"
 	"syscall"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gosspi/schannel/internal/digest/crypto"
+	"github.com/gosspi/schannel/internal/peertest"
 	"github.com/gosspi/schannel/sspi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

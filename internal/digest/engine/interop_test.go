@@ -4,7 +4,6 @@ package engine
 
 import (
 	"context"
-	"github.com/gosspi/schannel/internal/peertest"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gosspi/schannel/internal/digest/crypto"
+	"github.com/gosspi/schannel/internal/peertest"
 	"github.com/gosspi/schannel/sspi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

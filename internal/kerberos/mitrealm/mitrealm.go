@@ -12,7 +12,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/gosspi/schannel/internal/peertest"
 	"net"
 	"os"
 	"os/exec"
@@ -20,6 +19,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gosspi/schannel/internal/peertest"
 )
 
 // Name is the realm every test realm uses.
