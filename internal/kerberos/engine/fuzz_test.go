@@ -205,11 +205,11 @@ const (
 // used, and DCE style tries RRC and RRC+EC).
 func FuzzHostileUnwrapIn(f *testing.F) {
 	for field := range wrapFieldCount {
-		f.Add(uint8(field), false, true, []byte("a message in place"), uint16(24), uint16(1), uint16(40))
+		f.Add(uint8(field), uint8(field), false, true, []byte("a message in place"), uint16(24), uint16(1), uint16(40))
 	}
-	f.Add(uint8(wrapFieldNone), true, true, make([]byte, 33), uint16(7), uint16(0), uint16(60))
-	f.Add(uint8(wrapFieldRRC), true, true, []byte("dce"), uint16(16), uint16(44), uint16(100))
-	f.Add(uint8(wrapFieldNone), false, false, []byte{}, uint16(3), uint16(0), uint16(0))
+	f.Add(uint8(wrapFieldNone), uint8(3), true, true, make([]byte, 33), uint16(7), uint16(0), uint16(60))
+	f.Add(uint8(wrapFieldRRC), uint8(0), true, true, []byte("dce"), uint16(16), uint16(44), uint16(100))
+	f.Add(uint8(wrapFieldNone), uint8(3), false, false, []byte{}, uint16(3), uint16(0), uint16(0))
 	var ids []int32
 	for _, id := range crypto.All() {
 		if e, _ := crypto.Lookup(id); !e.Weak {
@@ -229,8 +229,10 @@ func FuzzHostileUnwrapIn(f *testing.F) {
 		}
 		keys[id] = [2][]byte{k1, k2}
 	}
-	f.Fuzz(func(t *testing.T, field uint8, dce, conf bool, msg []byte, value, at, cut uint16) {
-		id := ids[int(value)%len(ids)]
+	// The enctype has its own input: drawn from value, it would tie the
+	// low bits of a changed flags or filler byte to the enctype.
+	f.Fuzz(func(t *testing.T, field, enctype uint8, dce, conf bool, msg []byte, value, at, cut uint16) {
+		id := ids[int(enctype)%len(ids)]
 		var flags uint32
 		if dce {
 			flags = GSSDCEStyleFlag
